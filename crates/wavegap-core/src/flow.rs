@@ -1,0 +1,89 @@
+//! Flow aggregates: what the runner hands the analysis, one row per conversation side.
+//!
+//! A row groups the records of one ENI (and log group) with the same addresses, service port,
+//! protocol and action. The service port is `least(srcport, dstport)`, so a request
+//! (`client:50123 → server:443`) and its response (`server:443 → client:50123`) land on the
+//! same port and can be matched, and a NACL dropping responses to thousands of ephemeral
+//! ports stays one row per service.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::flowlog::{Action, FlowDirection};
+
+/// Which side of the conversation the records' source is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowRole {
+    /// `dstport` is the service port: client to server.
+    Request,
+    /// `srcport` is the service port: server back to client.
+    Response,
+    /// Both ports equal, or no ports (ICMP), or mixed within the group.
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowAggregate {
+    /// The log group (CloudWatch) or flow-log id / object path prefix (files) it came from.
+    pub log_group: String,
+    /// The ENI whose log stream held the records.
+    pub interface_id: String,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub protocol: u8,
+    /// `least(srcport, dstport)`; 0 for protocols without ports.
+    pub port: u16,
+    pub role: FlowRole,
+    pub action: Action,
+    /// Set when the format carries `flow-direction`.
+    pub direction: Option<FlowDirection>,
+    /// OR of the `tcp-flags` of the records, when the format carries them.
+    pub tcp_flags: Option<u16>,
+    pub records: u64,
+    pub packets: u64,
+    pub bytes: u64,
+    /// Unix seconds of the earliest `start` and latest `end`.
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
+/// A time window in Unix seconds, both ends inclusive as in `StartQuery`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TimeWindow {
+    pub start: i64,
+    pub end: i64,
+}
+
+impl TimeWindow {
+    pub fn seconds(self) -> i64 {
+        self.end - self.start
+    }
+
+    pub fn contains(self, t: i64) -> bool {
+        (self.start..=self.end).contains(&t)
+    }
+
+    /// Splits the window into two halves that together cover it exactly once.
+    pub fn halves(self) -> Option<(TimeWindow, TimeWindow)> {
+        if self.end <= self.start {
+            return None;
+        }
+        let mid = self.start + (self.end - self.start) / 2;
+        Some((TimeWindow { start: self.start, end: mid }, TimeWindow { start: mid + 1, end: self.end }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn halves_cover_the_window_once() {
+        let w = TimeWindow { start: 10, end: 21 };
+        let (a, b) = w.halves().unwrap();
+        assert_eq!((a.start, a.end, b.start, b.end), (10, 15, 16, 21));
+        assert_eq!(TimeWindow { start: 5, end: 5 }.halves(), None);
+    }
+}

@@ -1,0 +1,199 @@
+//! A validated migration wave: the servers to watch, where their flow logs are, the window.
+//!
+//! Only [`WaveConfig`] crosses into the analysis. It is built from a wave file (plus the
+//! optional `waves/defaults.toml`) by the loader in this module, which applies defaults and
+//! rejects anything the analysis would otherwise have to re-check.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+use crate::flow::TimeWindow;
+use crate::inventory::Os;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaveConfig {
+    pub name: String,
+    pub description: Option<String>,
+    /// The wave file it was loaded from.
+    pub path: PathBuf,
+    pub window: WindowSpec,
+    pub aws: AwsSettings,
+    pub networks: Networks,
+    pub log_groups: LogGroups,
+    pub apps: Vec<App>,
+    pub expected_flows: Vec<ExpectedFlow>,
+    pub source: Source,
+    pub ephemeral: EphemeralPolicy,
+    /// Sources whose traffic is counted but never turned into findings.
+    pub ignore: Vec<IgnoreRule>,
+    /// Services whose traffic is one-way by design (syslog, SNMP traps, NetFlow).
+    pub one_way: Vec<Service>,
+    pub query: QuerySettings,
+}
+
+impl WaveConfig {
+    pub fn servers(&self) -> impl Iterator<Item = &Server> {
+        self.apps.iter().flat_map(|app| app.servers.iter())
+    }
+
+    pub fn server_by_ip(&self, ip: IpAddr) -> Option<&Server> {
+        self.servers().find(|s| s.ip == ip)
+    }
+}
+
+/// The report window: fixed, or the last span before the run (resolved by the caller,
+/// because this crate never reads the clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowSpec {
+    Absolute(TimeWindow),
+    Last(#[serde(with = "humantime_secs")] Duration),
+}
+
+impl WindowSpec {
+    /// The concrete window for a run that starts at `now` (Unix seconds).
+    pub fn resolve(self, now: i64) -> TimeWindow {
+        match self {
+            WindowSpec::Absolute(w) => w,
+            WindowSpec::Last(d) => TimeWindow { start: now - i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2), end: now },
+        }
+    }
+}
+
+mod humantime_secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_secs)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub assume_role_arn: Option<String>,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Networks {
+    /// Networks counted as "ours" (AWS VPCs and on-premises); flows from elsewhere are noise.
+    pub internal: Vec<IpNet>,
+    /// On-premises networks: peers here are proposed by their narrowest containing CIDR.
+    pub on_premises: Vec<IpNet>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogGroups {
+    pub names: Vec<String>,
+    /// Also query the log groups of the flow logs that cover the wave's servers.
+    pub discover: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct App {
+    pub name: String,
+    pub description: Option<String>,
+    pub servers: Vec<Server>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Server {
+    pub name: String,
+    pub app: String,
+    pub ip: IpAddr,
+    pub instance_id: Option<String>,
+    pub role: Option<String>,
+    pub os: Option<Os>,
+    /// The server stays on premises (a dependency of the wave, not part of it).
+    pub on_premises: bool,
+}
+
+/// An end of an expected flow: a server of the wave by name, or an address or network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Endpoint {
+    Server(String),
+    Network(IpNet),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectedFlow {
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub protocol: u8,
+    pub port: u16,
+}
+
+/// A protocol and port, such as `udp/514`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Service {
+    pub protocol: u8,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IgnoreRule {
+    pub network: IpNet,
+    /// Only this service, when given.
+    pub service: Option<Service>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    CloudWatch,
+    /// Flow-log files (S3 layout, or CloudWatch Logs exports) and an inventory snapshot.
+    Files { dir: PathBuf, inventory: PathBuf },
+}
+
+/// The client port range proposed for NACL return rules when a server's OS is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EphemeralPolicy {
+    pub from: u16,
+    pub to: u16,
+}
+
+impl Default for EphemeralPolicy {
+    fn default() -> Self {
+        EphemeralPolicy { from: 1024, to: 65535 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuerySettings {
+    /// Log groups per `StartQuery` (AWS allows 50).
+    pub chunk_size: usize,
+    /// Queries running at once (the account allows 100, shared with dashboards).
+    pub max_in_flight: usize,
+    /// Rows per query before a chunk counts as truncated (AWS: 10,000).
+    pub row_limit: usize,
+    /// Dollars per GB scanned.
+    pub price_per_gb: f64,
+    /// The longest window a wave may ask for.
+    pub max_window: Duration,
+}
+
+impl Default for QuerySettings {
+    fn default() -> Self {
+        QuerySettings {
+            chunk_size: 50,
+            max_in_flight: 20,
+            row_limit: 10_000,
+            price_per_gb: 0.005,
+            max_window: Duration::from_secs(31 * 24 * 3600),
+        }
+    }
+}

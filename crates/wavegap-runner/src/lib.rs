@@ -1,0 +1,1 @@
+//! wavegap-runner
