@@ -1,1 +1,56 @@
-fn main() {}
+//! The `wavegap` command: parses the command line, reads the environment, wires the crates
+//! together and maps every failure to a documented exit code. Domain logic lives in the
+//! library crates.
+
+mod cli;
+mod commands;
+mod exit;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, ColorChoice, Command};
+use crate::exit::Failure;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli);
+    let result = match cli.command {
+        Command::Check(args) => commands::check::run(&args),
+    };
+    match result {
+        Ok(code) => code.into(),
+        Err(failure) => failure.report(),
+    }
+}
+
+/// Logs go to stderr through `tracing`; `RUST_LOG` overrides `-v`/`-q`.
+fn init_logging(cli: &Cli) {
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},aws_config=warn,aws_smithy_runtime=warn")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(use_color(cli.color))
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+/// Colour on stderr: `--color`, then `NO_COLOR`, then whether stderr is a terminal.
+pub fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal(),
+    }
+}

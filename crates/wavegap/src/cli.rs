@@ -1,0 +1,48 @@
+//! The command line, as clap derives it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Find the security group and network ACL rules a migration wave is missing, from VPC Flow Logs.
+#[derive(Debug, Parser)]
+#[command(name = "wavegap", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); `RUST_LOG` wins
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// When to colour stderr output (`NO_COLOR` is respected under `auto`)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate wave files and print a one-line summary of each
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Waves by name (looked up in the waves directory) or path; default: every wave there
+    pub waves: Vec<String>,
+
+    /// Where wave files live
+    #[arg(long, default_value = "waves", env = "WAVEGAP_WAVES_DIR")]
+    pub waves_dir: PathBuf,
+}

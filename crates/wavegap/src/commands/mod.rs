@@ -1,0 +1,3 @@
+//! One module per subcommand; each exposes `run(&Args) -> Result<Success, Failure>`.
+
+pub mod check;

@@ -1,0 +1,80 @@
+//! Exit codes, the same for every command:
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | findings present and `--fail-on-findings` was given |
+//! | 2 | usage or configuration error (bad wave file, bad arguments, bad query) |
+//! | 3 | AWS or I/O failure (credentials, access denied, network, unreadable files) |
+//! | 4 | incomplete data: some log groups or windows could not be queried |
+//! | 130 | interrupted (Ctrl-C) |
+
+use std::process::ExitCode;
+
+/// A successful run's exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Success {
+    Ok,
+    FindingsPresent,
+}
+
+impl From<Success> for ExitCode {
+    fn from(s: Success) -> Self {
+        match s {
+            Success::Ok => ExitCode::SUCCESS,
+            Success::FindingsPresent => ExitCode::from(1),
+        }
+    }
+}
+
+/// Why a command failed, which picks the exit code; the error carries the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Config,
+    Aws,
+    Incomplete,
+    Interrupted,
+}
+
+impl Kind {
+    pub fn code(self) -> u8 {
+        match self {
+            Kind::Config => 2,
+            Kind::Aws => 3,
+            Kind::Incomplete => 4,
+            Kind::Interrupted => 130,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: Kind,
+    pub error: anyhow::Error,
+}
+
+impl Failure {
+    pub fn new(kind: Kind, error: impl Into<anyhow::Error>) -> Self {
+        Failure { kind, error: error.into() }
+    }
+
+    /// Prints `error: …`, the cause chain and any `hint:` lines, and returns the exit code.
+    pub fn report(&self) -> ExitCode {
+        eprintln!("error: {}", self.error);
+        for cause in self.error.chain().skip(1) {
+            eprintln!("  caused by: {cause}");
+        }
+        ExitCode::from(self.kind.code())
+    }
+}
+
+/// `result.or_fail(Kind::Config)?` in command code.
+pub trait OrFail<T> {
+    fn or_fail(self, kind: Kind) -> Result<T, Failure>;
+}
+
+impl<T, E: Into<anyhow::Error>> OrFail<T> for Result<T, E> {
+    fn or_fail(self, kind: Kind) -> Result<T, Failure> {
+        self.map_err(|e| Failure::new(kind, e))
+    }
+}
