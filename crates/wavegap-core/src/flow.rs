@@ -6,6 +6,7 @@
 //! same port and can be matched, and a NACL dropping responses to thousands of ephemeral
 //! ports stays one row per service.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
@@ -73,6 +74,36 @@ impl TimeWindow {
         let mid = self.start + (self.end - self.start) / 2;
         Some((TimeWindow { start: self.start, end: mid }, TimeWindow { start: mid + 1, end: self.end }))
     }
+}
+
+/// Everything the queries returned for one report: the aggregates, where data is missing,
+/// and what the scan cost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlowData {
+    pub aggregates: Vec<FlowAggregate>,
+    /// `SKIPDATA` records per ENI: flows there may be missing, so "no return flow" proves nothing.
+    pub skipdata: BTreeMap<String, u64>,
+    /// Log groups and windows that could not be queried: the report must say so.
+    pub gaps: Vec<CoverageGap>,
+    pub stats: ScanStats,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoverageGap {
+    pub log_groups: Vec<String>,
+    pub window: TimeWindow,
+    pub reason: String,
+}
+
+/// Summed query statistics.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScanStats {
+    pub queries: u64,
+    pub records_scanned: u64,
+    pub records_matched: u64,
+    pub bytes_scanned: u64,
+    /// Estimated cost in dollars at the configured price per GB.
+    pub estimated_cost: f64,
 }
 
 #[cfg(test)]
