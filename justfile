@@ -1,0 +1,57 @@
+# wavegap's everyday commands. `just --list` shows them.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+set positional-arguments
+
+export CARGO_TARGET_DIR := env_var_or_default("CARGO_TARGET_DIR", env_var("HOME") / ".cache/wavegap/target")
+export INSTA_UPDATE := env_var_or_default("INSTA_UPDATE", "no")
+
+# list the recipes
+default:
+    @just --list
+
+# resolve, query, analyse and write reports/WAVE/ (a name in waves/ or a path)
+[group('run')]
+report WAVE *ARGS:
+    cargo run --quiet --release -p wavegap -- report "$@"
+
+# the shipped demo wave, offline: writes reports/demo/
+[group('run')]
+demo:
+    just report demo
+
+# validate wave files (all of waves/ by default)
+[group('run')]
+check *WAVES:
+    cargo run --quiet -p wavegap -- check "$@"
+
+# install the Python tools the tests use (moto, DuckDB, Polars) into .venv
+[group('dev')]
+setup:
+    scripts/setup-python.sh
+
+# every test of the workspace
+[group('dev')]
+test *ARGS: setup
+    cargo test --workspace --all-targets "$@"
+
+# format check and clippy with warnings as errors
+[group('dev')]
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# format the code
+[group('dev')]
+fmt:
+    cargo fmt --all
+
+# review and accept changed insta snapshots
+[group('dev')]
+snap:
+    INSTA_UPDATE=always cargo test --workspace --all-targets
+    @git status --short -- '*.snap'
+
+# what CI runs: lint, then every test
+[group('dev')]
+ci: lint test
