@@ -27,7 +27,7 @@ pub enum FlowRole {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlowAggregate {
-    /// The log group (CloudWatch) or flow-log id / object path prefix (files) it came from.
+    /// The log group (CloudWatch) or `account:flow-log-id` (files) it came from.
     pub log_group: String,
     /// The ENI whose log stream held the records.
     pub interface_id: String,

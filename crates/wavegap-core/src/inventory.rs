@@ -173,7 +173,12 @@ pub enum SgPeer {
     Cidr(IpNet),
     PrefixList(String),
     /// Matches the private IPs of the ENIs that carry this group.
-    Group { group_id: String, owner_id: Option<String>, vpc_id: Option<String>, peering_id: Option<String> },
+    Group {
+        group_id: String,
+        owner_id: Option<String>,
+        vpc_id: Option<String>,
+        peering_id: Option<String>,
+    },
 }
 
 /// One security group rule: one protocol/port match and one peer. EC2's `IpPermissions`
@@ -277,7 +282,7 @@ pub struct FlowLog {
     /// The VPC, subnet or ENI the flow log watches.
     pub resource_id: String,
     pub destination_type: FlowLogDestination,
-    /// For CloudWatch Logs destinations.
+    /// For `CloudWatch` Logs destinations.
     pub log_group: Option<String>,
     /// The ARN of an S3 bucket (and prefix) or Firehose stream.
     pub destination: Option<String>,

@@ -30,7 +30,7 @@ pub struct WaveConfig {
     pub ephemeral: EphemeralPolicy,
     /// Sources whose traffic is counted but never turned into findings.
     pub ignore: Vec<IgnoreRule>,
-    /// Services whose traffic is one-way by design (syslog, SNMP traps, NetFlow).
+    /// Services whose traffic is one-way by design (syslog, SNMP traps, `NetFlow`).
     pub one_way: Vec<Service>,
     pub query: QuerySettings,
 }
@@ -59,7 +59,9 @@ impl WindowSpec {
     pub fn resolve(self, now: i64) -> TimeWindow {
         match self {
             WindowSpec::Absolute(w) => w,
-            WindowSpec::Last(d) => TimeWindow { start: now - i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2), end: now },
+            WindowSpec::Last(d) => {
+                TimeWindow { start: now - i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2), end: now }
+            }
         }
     }
 }
@@ -155,8 +157,11 @@ pub struct IgnoreRule {
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     CloudWatch,
-    /// Flow-log files (S3 layout, or CloudWatch Logs exports) and an inventory snapshot.
-    Files { dir: PathBuf, inventory: PathBuf },
+    /// Flow-log files (S3 layout, or `CloudWatch` Logs exports) and an inventory snapshot.
+    Files {
+        dir: PathBuf,
+        inventory: PathBuf,
+    },
 }
 
 /// The client port range proposed for NACL return rules when a server's OS is unknown.
