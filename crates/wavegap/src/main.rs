@@ -12,7 +12,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, ColorChoice, Command};
-use crate::exit::Failure;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
