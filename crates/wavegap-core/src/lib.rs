@@ -5,6 +5,7 @@
 //! type: callers hand it text and values, and it hands back values. That keeps the analysis
 //! testable with plain data and lets the CLI, the runner and the resolver share one model.
 
+pub mod eval;
 pub mod findings;
 pub mod flow;
 pub mod flowlog;
