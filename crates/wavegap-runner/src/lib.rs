@@ -1,1 +1,82 @@
-//! wavegap-runner
+//! Query planning and fan-out: turns a wave and its inventory into Logs Insights queries, runs
+//! them, and hands back [`FlowData`](wavegap_core::flow::FlowData) — core types only.
+//!
+//! - [`plan`]: which log groups, in which chunks and windows, with which exact query text
+//!   (the same text goes to CloudWatch and to the local engine), and its printout for
+//!   `wavegap plan` / `report --dry-run`.
+//! - [`cloudwatch`]: the CloudWatch Logs source — chunks run concurrently under an in-flight
+//!   limit, admission back-off, polling back-off, reruns of failed queries, truncation
+//!   splitting, `StopQuery` on interrupt, summed statistics.
+//! - [`rows`]: result rows → flow aggregates, shared by every source.
+//! - [`saved`]: the raw aggregates saved as JSON so a report can be rendered again later.
+//! - [`progress`]: what a run reports while it goes; the binary decides how to show it.
+//!
+//! Left to others: building the SDK client and reading the inventory (the resolver), the
+//! Insights language (`wavegap-insights`), and what the aggregates mean (`wavegap-core`).
+
+pub mod cloudwatch;
+pub mod plan;
+pub mod progress;
+pub mod rows;
+pub mod saved;
+
+use std::path::PathBuf;
+
+use wavegap_core::flow::TimeWindow;
+use wavegap_core::flowlog::FormatError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error("no log groups to query\nhint: list them under `log-groups` in the wave, or set `discover = true`")]
+    NoLogGroups,
+    #[error("the wave has no servers to filter on")]
+    NoServers,
+    #[error("the window {} .. {} is empty", window.start, window.end)]
+    EmptyWindow { window: TimeWindow },
+    #[error("flow log `{flow_log}` has a log format wavegap cannot read")]
+    BadLogFormat {
+        flow_log: String,
+        #[source]
+        source: FormatError,
+    },
+    #[error(
+        "log group `{log_group}` receives flow logs with different formats ({})\nhint: give each flow log format its own log group",
+        flow_logs.join(", ")
+    )]
+    MixedFormats { log_group: String, flow_logs: Vec<String> },
+    #[error("the flow-log format of log group `{log_group}` lacks `{field}`, which the analysis needs")]
+    MissingField { log_group: String, field: String },
+    #[error(
+        "the query for chunk {chunk} is {len} characters, over the {} Logs Insights accepts ({servers} server addresses)\nhint: split the wave into smaller waves",
+        plan::MAX_QUERY_LEN
+    )]
+    QueryTooLong { chunk: usize, len: usize, servers: usize },
+    #[error(
+        "CloudWatch Logs refused the query of chunk {chunk}: {message}\nhint: `wavegap plan WAVE` prints the query text"
+    )]
+    MalformedQuery { chunk: usize, message: String },
+    #[error("CloudWatch Logs {operation} failed: {message}")]
+    Aws { operation: &'static str, message: String },
+    #[error("interrupted: stopped {stopped} running queries")]
+    Interrupted { stopped: usize },
+    #[error("cannot read saved results `{}`", path.display())]
+    SavedRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("saved results `{}` are not valid\nhint: they are written by `wavegap fetch --save` / `report`; re-run the queries", path.display())]
+    SavedParse {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("saved results `{}` have version {found}, this wavegap reads version {expected}", path.display())]
+    SavedVersion { path: PathBuf, found: u32, expected: u32 },
+    #[error("cannot write saved results `{}`", path.display())]
+    SavedWrite {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}

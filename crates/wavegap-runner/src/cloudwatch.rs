@@ -1,0 +1,460 @@
+//! The CloudWatch Logs source: runs a [`QueryPlan`] with Logs Insights.
+//!
+//! Every (chunk, window) query is a task; a semaphore keeps at most `max_in_flight` of them
+//! between `StartQuery` and a terminal status. The SDK retries each call (throttling included)
+//! with the client's retry config; on top of that, two things are query-level and not
+//! retries of one call:
+//! - *admission*: `LimitExceededException` means the account runs too many queries (dashboards
+//!   count too). It lasts as long as other queries run, far past the SDK's few seconds of
+//!   back-off, so the task waits with its own longer, bounded back-off and starts again;
+//! - *reruns*: a query that ends `Failed`, `Timeout` or `Cancelled` is started again, a bounded
+//!   number of times, then reported as a [`CoverageGap`] naming its log groups and window.
+//!
+//! A query whose rows reach the row limit is replaced by one query per half window, until
+//! every piece is complete (truncation is detected by the row count, never `recordsMatched`).
+//! On interrupt every task stops at its next await, each query that was started and has not
+//! finished gets a `StopQuery`, and the run returns [`RunnerError::Interrupted`].
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudwatchlogs::operation::start_query::StartQueryError;
+use aws_sdk_cloudwatchlogs::types::{QueryStatistics, QueryStatus};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+use wavegap_core::flow::{CoverageGap, FlowData, TimeWindow};
+
+use crate::RunnerError;
+use crate::plan::QueryPlan;
+use crate::progress::{Event, Progress};
+use crate::rows::Aggregator;
+
+/// How patient a run is. The defaults suit real CloudWatch; tests shorten the waits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecOptions {
+    /// Starts of one query that may end `Failed`/`Timeout`/`Cancelled` before it is a gap.
+    pub max_attempts: u32,
+    /// `LimitExceededException`s (after the SDK's own retries) one query waits out.
+    pub max_admission_waits: u32,
+    /// First back-off after a refused start or a failed query; doubles up to `max_backoff`.
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+    /// First `GetQueryResults` poll; grows by half each poll up to `poll_max`.
+    pub poll_initial: Duration,
+    pub poll_max: Duration,
+    /// How long an interrupted run waits for its tasks before stopping the queries it knows.
+    pub stop_grace: Duration,
+    pub price_per_gb: f64,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        ExecOptions {
+            max_attempts: 3,
+            max_admission_waits: 10,
+            backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(30),
+            poll_initial: Duration::from_millis(500),
+            poll_max: Duration::from_secs(5),
+            stop_grace: Duration::from_secs(10),
+            price_per_gb: 0.005,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Job {
+    chunk: usize,
+    window: TimeWindow,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Stats {
+    scanned: u64,
+    matched: u64,
+    bytes: u64,
+}
+
+enum Outcome {
+    Rows { job: Job, rows: Vec<Vec<(String, String)>>, stats: Vec<Stats> },
+    Truncated { job: Job, rows: usize, stats: Vec<Stats> },
+    Gap { job: Job, reason: String, stats: Vec<Stats> },
+    Stopped,
+    Fatal(RunnerError),
+}
+
+struct Ctx {
+    client: Client,
+    plan: QueryPlan,
+    options: ExecOptions,
+    progress: Arc<dyn Progress>,
+    permits: Semaphore,
+    stop: watch::Receiver<bool>,
+    /// Started queries without a terminal status: what an interrupt must stop.
+    running: Mutex<BTreeMap<String, Job>>,
+}
+
+/// Runs every query of `plan`; returns early with [`RunnerError::Interrupted`] when
+/// `interrupt` resolves (pass `tokio::signal::ctrl_c()`), after stopping the running queries.
+pub async fn run(
+    client: &Client,
+    plan: &QueryPlan,
+    options: &ExecOptions,
+    progress: Arc<dyn Progress>,
+    interrupt: impl Future<Output = ()>,
+) -> Result<FlowData, RunnerError> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let ctx = Arc::new(Ctx {
+        client: client.clone(),
+        plan: plan.clone(),
+        options: options.clone(),
+        progress,
+        permits: Semaphore::new(plan.max_in_flight),
+        stop: stop_rx,
+        running: Mutex::new(BTreeMap::new()),
+    });
+    ctx.progress.event(&Event::Planned { queries: plan.query_count() });
+    let mut tasks = JoinSet::new();
+    for chunk in &plan.chunks {
+        for &window in &plan.windows {
+            tasks.spawn(run_query(ctx.clone(), Job { chunk: chunk.number, window }));
+        }
+    }
+
+    let mut agg = Aggregator::new();
+    let mut bad_rows = 0usize;
+    let mut failure: Option<RunnerError> = None;
+    let mut interrupt = std::pin::pin!(interrupt);
+    let mut interrupted = false;
+    // Once stopping, tasks get `stop_grace` to come back with the ids of queries they started.
+    let mut deadline: Option<tokio::time::Instant> = None;
+    loop {
+        let joined = tokio::select! {
+            () = &mut interrupt, if !interrupted && failure.is_none() => {
+                interrupted = true;
+                let _ = stop_tx.send(true);
+                deadline = Some(tokio::time::Instant::now() + options.stop_grace);
+                let running = ctx.running.lock().map_or(0, |r| r.len());
+                ctx.progress.event(&Event::Stopping { running });
+                continue;
+            }
+            () = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)), if deadline.is_some() => {
+                tasks.abort_all();
+                break;
+            }
+            joined = tasks.join_next() => joined,
+        };
+        let Some(joined) = joined else { break };
+        let outcome = match joined {
+            Ok(outcome) => outcome,
+            Err(e) if e.is_cancelled() => continue,
+            Err(e) => Outcome::Fatal(RunnerError::Aws { operation: "query task", message: e.to_string() }),
+        };
+        let add_stats = |agg: &mut Aggregator, stats: &[Stats]| {
+            for s in stats {
+                agg.add_stats(s.scanned, s.matched, s.bytes);
+            }
+        };
+        match outcome {
+            Outcome::Rows { job, rows, stats } => {
+                add_stats(&mut agg, &stats);
+                for row in &rows {
+                    if let Err(e) = agg.add_row(row.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+                        bad_rows += 1;
+                        tracing::warn!(
+                            "chunk {} {}..{}: skipped a row: {e}",
+                            job.chunk,
+                            job.window.start,
+                            job.window.end
+                        );
+                    }
+                }
+            }
+            Outcome::Truncated { job, rows, stats } => {
+                add_stats(&mut agg, &stats);
+                if failure.is_some() || interrupted {
+                    continue;
+                }
+                if let Some((a, b)) = job.window.halves() {
+                    ctx.progress.event(&Event::Split { chunk: job.chunk, window: job.window, rows });
+                    tasks.spawn(run_query(ctx.clone(), Job { chunk: job.chunk, window: a }));
+                    tasks.spawn(run_query(ctx.clone(), Job { chunk: job.chunk, window: b }));
+                } else {
+                    let reason = format!("{rows} rows in a single second reach the row limit");
+                    ctx.progress.event(&Event::Gap { chunk: job.chunk, window: job.window, reason: &reason });
+                    agg.add_gap(gap(&ctx.plan, job, reason));
+                }
+            }
+            Outcome::Gap { job, reason, stats } => {
+                add_stats(&mut agg, &stats);
+                agg.add_gap(gap(&ctx.plan, job, reason));
+            }
+            Outcome::Stopped => {}
+            Outcome::Fatal(e) => {
+                if failure.is_none() && !interrupted {
+                    let _ = stop_tx.send(true);
+                    deadline = Some(tokio::time::Instant::now() + options.stop_grace);
+                    failure = Some(e);
+                }
+            }
+        }
+    }
+    if bad_rows > 0 {
+        tracing::warn!("{bad_rows} result rows could not be read and were skipped");
+    }
+
+    if interrupted || failure.is_some() {
+        let ids: Vec<String> = ctx.running.lock().map(|r| r.keys().cloned().collect()).unwrap_or_default();
+        let stopped = stop_queries(client, &ids).await;
+        return Err(failure.unwrap_or(RunnerError::Interrupted { stopped }));
+    }
+    Ok(agg.finish(options.price_per_gb))
+}
+
+fn gap(plan: &QueryPlan, job: Job, reason: String) -> CoverageGap {
+    let log_groups =
+        plan.chunks.iter().find(|c| c.number == job.chunk).map(|c| c.log_groups.clone()).unwrap_or_default();
+    CoverageGap { log_groups, window: job.window, reason }
+}
+
+/// `StopQuery` for each id, concurrently; returns how many were stopped.
+async fn stop_queries(client: &Client, ids: &[String]) -> usize {
+    let mut set = JoinSet::new();
+    for id in ids {
+        let (client, id) = (client.clone(), id.clone());
+        set.spawn(async move {
+            match client.stop_query().query_id(&id).send().await {
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::warn!("could not stop query {id}: {}", DisplayErrorContext(&e));
+                    false
+                }
+            }
+        });
+    }
+    set.join_all().await.into_iter().filter(|ok| *ok).count()
+}
+
+/// Resolves when the run is told to stop.
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// Sleeps, or returns `false` early when the run is told to stop.
+async fn nap(ctx: &Ctx, d: Duration) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(d) => true,
+        () = stopped(ctx.stop.clone()) => false,
+    }
+}
+
+fn backoff(options: &ExecOptions, attempt: u32) -> Duration {
+    options.backoff.saturating_mul(1 << attempt.min(16)).min(options.max_backoff)
+}
+
+enum Start {
+    Retry(String),
+    Gap(String),
+    Fatal(RunnerError),
+}
+
+fn classify(chunk: usize, err: &SdkError<StartQueryError>) -> Start {
+    match err {
+        SdkError::ServiceError(service) => match service.err() {
+            StartQueryError::LimitExceededException(_) => Start::Retry("too many concurrent queries".into()),
+            StartQueryError::ServiceUnavailableException(_) => Start::Retry("service unavailable".into()),
+            StartQueryError::MalformedQueryException(e) => {
+                let mut message = e.message().unwrap_or("malformed query").to_owned();
+                if let Some(ce) = e.query_compile_error() {
+                    if let Some(m) = ce.message() {
+                        message = format!("{message}: {m}");
+                    }
+                    if let Some((start, end)) =
+                        ce.location().and_then(|loc| loc.start_char_offset().zip(loc.end_char_offset()))
+                    {
+                        message = format!("{message} (characters {start}..{end})");
+                    }
+                }
+                Start::Fatal(RunnerError::MalformedQuery { chunk, message })
+            }
+            StartQueryError::ResourceNotFoundException(e) => {
+                Start::Gap(format!("log group not found: {}", e.message().unwrap_or("ResourceNotFoundException")))
+            }
+            StartQueryError::InvalidParameterException(e) => {
+                Start::Gap(format!("invalid parameter: {}", e.message().unwrap_or("InvalidParameterException")))
+            }
+            other if other.code().is_some_and(|c| c.contains("Throttl")) => Start::Retry("throttled".into()),
+            _ => Start::Fatal(RunnerError::Aws {
+                operation: "StartQuery",
+                message: DisplayErrorContext(err).to_string(),
+            }),
+        },
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            Start::Retry(format!("request failed: {}", DisplayErrorContext(err)))
+        }
+        _ => Start::Fatal(RunnerError::Aws { operation: "StartQuery", message: DisplayErrorContext(err).to_string() }),
+    }
+}
+
+fn stats_of(s: Option<&QueryStatistics>) -> Stats {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let n = |v: f64| if v.is_finite() && v > 0.0 { v as u64 } else { 0 };
+    s.map(|s| Stats { scanned: n(s.records_scanned()), matched: n(s.records_matched()), bytes: n(s.bytes_scanned()) })
+        .unwrap_or_default()
+}
+
+/// One (chunk, window) query, from admission to rows.
+async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
+    let Some(chunk) = ctx.plan.chunks.iter().find(|c| c.number == job.chunk) else {
+        return Outcome::Fatal(RunnerError::Aws { operation: "plan", message: format!("no chunk {}", job.chunk) });
+    };
+    let _permit = tokio::select! {
+        permit = ctx.permits.acquire() => match permit {
+            Ok(p) => p,
+            Err(_) => return Outcome::Stopped,
+        },
+        () = stopped(ctx.stop.clone()) => return Outcome::Stopped,
+    };
+    let row_limit = i32::try_from(ctx.plan.row_limit).unwrap_or(i32::MAX);
+    let mut stats = Vec::new();
+    let (mut attempts, mut admissions) = (0u32, 0u32);
+    loop {
+        if *ctx.stop.borrow() {
+            return Outcome::Stopped;
+        }
+        // Not raced against the stop signal: a StartQuery in flight must come back with its
+        // id, or the query would run on unseen after an interrupt.
+        let started = ctx
+            .client
+            .start_query()
+            .set_log_group_names(Some(chunk.log_groups.clone()))
+            .start_time(job.window.start)
+            .end_time(job.window.end)
+            .query_string(&chunk.query)
+            .limit(row_limit)
+            .send()
+            .await;
+        let query_id = match started {
+            Ok(out) => out.query_id().unwrap_or_default().to_owned(),
+            Err(e) => match classify(job.chunk, &e) {
+                Start::Retry(reason) => {
+                    admissions += 1;
+                    if admissions > ctx.options.max_admission_waits {
+                        let reason = format!("{reason}, still after {admissions} tries");
+                        ctx.progress.event(&Event::Gap { chunk: job.chunk, window: job.window, reason: &reason });
+                        return Outcome::Gap { job, reason, stats };
+                    }
+                    ctx.progress.event(&Event::Retry { chunk: job.chunk, window: job.window, reason: &reason });
+                    if !nap(&ctx, backoff(&ctx.options, admissions - 1)).await {
+                        return Outcome::Stopped;
+                    }
+                    continue;
+                }
+                Start::Gap(reason) => {
+                    ctx.progress.event(&Event::Gap { chunk: job.chunk, window: job.window, reason: &reason });
+                    return Outcome::Gap { job, reason, stats };
+                }
+                Start::Fatal(e) => return Outcome::Fatal(e),
+            },
+        };
+        if let Ok(mut running) = ctx.running.lock() {
+            running.insert(query_id.clone(), job);
+        }
+        ctx.progress.event(&Event::Started { chunk: job.chunk, window: job.window, query_id: &query_id });
+
+        let finished = poll(&ctx, &query_id).await;
+        let Some((status, results, s)) = finished else { return Outcome::Stopped };
+        stats.push(s);
+        if let Ok(mut running) = ctx.running.lock() {
+            running.remove(&query_id);
+        }
+        match status {
+            Ok(()) if results.len() >= ctx.plan.row_limit => {
+                return Outcome::Truncated { job, rows: results.len(), stats };
+            }
+            Ok(()) => {
+                ctx.progress.event(&Event::Finished {
+                    chunk: job.chunk,
+                    window: job.window,
+                    rows: results.len(),
+                    bytes_scanned: s.bytes,
+                });
+                return Outcome::Rows { job, rows: results, stats };
+            }
+            Err(reason) => {
+                attempts += 1;
+                if attempts >= ctx.options.max_attempts {
+                    let reason = format!("query ended {reason} {attempts} times");
+                    ctx.progress.event(&Event::Gap { chunk: job.chunk, window: job.window, reason: &reason });
+                    return Outcome::Gap { job, reason, stats };
+                }
+                let reason = format!("query ended {reason}");
+                ctx.progress.event(&Event::Retry { chunk: job.chunk, window: job.window, reason: &reason });
+                if !nap(&ctx, backoff(&ctx.options, attempts - 1)).await {
+                    return Outcome::Stopped;
+                }
+            }
+        }
+    }
+}
+
+/// `GetQueryResults` failures in a row (each after the SDK's retries) that end a poll.
+const POLL_ERRORS: u32 = 5;
+
+type Polled = (Result<(), String>, Vec<Vec<(String, String)>>, Stats);
+
+/// Polls until a terminal status; `None` when the run is told to stop first (the query stays
+/// in `running`, so the interrupt path stops it).
+async fn poll(ctx: &Ctx, query_id: &str) -> Option<Polled> {
+    let mut wait = ctx.options.poll_initial;
+    let mut errors = 0u32;
+    loop {
+        if !nap(ctx, wait).await {
+            return None;
+        }
+        wait = (wait + wait / 2).min(ctx.options.poll_max);
+        let out = match ctx.client.get_query_results().query_id(query_id).send().await {
+            Ok(out) => out,
+            // The SDK already retried; the query may still be fine, so poll again later
+            // unless the service says it does not know the query.
+            Err(e) => {
+                let message = DisplayErrorContext(&e).to_string();
+                if e.as_service_error().is_some_and(aws_sdk_cloudwatchlogs::operation::get_query_results::GetQueryResultsError::is_resource_not_found_exception) {
+                    return Some((Err(format!("unknown to the service ({message})")), Vec::new(), Stats::default()));
+                }
+                errors += 1;
+                if errors >= POLL_ERRORS {
+                    return Some((Err(format!("unreadable ({message})")), Vec::new(), Stats::default()));
+                }
+                tracing::debug!("GetQueryResults {query_id}: {message}");
+                continue;
+            }
+        };
+        errors = 0;
+        let stats = stats_of(out.statistics());
+        match out.status() {
+            Some(QueryStatus::Complete) => {
+                let rows = out
+                    .results()
+                    .iter()
+                    .map(|row| {
+                        row.iter()
+                            .filter_map(|f| Some((f.field()?.to_owned(), f.value().unwrap_or_default().to_owned())))
+                            .filter(|(k, _)| k != "@ptr")
+                            .collect()
+                    })
+                    .collect();
+                return Some((Ok(()), rows, stats));
+            }
+            Some(s @ (QueryStatus::Failed | QueryStatus::Timeout | QueryStatus::Cancelled)) => {
+                return Some((Err(s.as_str().to_owned()), Vec::new(), stats));
+            }
+            // Scheduled, Running, Unknown and whatever AWS adds later: not finished yet.
+            _ => {}
+        }
+    }
+}

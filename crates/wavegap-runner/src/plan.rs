@@ -1,0 +1,485 @@
+//! The query plan: which log groups to scan, in which chunks and windows, with which query text.
+//!
+//! One aggregating query per chunk and window gives everything the analysis needs: REJECT
+//! aggregates, the ACCEPT aggregates return-flow matching needs, and the `SKIPDATA` count per
+//! interface. The SKIPDATA count is folded into the same query (an `or` in the filter and
+//! `logStatus` in the group key) rather than a second query, because a second query would scan
+//! every byte twice and the plan promises bytes scanned ≈ bytes in the window.
+//!
+//! Nothing from the wave file reaches the query text as written: server addresses are
+//! [`IpAddr`]s and networks [`IpNet`]s, printed back by their `Display`, and field names come
+//! from the flow log's format after a check that they are plain identifiers.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::io;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use wavegap_core::flow::TimeWindow;
+use wavegap_core::flowlog::{FlowField, FlowFormat, KnownField};
+use wavegap_core::inventory::{FlowLogDestination, Inventory};
+use wavegap_core::wave::{QuerySettings, WaveConfig};
+
+use crate::RunnerError;
+
+/// The longest query string Logs Insights accepts.
+pub const MAX_QUERY_LEN: usize = 10_000;
+
+/// Result columns of the aggregating query, shared with the row conversion.
+pub mod columns {
+    pub const SRC: &str = "srcAddr";
+    pub const DST: &str = "dstAddr";
+    pub const PORT: &str = "servicePort";
+    pub const PROTOCOL: &str = "protocol";
+    pub const ACTION: &str = "action";
+    pub const INTERFACE: &str = "interfaceId";
+    pub const LOG: &str = "@log";
+    pub const LOG_STATUS: &str = "logStatus";
+    pub const TCP_FLAGS: &str = "tcpFlags";
+    pub const DIRECTION: &str = "flowDirection";
+    pub const RECORDS: &str = "flowRecords";
+    pub const PACKETS: &str = "flowPackets";
+    pub const BYTES: &str = "flowBytes";
+    pub const FIRST_SEEN: &str = "firstSeen";
+    pub const LAST_SEEN: &str = "lastSeen";
+    pub const MIN_SRC_PORT: &str = "minSrcPort";
+    pub const MAX_SRC_PORT: &str = "maxSrcPort";
+    pub const MIN_DST_PORT: &str = "minDstPort";
+    pub const MAX_DST_PORT: &str = "maxDstPort";
+}
+
+/// Fields without which a flow log cannot be attributed to a conversation and an ENI.
+const REQUIRED: [KnownField; 7] = [
+    KnownField::InterfaceId,
+    KnownField::SrcAddr,
+    KnownField::DstAddr,
+    KnownField::SrcPort,
+    KnownField::DstPort,
+    KnownField::Protocol,
+    KnownField::Action,
+];
+
+/// How the report window is cut and how many log groups go into one query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanOptions {
+    /// Log groups per query (AWS allows 50).
+    pub chunk_size: usize,
+    /// Cut the report window into this many equal windows up front (a long window over busy
+    /// log groups would otherwise hit the row limit and be split after the fact).
+    pub windows: usize,
+    pub row_limit: usize,
+    pub max_in_flight: usize,
+}
+
+impl PlanOptions {
+    pub fn from_settings(settings: &QuerySettings) -> Self {
+        PlanOptions {
+            chunk_size: settings.chunk_size,
+            windows: 1,
+            row_limit: settings.row_limit,
+            max_in_flight: settings.max_in_flight,
+        }
+    }
+}
+
+/// One log group to scan and the format its events are written in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogGroupTarget {
+    pub name: String,
+    pub format: FlowFormat,
+    /// The flow logs (`fl-…`) writing into it, when the inventory knows them.
+    pub flow_logs: Vec<String>,
+}
+
+/// Log groups of one format, queried together with one query text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chunk {
+    /// 1-based, in plan order.
+    pub number: usize,
+    pub log_groups: Vec<String>,
+    /// `None` for the default format (Insights discovers the fields), else the `LogFormat`.
+    pub log_format: Option<String>,
+    pub query: String,
+}
+
+/// Every query one report needs: each chunk over each window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryPlan {
+    pub chunks: Vec<Chunk>,
+    pub windows: Vec<TimeWindow>,
+    pub row_limit: usize,
+    pub max_in_flight: usize,
+}
+
+impl QueryPlan {
+    /// Builds the plan for a wave over `window`: the wave's log groups (and, with `discover`,
+    /// those of the flow logs covering its servers), grouped by format, chunked.
+    pub fn build(
+        wave: &WaveConfig,
+        inventory: &Inventory,
+        window: TimeWindow,
+        options: &PlanOptions,
+    ) -> Result<Self, RunnerError> {
+        let targets = log_group_targets(wave, inventory)?;
+        let servers: BTreeSet<IpAddr> = wave.servers().map(|s| s.ip).collect();
+        let networks: BTreeSet<IpNet> =
+            wave.networks.internal.iter().chain(&wave.networks.on_premises).map(IpNet::trunc).collect();
+        Self::from_targets(&targets, &servers, &networks, window, options)
+    }
+
+    /// Builds the plan from explicit targets; [`QueryPlan::build`] derives them from a wave.
+    pub fn from_targets(
+        targets: &[LogGroupTarget],
+        servers: &BTreeSet<IpAddr>,
+        networks: &BTreeSet<IpNet>,
+        window: TimeWindow,
+        options: &PlanOptions,
+    ) -> Result<Self, RunnerError> {
+        if targets.is_empty() {
+            return Err(RunnerError::NoLogGroups);
+        }
+        if servers.is_empty() {
+            return Err(RunnerError::NoServers);
+        }
+        if window.end < window.start {
+            return Err(RunnerError::EmptyWindow { window });
+        }
+        // Same-format groups share a query text, so they can share a chunk.
+        let mut by_format: BTreeMap<Option<String>, (FlowFormat, Vec<String>)> = BTreeMap::new();
+        for t in targets {
+            let key = (!t.format.is_default()).then(|| t.format.to_log_format());
+            by_format.entry(key).or_insert_with(|| (t.format.clone(), Vec::new())).1.push(t.name.clone());
+        }
+        let chunk_size = options.chunk_size.clamp(1, 50);
+        let mut chunks = Vec::new();
+        for (log_format, (format, mut groups)) in by_format {
+            groups.sort();
+            groups.dedup();
+            let query = query_text(&format, servers, networks)
+                .map_err(|field| RunnerError::MissingField { log_group: groups[0].clone(), field: field.to_owned() })?;
+            for slice in groups.chunks(chunk_size) {
+                let number = chunks.len() + 1;
+                if query.len() > MAX_QUERY_LEN {
+                    return Err(RunnerError::QueryTooLong { chunk: number, len: query.len(), servers: servers.len() });
+                }
+                chunks.push(Chunk {
+                    number,
+                    log_groups: slice.to_vec(),
+                    log_format: log_format.clone(),
+                    query: query.clone(),
+                });
+            }
+        }
+        Ok(QueryPlan {
+            chunks,
+            windows: split_window(window, options.windows),
+            row_limit: options.row_limit.max(1),
+            max_in_flight: options.max_in_flight.max(1),
+        })
+    }
+
+    pub fn query_count(&self) -> usize {
+        self.chunks.len() * self.windows.len()
+    }
+
+    /// Every log group of the plan, sorted.
+    pub fn log_groups(&self) -> impl Iterator<Item = &str> {
+        self.chunks.iter().flat_map(|c| c.log_groups.iter().map(String::as_str))
+    }
+}
+
+/// The log groups a wave reads, each with its format.
+pub fn log_group_targets(wave: &WaveConfig, inventory: &Inventory) -> Result<Vec<LogGroupTarget>, RunnerError> {
+    let mut names: BTreeSet<String> = wave.log_groups.names.iter().cloned().collect();
+    if wave.log_groups.discover {
+        for server in wave.servers().filter(|s| !s.on_premises) {
+            let Some(eni) = inventory.eni_by_ip(server.ip) else { continue };
+            for fl in inventory.flow_logs_for_eni(eni) {
+                if fl.destination_type == FlowLogDestination::CloudWatchLogs
+                    && let Some(group) = &fl.log_group
+                {
+                    names.insert(group.clone());
+                }
+            }
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let mut formats: Vec<(String, FlowFormat)> = Vec::new();
+            for fl in inventory.flow_logs.values().filter(|fl| fl.log_group.as_deref() == Some(name.as_str())) {
+                let format = match &fl.log_format {
+                    None => FlowFormat::default_v2(),
+                    Some(text) => FlowFormat::from_log_format(text)
+                        .map_err(|source| RunnerError::BadLogFormat { flow_log: fl.id.clone(), source })?,
+                };
+                formats.push((fl.id.clone(), format));
+            }
+            let format = formats.first().map_or_else(FlowFormat::default_v2, |(_, f)| f.clone());
+            if formats.iter().any(|(_, f)| *f != format) {
+                return Err(RunnerError::MixedFormats {
+                    log_group: name,
+                    flow_logs: formats.into_iter().map(|(id, _)| id).collect(),
+                });
+            }
+            Ok(LogGroupTarget { name, format, flow_logs: formats.into_iter().map(|(id, _)| id).collect() })
+        })
+        .collect()
+}
+
+/// Cuts a window into `n` consecutive windows that cover it exactly once (fewer when the
+/// window has fewer seconds than `n`).
+pub fn split_window(window: TimeWindow, n: usize) -> Vec<TimeWindow> {
+    let seconds = window.end - window.start + 1;
+    let n = i64::try_from(n.max(1)).unwrap_or(i64::MAX).min(seconds.max(1));
+    (0..n)
+        .map(|i| TimeWindow { start: window.start + seconds * i / n, end: window.start + seconds * (i + 1) / n - 1 })
+        .collect()
+}
+
+/// The aggregating query for one format; `Err` names a required field the format lacks.
+pub fn query_text(
+    format: &FlowFormat,
+    servers: &BTreeSet<IpAddr>,
+    networks: &BTreeSet<IpNet>,
+) -> Result<String, &'static str> {
+    use columns as c;
+    if let Some(missing) = REQUIRED.iter().find(|k| format.position(**k).is_none()) {
+        return Err(missing.aws_name());
+    }
+    let has = |k: KnownField| format.position(k).is_some();
+    let mut q = String::new();
+    if !format.is_default() {
+        q.push_str(&parse_command(format));
+        q.push_str("\n| ");
+    }
+
+    let ips = servers.iter().map(|ip| format!("\"{ip}\"")).collect::<Vec<_>>().join(", ");
+    let mut conversation = format!("(srcAddr in [{ips}] or dstAddr in [{ips}])");
+    if !networks.is_empty() {
+        for side in ["srcAddr", "dstAddr"] {
+            let nets = networks
+                .iter()
+                .map(|net| {
+                    let f = if matches!(net, IpNet::V4(_)) { "isIpv4InSubnet" } else { "isIpv6InSubnet" };
+                    format!("{f}({side}, \"{net}\")")
+                })
+                .collect::<Vec<_>>()
+                .join(" or ");
+            let _ = write!(conversation, "\n    and ({nets})");
+        }
+    }
+    if has(KnownField::LogStatus) {
+        let _ = write!(q, "filter logStatus = \"SKIPDATA\"\n  or ({conversation})");
+    } else {
+        let _ = write!(q, "filter {conversation}");
+    }
+
+    let mut aggregates = vec![format!("count(*) as {}", c::RECORDS)];
+    for (field, agg, alias) in [
+        (KnownField::Packets, "sum", c::PACKETS),
+        (KnownField::Bytes, "sum", c::BYTES),
+        (KnownField::Start, "min", c::FIRST_SEEN),
+        (KnownField::End, "max", c::LAST_SEEN),
+        (KnownField::SrcPort, "min", c::MIN_SRC_PORT),
+        (KnownField::SrcPort, "max", c::MAX_SRC_PORT),
+        (KnownField::DstPort, "min", c::MIN_DST_PORT),
+        (KnownField::DstPort, "max", c::MAX_DST_PORT),
+    ] {
+        if has(field) {
+            aggregates.push(format!("{agg}({}) as {alias}", field.insights_name()));
+        }
+    }
+    let mut keys = vec![
+        c::SRC.to_owned(),
+        c::DST.to_owned(),
+        format!("least(srcPort, dstPort) as {}", c::PORT),
+        c::PROTOCOL.to_owned(),
+        c::ACTION.to_owned(),
+        c::INTERFACE.to_owned(),
+        c::LOG.to_owned(),
+    ];
+    for (field, column) in [
+        (KnownField::LogStatus, c::LOG_STATUS),
+        (KnownField::TcpFlags, c::TCP_FLAGS),
+        (KnownField::FlowDirection, c::DIRECTION),
+    ] {
+        if has(field) {
+            keys.push(column.to_owned());
+        }
+    }
+    let _ = write!(q, "\n| stats {}\n    by {}", aggregates.join(", "), keys.join(", "));
+    Ok(q)
+}
+
+/// `parse @message "* * …" as f1, f2, …` for a custom format. Field names that are not plain
+/// identifiers (a `LogFormat` can hold anything between `${` and `}`) get a positional name,
+/// so nothing from the format is pasted into the query unchecked.
+fn parse_command(format: &FlowFormat) -> String {
+    let names: Vec<String> = format
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            let name = field.insights_name();
+            let plain = matches!(field, FlowField::Known(_))
+                || (name.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && name.chars().all(|c| c.is_ascii_alphanumeric()));
+            if plain { name } else { format!("field{}", i + 1) }
+        })
+        .collect();
+    let globs = vec!["*"; names.len()].join(" ");
+    format!("parse @message \"{globs}\" as {}", names.join(", "))
+}
+
+/// Prints the plan for a human: windows, chunks with their log groups, and each exact query
+/// text, ready to paste into the Logs Insights console. Used by `plan` and `report --dry-run`.
+pub fn write_plan(out: &mut dyn io::Write, plan: &QueryPlan) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} log groups in {} chunk(s) × {} window(s) = {} queries (at most {} in flight, row limit {})",
+        plan.log_groups().count(),
+        plan.chunks.len(),
+        plan.windows.len(),
+        plan.query_count(),
+        plan.max_in_flight,
+        plan.row_limit,
+    )?;
+    writeln!(out, "\nwindows (StartQuery startTime/endTime, epoch seconds, both inclusive):")?;
+    for (i, w) in plan.windows.iter().enumerate() {
+        writeln!(out, "  {}. {} .. {}  ({} .. {})", i + 1, rfc3339(w.start), rfc3339(w.end), w.start, w.end)?;
+    }
+    for chunk in &plan.chunks {
+        let format = chunk.log_format.as_deref().unwrap_or("default format");
+        writeln!(out, "\nchunk {} ({} log groups, {format}):", chunk.number, chunk.log_groups.len())?;
+        for group in &chunk.log_groups {
+            writeln!(out, "  {group}")?;
+        }
+        writeln!(out, "query:")?;
+        for line in chunk.query.lines() {
+            writeln!(out, "  {line}")?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn rfc3339(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set<T: Ord>(items: impl IntoIterator<Item = T>) -> BTreeSet<T> {
+        items.into_iter().collect()
+    }
+
+    fn target(name: &str, format: &FlowFormat) -> LogGroupTarget {
+        LogGroupTarget { name: name.into(), format: format.clone(), flow_logs: vec![] }
+    }
+
+    fn options(chunk_size: usize, windows: usize) -> PlanOptions {
+        PlanOptions { chunk_size, windows, row_limit: 10_000, max_in_flight: 20 }
+    }
+
+    #[test]
+    fn default_format_query_uses_discovered_fields_and_validated_values() {
+        let servers = set(["10.0.0.7".parse().unwrap(), "10.0.0.6".parse().unwrap()]);
+        let nets = set(["10.0.0.0/8".parse().unwrap(), "2001:db8::/32".parse().unwrap()]);
+        let q = query_text(&FlowFormat::default_v2(), &servers, &nets).unwrap();
+        assert_eq!(
+            q,
+            r#"filter logStatus = "SKIPDATA"
+  or ((srcAddr in ["10.0.0.6", "10.0.0.7"] or dstAddr in ["10.0.0.6", "10.0.0.7"])
+    and (isIpv4InSubnet(srcAddr, "10.0.0.0/8") or isIpv6InSubnet(srcAddr, "2001:db8::/32"))
+    and (isIpv4InSubnet(dstAddr, "10.0.0.0/8") or isIpv6InSubnet(dstAddr, "2001:db8::/32")))
+| stats count(*) as flowRecords, sum(packets) as flowPackets, sum(bytes) as flowBytes, min(startTime) as firstSeen, max(endTime) as lastSeen, min(srcPort) as minSrcPort, max(srcPort) as maxSrcPort, min(dstPort) as minDstPort, max(dstPort) as maxDstPort
+    by srcAddr, dstAddr, least(srcPort, dstPort) as servicePort, protocol, action, interfaceId, @log, logStatus"#
+        );
+    }
+
+    #[test]
+    fn custom_format_gets_a_parse_and_its_extra_keys() {
+        let format = FlowFormat::from_log_format(
+            "${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action} ${tcp-flags} ${flow-direction} ${weird\"name}",
+        )
+        .unwrap();
+        let q = query_text(&format, &set(["10.0.0.6".parse().unwrap()]), &BTreeSet::new()).unwrap();
+        assert!(
+            q.starts_with(
+                "parse @message \"* * * * * * * * * *\" as interfaceId, srcAddr, dstAddr, srcPort, dstPort, protocol, action, tcpFlags, flowDirection, field10\n| filter (srcAddr in [\"10.0.0.6\"] or dstAddr in [\"10.0.0.6\"])\n| stats count(*) as flowRecords, min(srcPort)"
+            ),
+            "{q}"
+        );
+        assert!(q.ends_with("by srcAddr, dstAddr, least(srcPort, dstPort) as servicePort, protocol, action, interfaceId, @log, tcpFlags, flowDirection"), "{q}");
+        assert!(!q.contains("weird"));
+        let no_eni = FlowFormat::from_log_format("${srcaddr} ${dstaddr}").unwrap();
+        assert_eq!(query_text(&no_eni, &BTreeSet::new(), &BTreeSet::new()), Err("interface-id"));
+    }
+
+    #[test]
+    fn chunks_group_by_format_and_respect_the_size() {
+        let v5 = FlowFormat::from_log_format(&format!("{} ${{tcp-flags}}", FlowFormat::default_v2().to_log_format()))
+            .unwrap();
+        let mut targets: Vec<_> = (0..7).map(|i| target(&format!("/g/{i:02}"), &FlowFormat::default_v2())).collect();
+        targets.push(target("/custom/a", &v5));
+        let plan = QueryPlan::from_targets(
+            &targets,
+            &set(["10.0.0.6".parse().unwrap()]),
+            &BTreeSet::new(),
+            TimeWindow { start: 0, end: 299 },
+            &options(3, 3),
+        )
+        .unwrap();
+        let sizes: Vec<_> =
+            plan.chunks.iter().map(|c| (c.number, c.log_groups.len(), c.log_format.is_some())).collect();
+        assert_eq!(sizes, [(1, 3, false), (2, 3, false), (3, 1, false), (4, 1, true)]);
+        assert_eq!(
+            plan.windows,
+            [
+                TimeWindow { start: 0, end: 99 },
+                TimeWindow { start: 100, end: 199 },
+                TimeWindow { start: 200, end: 299 }
+            ]
+        );
+        assert_eq!(plan.query_count(), 12);
+        let mut text = Vec::new();
+        write_plan(&mut text, &plan).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.starts_with("8 log groups in 4 chunk(s) × 3 window(s) = 12 queries"), "{text}");
+        assert!(text.contains("chunk 4 (1 log groups, ${version}"), "{text}");
+        assert!(text.contains("  1. 1970-01-01T00:00:00Z .. 1970-01-01T00:01:39Z  (0 .. 99)"), "{text}");
+    }
+
+    #[test]
+    fn split_window_covers_every_second_once() {
+        for (window, n) in [((0, 299), 3), ((10, 20), 4), ((5, 5), 3), ((0, 1), 1), ((100, 1099), 7)] {
+            let w = TimeWindow { start: window.0, end: window.1 };
+            let parts = split_window(w, n);
+            assert_eq!(parts.first().unwrap().start, w.start);
+            assert_eq!(parts.last().unwrap().end, w.end);
+            for pair in parts.windows(2) {
+                assert_eq!(pair[0].end + 1, pair[1].start, "{parts:?}");
+                assert!(pair[0].start <= pair[0].end, "{parts:?}");
+            }
+        }
+        assert_eq!(split_window(TimeWindow { start: 5, end: 5 }, 3).len(), 1);
+    }
+
+    #[test]
+    fn plans_refuse_what_cannot_run() {
+        let t = [target("/g", &FlowFormat::default_v2())];
+        let one = set(["10.0.0.6".parse().unwrap()]);
+        let w = TimeWindow { start: 0, end: 10 };
+        let err = |targets: &[LogGroupTarget], servers: &BTreeSet<IpAddr>| {
+            QueryPlan::from_targets(targets, servers, &BTreeSet::new(), w, &options(50, 1)).unwrap_err().to_string()
+        };
+        assert!(err(&[], &one).starts_with("no log groups to query"));
+        assert!(err(&t, &BTreeSet::new()).starts_with("the wave has no servers"));
+        let many: BTreeSet<IpAddr> =
+            (0..400u32).map(|i| IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i))).collect();
+        assert!(err(&t, &many).starts_with("the query for chunk 1 is"), "{}", err(&t, &many));
+    }
+}

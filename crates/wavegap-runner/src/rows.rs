@@ -1,0 +1,380 @@
+//! Result rows of the aggregating query → [`FlowData`], for every source.
+//!
+//! Rows arrive as `(field, value)` strings, as `GetQueryResults` returns them and as the local
+//! engine mirrors it. Rows are merged on (log group, ENI, addresses, service port, protocol,
+//! action, direction): the query also groups by `tcpFlags` (Insights has no bitwise-or
+//! aggregate, so the flags are or-ed here), and the same conversation comes back once per
+//! window and chunk. The request/response role is decided after merging, from the port ranges.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use wavegap_core::flow::{CoverageGap, FlowAggregate, FlowData, FlowRole, ScanStats};
+use wavegap_core::flowlog::{Action, FlowDirection, parse_epoch_seconds};
+
+use crate::plan::columns as c;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    log_group: String,
+    interface_id: String,
+    src: IpAddr,
+    dst: IpAddr,
+    protocol: u8,
+    port: u16,
+    action: Action,
+    direction: Option<FlowDirection>,
+}
+
+#[derive(Debug, Clone)]
+struct Acc {
+    tcp_flags: Option<u16>,
+    records: u64,
+    packets: u64,
+    bytes: u64,
+    first_seen: i64,
+    last_seen: i64,
+    src_ports: Option<(u16, u16)>,
+    dst_ports: Option<(u16, u16)>,
+}
+
+/// Why a row was not used: the field and the value found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("result row has {field} = {value:?}")]
+pub struct RowError {
+    pub field: &'static str,
+    pub value: String,
+}
+
+/// Collects rows, statistics and gaps from any number of queries into one [`FlowData`].
+#[derive(Debug, Default)]
+pub struct Aggregator {
+    flows: BTreeMap<Key, Acc>,
+    skipdata: BTreeMap<String, u64>,
+    gaps: Vec<CoverageGap>,
+    stats: ScanStats,
+    rows: u64,
+}
+
+impl Aggregator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one result row. A row that is not a flow of the aggregating query is an error, so
+    /// the caller can count and report it; nothing is half-added.
+    pub fn add_row<'a>(&mut self, row: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<(), RowError> {
+        let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
+        for (name, value) in row {
+            fields.insert(name, value);
+        }
+        let get = |name: &str| fields.get(name).copied().filter(|v| !v.is_empty() && *v != "-");
+        let records = number(get(c::RECORDS), c::RECORDS)?.unwrap_or(0);
+        if get(c::LOG_STATUS) == Some("SKIPDATA") {
+            let eni = get(c::INTERFACE).ok_or(RowError { field: c::INTERFACE, value: String::new() })?;
+            *self.skipdata.entry(eni.to_owned()).or_default() += records;
+            self.rows += 1;
+            return Ok(());
+        }
+        let required = |name: &'static str| get(name).ok_or(RowError { field: name, value: String::new() });
+        let parsed = |name: &'static str| -> Result<IpAddr, RowError> {
+            let v = required(name)?;
+            v.parse().map_err(|_| RowError { field: name, value: v.to_owned() })
+        };
+        let src = parsed(c::SRC)?;
+        let dst = parsed(c::DST)?;
+        let protocol =
+            small::<u8>(get(c::PROTOCOL), c::PROTOCOL)?.ok_or(RowError { field: c::PROTOCOL, value: String::new() })?;
+        let action = required(c::ACTION)
+            .and_then(|v| Action::parse(v).ok_or(RowError { field: c::ACTION, value: v.to_owned() }))?;
+        let direction = get(c::DIRECTION)
+            .map(|v| FlowDirection::parse(v).ok_or(RowError { field: c::DIRECTION, value: v.to_owned() }))
+            .transpose()?;
+        let port = small::<u16>(get(c::PORT), c::PORT)?.unwrap_or(0);
+        let tcp_flags = small::<u16>(get(c::TCP_FLAGS), c::TCP_FLAGS)?;
+        let log_group = strip_account(required(c::LOG)?).to_owned();
+        let interface_id = required(c::INTERFACE)?.to_owned();
+        let range = |lo: &'static str, hi: &'static str| -> Result<Option<(u16, u16)>, RowError> {
+            Ok(small::<u16>(get(lo), lo)?.zip(small::<u16>(get(hi), hi)?))
+        };
+        let acc = Acc {
+            tcp_flags,
+            records,
+            packets: number(get(c::PACKETS), c::PACKETS)?.unwrap_or(0),
+            bytes: number(get(c::BYTES), c::BYTES)?.unwrap_or(0),
+            first_seen: time(get(c::FIRST_SEEN), c::FIRST_SEEN)?.unwrap_or(i64::MAX),
+            last_seen: time(get(c::LAST_SEEN), c::LAST_SEEN)?.unwrap_or(i64::MIN),
+            src_ports: range(c::MIN_SRC_PORT, c::MAX_SRC_PORT)?,
+            dst_ports: range(c::MIN_DST_PORT, c::MAX_DST_PORT)?,
+        };
+        let key = Key { log_group, interface_id, src, dst, protocol, port, action, direction };
+        match self.flows.get_mut(&key) {
+            Some(old) => merge(old, &acc),
+            None => {
+                self.flows.insert(key, acc);
+            }
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Adds one query's statistics.
+    pub fn add_stats(&mut self, records_scanned: u64, records_matched: u64, bytes_scanned: u64) {
+        self.stats.queries += 1;
+        self.stats.records_scanned += records_scanned;
+        self.stats.records_matched += records_matched;
+        self.stats.bytes_scanned += bytes_scanned;
+    }
+
+    pub fn add_gap(&mut self, gap: CoverageGap) {
+        self.gaps.push(gap);
+    }
+
+    /// Rows accepted so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    pub fn stats(&self) -> &ScanStats {
+        &self.stats
+    }
+
+    /// The merged aggregates, sorted, with the estimated cost at `price_per_gb` dollars.
+    pub fn finish(self, price_per_gb: f64) -> FlowData {
+        let aggregates = self
+            .flows
+            .into_iter()
+            .map(|(k, a)| FlowAggregate {
+                role: role(k.port, a.src_ports, a.dst_ports),
+                log_group: k.log_group,
+                interface_id: k.interface_id,
+                src: k.src,
+                dst: k.dst,
+                protocol: k.protocol,
+                port: k.port,
+                action: k.action,
+                direction: k.direction,
+                tcp_flags: a.tcp_flags,
+                records: a.records,
+                packets: a.packets,
+                bytes: a.bytes,
+                first_seen: if a.first_seen == i64::MAX { 0 } else { a.first_seen },
+                last_seen: if a.last_seen == i64::MIN { 0 } else { a.last_seen },
+            })
+            .collect();
+        let mut gaps = self.gaps;
+        gaps.sort_by(|a, b| (&a.log_groups, a.window).cmp(&(&b.log_groups, b.window)));
+        let mut stats = self.stats;
+        stats.estimated_cost = cost(stats.bytes_scanned, price_per_gb);
+        FlowData { aggregates, skipdata: self.skipdata, gaps, stats }
+    }
+}
+
+/// Dollars for scanning `bytes` at `price_per_gb` (GB = 10^9 bytes, as AWS bills).
+pub fn cost(bytes: u64, price_per_gb: f64) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    let gb = bytes as f64 / 1e9;
+    gb * price_per_gb
+}
+
+fn merge(old: &mut Acc, new: &Acc) {
+    old.tcp_flags = match (old.tcp_flags, new.tcp_flags) {
+        (Some(a), Some(b)) => Some(a | b),
+        (a, b) => a.or(b),
+    };
+    old.records += new.records;
+    old.packets += new.packets;
+    old.bytes += new.bytes;
+    old.first_seen = old.first_seen.min(new.first_seen);
+    old.last_seen = old.last_seen.max(new.last_seen);
+    let widen = |a: Option<(u16, u16)>, b: Option<(u16, u16)>| match (a, b) {
+        (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
+        (a, b) => a.or(b),
+    };
+    old.src_ports = widen(old.src_ports, new.src_ports);
+    old.dst_ports = widen(old.dst_ports, new.dst_ports);
+}
+
+/// Request when every destination port is the service port and every source port above it;
+/// Response the other way round; anything else (equal ports, ICMP, a mix) is Unknown.
+fn role(port: u16, src: Option<(u16, u16)>, dst: Option<(u16, u16)>) -> FlowRole {
+    match (src, dst) {
+        (Some((src_lo, _)), Some((dst_lo, dst_hi))) if dst_lo == port && dst_hi == port && src_lo > port => {
+            FlowRole::Request
+        }
+        (Some((src_lo, src_hi)), Some((dst_lo, _))) if src_lo == port && src_hi == port && dst_lo > port => {
+            FlowRole::Response
+        }
+        _ => FlowRole::Unknown,
+    }
+}
+
+/// `@log` is `account-id:log-group-name`; the aggregate keeps the name.
+fn strip_account(log: &str) -> &str {
+    match log.split_once(':') {
+        Some((account, name)) if !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => log,
+    }
+}
+
+/// A non-negative count; Insights may print large sums in exponent notation.
+fn number(value: Option<&str>, field: &'static str) -> Result<Option<u64>, RowError> {
+    let Some(v) = value else { return Ok(None) };
+    if let Ok(n) = v.parse::<u64>() {
+        return Ok(Some(n));
+    }
+    match v.parse::<f64>() {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(f) if (0.0..1.8e19).contains(&f) => Ok(Some(f.round() as u64)),
+        _ => Err(RowError { field, value: v.to_owned() }),
+    }
+}
+
+fn small<T: TryFrom<u64>>(value: Option<&str>, field: &'static str) -> Result<Option<T>, RowError> {
+    number(value, field)?
+        .map(|n| T::try_from(n).map_err(|_| RowError { field, value: value.unwrap_or_default().to_owned() }))
+        .transpose()
+}
+
+fn time(value: Option<&str>, field: &'static str) -> Result<Option<i64>, RowError> {
+    let Some(n) = number(value, field)? else { return Ok(None) };
+    parse_epoch_seconds(&n.to_string()).map(Some).ok_or(RowError { field, value: value.unwrap_or_default().to_owned() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(pairs: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+        pairs.to_vec()
+    }
+
+    const REQUEST: &[(&str, &str)] = &[
+        ("srcAddr", "10.0.0.7"),
+        ("dstAddr", "10.0.0.8"),
+        ("servicePort", "1433"),
+        ("protocol", "6"),
+        ("action", "REJECT"),
+        ("interfaceId", "eni-1"),
+        ("@log", "123456789012:/aws/vpc/flowlogs/app"),
+        ("logStatus", "OK"),
+        ("tcpFlags", "2"),
+        ("flowRecords", "3"),
+        ("flowPackets", "9"),
+        ("flowBytes", "468"),
+        ("firstSeen", "1714953732"),
+        ("lastSeen", "1714953753"),
+        ("minSrcPort", "50000"),
+        ("maxSrcPort", "60000"),
+        ("minDstPort", "1433"),
+        ("maxDstPort", "1433"),
+    ];
+
+    fn check(rows: &[Vec<(&'static str, &'static str)>], expect: impl FnOnce(&FlowData)) {
+        let mut agg = Aggregator::new();
+        for r in rows {
+            agg.add_row(r.iter().copied()).unwrap();
+        }
+        agg.add_stats(100, 10, 2_000_000_000);
+        expect(&agg.finish(0.005));
+    }
+
+    fn with(
+        base: &[(&'static str, &'static str)],
+        changes: &[(&'static str, &'static str)],
+    ) -> Vec<(&'static str, &'static str)> {
+        let mut r = row(base);
+        for (k, v) in changes {
+            match r.iter_mut().find(|(name, _)| name == k) {
+                Some(slot) => slot.1 = v,
+                None => r.push((k, v)),
+            }
+        }
+        r
+    }
+
+    #[test]
+    fn a_request_row_becomes_an_aggregate() {
+        check(&[row(REQUEST)], |d| {
+            let a = &d.aggregates[0];
+            assert_eq!(a.log_group, "/aws/vpc/flowlogs/app");
+            assert_eq!((a.port, a.protocol, a.role, a.action), (1433, 6, FlowRole::Request, Action::Reject));
+            assert_eq!((a.records, a.packets, a.bytes, a.tcp_flags), (3, 9, 468, Some(2)));
+            assert_eq!((a.first_seen, a.last_seen), (1_714_953_732, 1_714_953_753));
+            assert_eq!(d.stats.queries, 1);
+            assert!((d.stats.estimated_cost - 0.01).abs() < 1e-12);
+        });
+    }
+
+    #[test]
+    fn rows_merge_across_flags_and_windows() {
+        let later = with(
+            REQUEST,
+            &[("tcpFlags", "16"), ("firstSeen", "1714960000"), ("lastSeen", "1.714960060e9"), ("flowBytes", "1e3")],
+        );
+        check(&[row(REQUEST), later], |d| {
+            assert_eq!(d.aggregates.len(), 1);
+            let a = &d.aggregates[0];
+            assert_eq!((a.records, a.bytes, a.tcp_flags), (6, 1468, Some(18)));
+            assert_eq!((a.first_seen, a.last_seen), (1_714_953_732, 1_714_960_060));
+        });
+    }
+
+    #[test]
+    fn roles_come_from_port_ranges() {
+        let response = with(
+            REQUEST,
+            &[("minSrcPort", "1433"), ("maxSrcPort", "1433"), ("minDstPort", "49152"), ("maxDstPort", "65000")],
+        );
+        let icmp = with(
+            REQUEST,
+            &[
+                ("servicePort", "0"),
+                ("protocol", "1"),
+                ("minSrcPort", "0"),
+                ("maxSrcPort", "0"),
+                ("minDstPort", "0"),
+                ("maxDstPort", "0"),
+            ],
+        );
+        for (r, expected) in
+            [(response, FlowRole::Response), (icmp, FlowRole::Unknown), (row(REQUEST), FlowRole::Request)]
+        {
+            check(&[r], |d| assert_eq!(d.aggregates[0].role, expected));
+        }
+        // A request and a response under one key (same ENI, same direction of addresses) is a mix.
+        let mixed = with(
+            REQUEST,
+            &[("minSrcPort", "1433"), ("maxSrcPort", "1433"), ("minDstPort", "49152"), ("maxDstPort", "65000")],
+        );
+        check(&[row(REQUEST), mixed], |d| assert_eq!(d.aggregates[0].role, FlowRole::Unknown));
+    }
+
+    #[test]
+    fn skipdata_rows_count_per_interface_whatever_the_missing_keys_look_like() {
+        let a = row(&[("interfaceId", "eni-2"), ("logStatus", "SKIPDATA"), ("flowRecords", "4"), ("srcAddr", "-")]);
+        let b = row(&[("interfaceId", "eni-2"), ("logStatus", "SKIPDATA"), ("flowRecords", "1"), ("@log", "1:/g")]);
+        check(&[a, b], |d| {
+            assert!(d.aggregates.is_empty());
+            assert_eq!(d.skipdata.get("eni-2"), Some(&5));
+        });
+    }
+
+    #[test]
+    fn bad_rows_are_errors_not_guesses() {
+        let mut agg = Aggregator::new();
+        for (change, field) in [
+            (("srcAddr", "10.0.0.300"), "srcAddr"),
+            (("protocol", "300"), "protocol"),
+            (("action", "accept"), "action"),
+            (("flowRecords", "-3"), "flowRecords"),
+            (("servicePort", "70000"), "servicePort"),
+            (("interfaceId", "-"), "interfaceId"),
+        ] {
+            let err = agg.add_row(with(REQUEST, &[change])).unwrap_err();
+            assert_eq!(err.field, field);
+        }
+        assert_eq!(agg.rows(), 0);
+        assert_eq!(strip_account("not-an-account:/g"), "not-an-account:/g");
+    }
+}
