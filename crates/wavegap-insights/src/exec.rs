@@ -1,0 +1,691 @@
+//! Running a plan: per-record filtering and aggregation into a partial state that can be
+//! merged with others (one per thread), then the row stage and the result.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use wavegap_core::flowlog::{FlowFormat, KnownField};
+
+use crate::ast::AggFunc;
+use crate::eval::{AggEnv, Env, RecordEnv, Resolved, RowEnv, eval};
+use crate::plan::{CAgg, Mode, Plan, RowCmd, StatsPlan};
+use crate::value::{Val, sort_cmp};
+use crate::{Event, QueryResult, Statistics};
+
+type Row = Vec<Val<'static>>;
+
+/// The partial state of one query over some events. Feed events with [`Executor::push_all`],
+/// combine the partial states of several threads with [`Executor::merge`], and turn the
+/// result into rows with [`Executor::finish`].
+#[derive(Debug)]
+pub struct Executor {
+    plan: Arc<Plan>,
+    bounds: Vec<BoundFormat>,
+    last: usize,
+    state: State,
+    stats: Statistics,
+    limit: usize,
+}
+
+#[derive(Debug)]
+enum State {
+    Groups(Groups),
+    Rows(Vec<Row>),
+}
+
+/// The plan's external names bound to one flow-log format.
+#[derive(Debug)]
+struct BoundFormat {
+    /// Address of the format last seen with this binding: a cheap first check per event.
+    addr: usize,
+    format: FlowFormat,
+    ext: Vec<Resolved>,
+    interface_col: Option<usize>,
+}
+
+/// The default row limit of `StartQuery` when the query has no `limit`.
+pub const DEFAULT_LIMIT: usize = 10_000;
+
+impl Executor {
+    pub(crate) fn new(plan: Arc<Plan>) -> Self {
+        let state = match &plan.mode {
+            Mode::Stats(s) => State::Groups(Groups::new(&s.aggs)),
+            Mode::Records { .. } => State::Rows(Vec::new()),
+        };
+        Executor { plan, bounds: Vec::new(), last: 0, state, stats: Statistics::default(), limit: DEFAULT_LIMIT }
+    }
+
+    /// The most rows [`Executor::finish`] returns (the `limit` of `StartQuery`); a `limit`
+    /// command in the query can only lower it.
+    #[must_use]
+    pub fn with_limit(mut self, limit: usize) -> Self {
+        self.limit = limit.max(1);
+        self
+    }
+
+    /// Adds bytes read that were not part of any event (headers, skipped lines).
+    pub fn add_bytes_scanned(&mut self, bytes: u64) {
+        self.stats.bytes_scanned += bytes;
+    }
+
+    pub fn statistics(&self) -> Statistics {
+        self.stats
+    }
+
+    /// Feeds events through the query.
+    pub fn push_all<'a>(&mut self, events: impl IntoIterator<Item = Event<'a>>) {
+        self.push_checked(events, |_| {});
+    }
+
+    /// Like [`Executor::push_all`], and calls `malformed` for each event whose message does
+    /// not have as many fields as its format (its flow-log fields are then missing, as in
+    /// Insights when discovery fails; system fields still work).
+    pub fn push_checked<'a>(
+        &mut self,
+        events: impl IntoIterator<Item = Event<'a>>,
+        mut malformed: impl FnMut(&Event<'a>),
+    ) {
+        let plan = Arc::clone(&self.plan);
+        let plan: &Plan = &plan;
+        let mut cols: Vec<&'a str> = Vec::with_capacity(32);
+        let mut slots: Vec<Option<Val<'_>>> = vec![None; plan.slots.len()];
+        let mut key = Vec::with_capacity(128);
+        for ev in events {
+            self.stats.records_scanned += 1;
+            self.stats.bytes_scanned += ev.message.len() as u64;
+            let b = bind(&mut self.bounds, &mut self.last, plan, ev.format);
+            let bound = &self.bounds[b];
+            split_fields(ev.message, &mut cols);
+            let valid = cols.len() == bound.format.len();
+            if !valid {
+                malformed(&ev);
+            }
+            slots.fill(None);
+            let mut env = RecordEnv {
+                ext: &bound.ext,
+                cols: &cols,
+                valid,
+                message: ev.message,
+                timestamp: ev.timestamp,
+                ingestion_time: ev.ingestion_time,
+                log_stream: ev.log_stream,
+                log: ev.log,
+                interface_col: bound.interface_col,
+                slots: &mut slots,
+                slot_defs: &plan.slots,
+                parses: &plan.parses,
+            };
+            if !plan.filters.iter().all(|f| eval(f, &mut env).truthy()) {
+                continue;
+            }
+            self.stats.records_matched += 1;
+            match (&mut self.state, &plan.mode) {
+                (State::Groups(groups), Mode::Stats(stats)) => {
+                    groups.update(stats, &mut env, Some(ev.timestamp), &mut key);
+                }
+                (State::Rows(rows), Mode::Records { columns, truncate }) => {
+                    rows.push(columns.iter().map(|c| eval(c, &mut env).into_owned()).collect());
+                    if let Some((keys, k)) = truncate {
+                        let k = (*k).min(self.limit);
+                        if rows.len() >= 2 * k + 1024 {
+                            order_rows(rows, keys);
+                            rows.truncate(k);
+                        }
+                    }
+                }
+                _ => unreachable!("the state follows the plan's mode"),
+            }
+        }
+    }
+
+    /// Folds another partial state of the same query into this one.
+    pub fn merge(&mut self, other: Executor) {
+        self.stats.records_scanned += other.stats.records_scanned;
+        self.stats.records_matched += other.stats.records_matched;
+        self.stats.bytes_scanned += other.stats.bytes_scanned;
+        match (&mut self.state, other.state) {
+            (State::Groups(a), State::Groups(b)) => a.merge(b),
+            (State::Rows(a), State::Rows(b)) => {
+                a.extend(b);
+                if let Mode::Records { truncate: Some((keys, k)), .. } = &self.plan.mode {
+                    let k = (*k).min(self.limit);
+                    if a.len() > k {
+                        order_rows(a, keys);
+                        a.truncate(k);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Runs the row stage and returns the result rows.
+    pub fn finish(self) -> QueryResult {
+        let plan = &*self.plan;
+        let mut ts_col = plan.timestamp_col;
+        let mut rows = match (self.state, &plan.mode) {
+            (State::Groups(groups), Mode::Stats(stats)) => {
+                ts_col = None;
+                groups.into_rows(stats)
+            }
+            (State::Rows(mut rows), Mode::Records { .. }) => {
+                // Newest first, as Insights returns records without `sort`.
+                let keys: Vec<(usize, bool)> = ts_col.map(|c| (c, true)).into_iter().collect();
+                order_rows(&mut rows, &keys);
+                rows
+            }
+            _ => Vec::new(),
+        };
+        for cmd in &plan.tail {
+            rows = apply(cmd, rows, &mut ts_col);
+        }
+        rows.truncate(self.limit);
+        let columns: Vec<String> = plan.visible.iter().map(|&i| plan.columns[i].clone()).collect();
+        let rows = rows
+            .iter()
+            .map(|row| {
+                plan.visible
+                    .iter()
+                    .filter_map(|&i| {
+                        let text = row.get(i)?.text()?;
+                        Some((plan.columns[i].clone(), text.into_owned()))
+                    })
+                    .collect()
+            })
+            .collect();
+        QueryResult { columns, rows, statistics: self.stats }
+    }
+}
+
+/// The binding of `format`, made on first sight.
+fn bind(bounds: &mut Vec<BoundFormat>, last: &mut usize, plan: &Plan, format: &FlowFormat) -> usize {
+    let addr = std::ptr::from_ref(format) as usize;
+    if let Some(b) = bounds.get(*last)
+        && b.addr == addr
+    {
+        return *last;
+    }
+    if let Some(i) = bounds.iter().position(|b| b.format == *format) {
+        bounds[i].addr = addr;
+        *last = i;
+        return i;
+    }
+    let ext = plan
+        .ext_names
+        .iter()
+        .map(|name| match name.as_str() {
+            "@message" => Resolved::Message,
+            "@timestamp" => Resolved::Timestamp,
+            "@ingestionTime" => Resolved::IngestionTime,
+            "@logStream" => Resolved::LogStream,
+            "@log" => Resolved::Log,
+            other => format.position_of_insights_name(other).map_or(Resolved::Missing, Resolved::Col),
+        })
+        .collect();
+    bounds.push(BoundFormat {
+        addr,
+        format: format.clone(),
+        ext,
+        interface_col: format.position(KnownField::InterfaceId),
+    });
+    *last = bounds.len() - 1;
+    *last
+}
+
+/// Splits a line on runs of ASCII whitespace (AWS writes one space; other tools more).
+pub(crate) fn split_fields<'a>(line: &'a str, out: &mut Vec<&'a str>) {
+    out.clear();
+    let b = line.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    loop {
+        while i < n && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= n {
+            break;
+        }
+        let start = i;
+        while i < n && !b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        out.push(&line[start..i]);
+    }
+}
+
+/// Sorts rows by `keys` (column, descending), ties by every column ascending so the order
+/// never depends on which thread read what first.
+fn order_rows(rows: &mut [Row], keys: &[(usize, bool)]) {
+    rows.sort_by(|a, b| {
+        for &(c, desc) in keys {
+            let o = sort_cmp(a.get(c).unwrap_or(&Val::Missing), b.get(c).unwrap_or(&Val::Missing));
+            if o != Ordering::Equal {
+                return if desc { o.reverse() } else { o };
+            }
+        }
+        cmp_all(a, b)
+    });
+}
+
+fn cmp_all(a: &Row, b: &Row) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let o = sort_cmp(x, y);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+fn apply(cmd: &RowCmd, mut rows: Vec<Row>, ts_col: &mut Option<usize>) -> Vec<Row> {
+    let timestamp_col = *ts_col;
+    match cmd {
+        RowCmd::Filter(e) => rows.retain(|row| eval(e, &mut RowEnv { row, timestamp_col }).truthy()),
+        RowCmd::Fields(list) => {
+            for row in &mut rows {
+                let values: Vec<(usize, Val<'static>)> =
+                    list.iter().map(|(i, e)| (*i, eval(e, &mut RowEnv { row, timestamp_col }).into_owned())).collect();
+                for (i, v) in values {
+                    if row.len() <= i {
+                        row.resize(i + 1, Val::Missing);
+                    }
+                    row[i] = v;
+                }
+            }
+        }
+        RowCmd::Sort(keys) => {
+            let mut keyed: Vec<(Vec<Val<'static>>, Row)> = rows
+                .into_iter()
+                .map(|row| {
+                    let k = keys
+                        .iter()
+                        .map(|(e, _)| eval(e, &mut RowEnv { row: &row, timestamp_col }).into_owned())
+                        .collect();
+                    (k, row)
+                })
+                .collect();
+            keyed.sort_by(|(a, _), (b, _)| {
+                for ((x, y), (_, desc)) in a.iter().zip(b).zip(keys) {
+                    let o = sort_cmp(x, y);
+                    if o != Ordering::Equal {
+                        // Missing values stay last in both directions.
+                        return if *desc && !x.is_missing() && !y.is_missing() { o.reverse() } else { o };
+                    }
+                }
+                Ordering::Equal
+            });
+            rows = keyed.into_iter().map(|(_, r)| r).collect();
+        }
+        RowCmd::Limit(n) => rows.truncate(*n),
+        RowCmd::Dedup(cols) => {
+            let mut seen: FxHashSet<Vec<u8>> = FxHashSet::default();
+            rows.retain(|row| {
+                let vals: Vec<&Val<'static>> = cols.iter().map(|&c| row.get(c).unwrap_or(&Val::Missing)).collect();
+                if vals.iter().any(|v| v.is_missing()) {
+                    return true;
+                }
+                let mut key = Vec::new();
+                for v in vals {
+                    encode_key(v, &mut key);
+                }
+                seen.insert(key)
+            });
+        }
+        RowCmd::Stats(stats) => {
+            let mut groups = Groups::new(&stats.aggs);
+            let mut key = Vec::new();
+            for row in &rows {
+                let mut env = RowEnv { row, timestamp_col };
+                let ts = env.timestamp();
+                groups.update(stats, &mut env, ts, &mut key);
+            }
+            *ts_col = None;
+            rows = groups.into_rows(stats);
+        }
+    }
+    rows
+}
+
+fn encode_key(v: &Val<'_>, out: &mut Vec<u8>) {
+    match v {
+        Val::Missing => out.push(0),
+        Val::Str(s) => {
+            out.push(1);
+            out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes());
+            out.extend_from_slice(s.as_bytes());
+        }
+        Val::Num(n) => {
+            out.push(2);
+            let n = if *n == 0.0 { 0.0 } else { *n };
+            out.extend_from_slice(&n.to_bits().to_le_bytes());
+        }
+        Val::Time(t) => {
+            out.push(3);
+            out.extend_from_slice(&t.to_le_bytes());
+        }
+    }
+}
+
+fn decode_key(mut b: &[u8]) -> Row {
+    let mut out = Vec::new();
+    while let Some((&tag, rest)) = b.split_first() {
+        b = rest;
+        let take8 = |b: &mut &[u8]| {
+            let (x, rest) = b.split_at(8);
+            *b = rest;
+            <[u8; 8]>::try_from(x).expect("eight bytes")
+        };
+        out.push(match tag {
+            0 => Val::Missing,
+            1 => {
+                let (len, rest) = b.split_at(4);
+                let len = u32::from_le_bytes(<[u8; 4]>::try_from(len).expect("four bytes")) as usize;
+                let (s, rest) = rest.split_at(len);
+                b = rest;
+                Val::Str(Cow::Owned(String::from_utf8_lossy(s).into_owned()))
+            }
+            2 => Val::Num(f64::from_bits(u64::from_le_bytes(take8(&mut b)))),
+            _ => Val::Time(i64::from_le_bytes(take8(&mut b))),
+        });
+    }
+    out
+}
+
+/// Group-by state: one entry per distinct key, aggregate state stored column by column.
+#[derive(Debug)]
+struct Groups {
+    map: FxHashMap<Box<[u8]>, u32>,
+    cols: Vec<AggCol>,
+}
+
+#[derive(Debug)]
+enum AggCol {
+    Count(Vec<u64>),
+    Distinct(Vec<FxHashSet<Box<[u8]>>>),
+    Sum(Vec<Option<f64>>),
+    Avg(Vec<(f64, u64)>),
+    Min(Vec<Val<'static>>),
+    Max(Vec<Val<'static>>),
+    Pct(Vec<Vec<f64>>),
+    Stddev(Vec<(u64, f64, f64)>),
+    Earliest(Vec<(i64, Val<'static>)>),
+    Latest(Vec<(i64, Val<'static>)>),
+}
+
+impl AggCol {
+    fn new(func: AggFunc) -> Self {
+        match func {
+            AggFunc::Count | AggFunc::CountStar => AggCol::Count(Vec::new()),
+            AggFunc::CountDistinct => AggCol::Distinct(Vec::new()),
+            AggFunc::Sum => AggCol::Sum(Vec::new()),
+            AggFunc::Avg => AggCol::Avg(Vec::new()),
+            AggFunc::Min => AggCol::Min(Vec::new()),
+            AggFunc::Max => AggCol::Max(Vec::new()),
+            AggFunc::Pct => AggCol::Pct(Vec::new()),
+            AggFunc::Stddev => AggCol::Stddev(Vec::new()),
+            AggFunc::Earliest => AggCol::Earliest(Vec::new()),
+            AggFunc::Latest => AggCol::Latest(Vec::new()),
+        }
+    }
+
+    fn push(&mut self) {
+        match self {
+            AggCol::Count(v) => v.push(0),
+            AggCol::Distinct(v) => v.push(FxHashSet::default()),
+            AggCol::Sum(v) => v.push(None),
+            AggCol::Avg(v) => v.push((0.0, 0)),
+            AggCol::Min(v) | AggCol::Max(v) => v.push(Val::Missing),
+            AggCol::Pct(v) => v.push(Vec::new()),
+            AggCol::Stddev(v) => v.push((0, 0.0, 0.0)),
+            AggCol::Earliest(v) => v.push((i64::MAX, Val::Missing)),
+            AggCol::Latest(v) => v.push((i64::MIN, Val::Missing)),
+        }
+    }
+
+    /// Adds one value (`None` for `count(*)`, which counts records).
+    fn update(&mut self, g: usize, v: Option<Val<'_>>, ts: Option<i64>) {
+        let Some(v) = v else {
+            if let AggCol::Count(c) = self {
+                c[g] += 1;
+            }
+            return;
+        };
+        if v.is_missing() {
+            return;
+        }
+        match self {
+            AggCol::Count(c) => c[g] += 1,
+            AggCol::Distinct(sets) => {
+                let mut k = Vec::new();
+                encode_key(&v, &mut k);
+                sets[g].insert(k.into_boxed_slice());
+            }
+            AggCol::Sum(s) => {
+                if let Some(n) = v.as_num() {
+                    s[g] = Some(s[g].unwrap_or(0.0) + n);
+                }
+            }
+            AggCol::Avg(a) => {
+                if let Some(n) = v.as_num() {
+                    a[g].0 += n;
+                    a[g].1 += 1;
+                }
+            }
+            AggCol::Min(m) => {
+                let v = normalise(v);
+                if m[g].is_missing() || sort_cmp(&v, &m[g]) == Ordering::Less {
+                    m[g] = v.into_owned();
+                }
+            }
+            AggCol::Max(m) => {
+                let v = normalise(v);
+                if m[g].is_missing() || max_cmp(&v, &m[g]) == Ordering::Greater {
+                    m[g] = v.into_owned();
+                }
+            }
+            AggCol::Pct(p) => {
+                if let Some(n) = v.as_num() {
+                    p[g].push(n);
+                }
+            }
+            AggCol::Stddev(s) => {
+                if let Some(x) = v.as_num() {
+                    let (n, mean, m2) = &mut s[g];
+                    *n += 1;
+                    #[allow(clippy::cast_precision_loss)]
+                    let delta = x - *mean;
+                    #[allow(clippy::cast_precision_loss)]
+                    {
+                        *mean += delta / *n as f64;
+                    }
+                    *m2 += delta * (x - *mean);
+                }
+            }
+            AggCol::Earliest(e) => {
+                if let Some(ts) = ts
+                    && ts < e[g].0
+                {
+                    e[g] = (ts, v.into_owned());
+                }
+            }
+            AggCol::Latest(l) => {
+                if let Some(ts) = ts
+                    && ts > l[g].0
+                {
+                    l[g] = (ts, v.into_owned());
+                }
+            }
+        }
+    }
+
+    /// Folds group `h` of `other` into group `g` of `self`.
+    #[allow(clippy::cast_precision_loss)]
+    fn merge(&mut self, g: usize, other: &mut AggCol, h: usize) {
+        match (self, other) {
+            (AggCol::Count(a), AggCol::Count(b)) => a[g] += b[h],
+            (AggCol::Distinct(a), AggCol::Distinct(b)) => a[g].extend(std::mem::take(&mut b[h])),
+            (AggCol::Sum(a), AggCol::Sum(b)) => {
+                if let Some(y) = b[h] {
+                    a[g] = Some(a[g].unwrap_or(0.0) + y);
+                }
+            }
+            (AggCol::Avg(a), AggCol::Avg(b)) => {
+                a[g].0 += b[h].0;
+                a[g].1 += b[h].1;
+            }
+            (AggCol::Min(a), AggCol::Min(b)) => {
+                if !b[h].is_missing() && (a[g].is_missing() || sort_cmp(&b[h], &a[g]) == Ordering::Less) {
+                    a[g] = std::mem::replace(&mut b[h], Val::Missing);
+                }
+            }
+            (AggCol::Max(a), AggCol::Max(b)) => {
+                if !b[h].is_missing() && (a[g].is_missing() || max_cmp(&b[h], &a[g]) == Ordering::Greater) {
+                    a[g] = std::mem::replace(&mut b[h], Val::Missing);
+                }
+            }
+            (AggCol::Pct(a), AggCol::Pct(b)) => a[g].append(&mut b[h]),
+            (AggCol::Stddev(a), AggCol::Stddev(b)) => {
+                let (n1, mean1, m21) = a[g];
+                let (n2, mean2, m22) = b[h];
+                if n2 > 0 {
+                    let n = n1 + n2;
+                    let delta = mean2 - mean1;
+                    let mean = mean1 + delta * n2 as f64 / n as f64;
+                    let m2 = m21 + m22 + delta * delta * n1 as f64 * n2 as f64 / n as f64;
+                    a[g] = (n, mean, m2);
+                }
+            }
+            (AggCol::Earliest(a), AggCol::Earliest(b)) => {
+                if b[h].0 < a[g].0 {
+                    a[g] = std::mem::replace(&mut b[h], (i64::MAX, Val::Missing));
+                }
+            }
+            (AggCol::Latest(a), AggCol::Latest(b)) => {
+                if b[h].0 > a[g].0 {
+                    a[g] = std::mem::replace(&mut b[h], (i64::MIN, Val::Missing));
+                }
+            }
+            _ => unreachable!("both states come from one plan"),
+        }
+    }
+
+    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    fn result(&mut self, g: usize, pct: f64) -> Val<'static> {
+        match self {
+            AggCol::Count(c) => Val::Num(c[g] as f64),
+            AggCol::Distinct(d) => Val::Num(d[g].len() as f64),
+            AggCol::Sum(s) => s[g].map_or(Val::Missing, Val::Num),
+            AggCol::Avg(a) => {
+                if a[g].1 == 0 {
+                    Val::Missing
+                } else {
+                    Val::Num(a[g].0 / a[g].1 as f64)
+                }
+            }
+            AggCol::Min(m) | AggCol::Max(m) => std::mem::replace(&mut m[g], Val::Missing),
+            AggCol::Pct(p) => {
+                let v = &mut p[g];
+                if v.is_empty() {
+                    return Val::Missing;
+                }
+                v.sort_by(f64::total_cmp);
+                // Nearest rank: the smallest value with at least pct % of the values at or below it.
+                let rank = ((pct / 100.0) * v.len() as f64).ceil() as usize;
+                Val::Num(v[rank.clamp(1, v.len()) - 1])
+            }
+            AggCol::Stddev(s) => {
+                let (n, _, m2) = s[g];
+                if n < 2 { Val::Missing } else { Val::Num((m2 / (n - 1) as f64).sqrt()) }
+            }
+            AggCol::Earliest(e) => std::mem::replace(&mut e[g].1, Val::Missing),
+            AggCol::Latest(l) => std::mem::replace(&mut l[g].1, Val::Missing),
+        }
+    }
+}
+
+/// Text that is a number aggregates as that number (`min(startTime)`).
+fn normalise(v: Val<'_>) -> Val<'_> {
+    match &v {
+        Val::Str(s) => crate::value::parse_num(s).map_or(v, Val::Num),
+        _ => v,
+    }
+}
+
+/// For `max`: numbers above text, so text never beats a number.
+fn max_cmp(a: &Val<'_>, b: &Val<'_>) -> Ordering {
+    match (a.as_num(), b.as_num()) {
+        (Some(_), None) => Ordering::Greater,
+        (None, Some(_)) => Ordering::Less,
+        _ => sort_cmp(a, b),
+    }
+}
+
+impl Groups {
+    fn new(aggs: &[CAgg]) -> Self {
+        Groups { map: FxHashMap::default(), cols: aggs.iter().map(|a| AggCol::new(a.func)).collect() }
+    }
+
+    fn update<'v, E: Env<'v>>(&mut self, plan: &'v StatsPlan, env: &mut E, ts: Option<i64>, key: &mut Vec<u8>) {
+        key.clear();
+        for k in &plan.keys {
+            encode_key(&eval(k, env), key);
+        }
+        let g = if let Some(&g) = self.map.get(key.as_slice()) {
+            g as usize
+        } else {
+            let g = self.map.len();
+            self.map.insert(key.as_slice().into(), u32::try_from(g).unwrap_or(u32::MAX));
+            self.cols.iter_mut().for_each(AggCol::push);
+            g
+        };
+        for (col, agg) in self.cols.iter_mut().zip(&plan.aggs) {
+            let v = match (&agg.func, &agg.arg) {
+                (AggFunc::CountStar, _) | (_, None) => None,
+                (_, Some(e)) => Some(eval(e, env)),
+            };
+            col.update(g, v, ts);
+        }
+    }
+
+    fn merge(&mut self, mut other: Groups) {
+        for (key, h) in std::mem::take(&mut other.map) {
+            let g = if let Some(&g) = self.map.get(&key) {
+                g as usize
+            } else {
+                let g = self.map.len();
+                self.map.insert(key, u32::try_from(g).unwrap_or(u32::MAX));
+                self.cols.iter_mut().for_each(AggCol::push);
+                g
+            };
+            for (a, b) in self.cols.iter_mut().zip(other.cols.iter_mut()) {
+                a.merge(g, b, h as usize);
+            }
+        }
+    }
+
+    /// One row per group: the keys, then the stats items; ordered by the keys ascending.
+    fn into_rows(mut self, plan: &StatsPlan) -> Vec<Row> {
+        let mut entries: Vec<(Row, u32)> = self.map.drain().map(|(k, g)| (decode_key(&k), g)).collect();
+        entries.sort_by(|(a, _), (b, _)| {
+            a.iter().zip(b).map(|(x, y)| sort_cmp(x, y)).find(|o| *o != Ordering::Equal).unwrap_or(Ordering::Equal)
+        });
+        // `stats count(*)` with no `by` over no records still answers one row of zeros.
+        if entries.is_empty() && plan.keys.is_empty() {
+            self.cols.iter_mut().for_each(AggCol::push);
+            entries.push((Vec::new(), 0));
+        }
+        entries
+            .into_iter()
+            .map(|(mut row, g)| {
+                let values: Vec<Val<'static>> =
+                    self.cols.iter_mut().zip(&plan.aggs).map(|(c, a)| c.result(g as usize, a.pct)).collect();
+                for item in &plan.items {
+                    row.push(eval(item, &mut AggEnv { values: &values }).into_owned());
+                }
+                row
+            })
+            .collect()
+    }
+}
