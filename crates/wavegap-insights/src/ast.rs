@@ -96,8 +96,13 @@ impl Func {
     /// Allowed argument counts (min, max).
     pub fn arity(self) -> (usize, usize) {
         match self {
-            Func::IsIpv4InSubnet | Func::IsIpv6InSubnet | Func::IsIpInSubnet | Func::Pow | Func::StrContains => (2, 2),
-            Func::DateFloor | Func::DateCeil => (2, 2),
+            Func::IsIpv4InSubnet
+            | Func::IsIpv6InSubnet
+            | Func::IsIpInSubnet
+            | Func::Pow
+            | Func::StrContains
+            | Func::DateFloor
+            | Func::DateCeil => (2, 2),
             Func::Substr => (2, 3),
             Func::Replace => (3, 3),
             Func::Least | Func::Greatest | Func::Concat | Func::Coalesce => (1, usize::MAX),

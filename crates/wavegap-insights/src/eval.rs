@@ -18,6 +18,7 @@ pub(crate) trait Env<'v> {
     }
 }
 
+#[allow(clippy::many_single_char_names)]
 pub(crate) fn eval<'v, E: Env<'v>>(e: &'v CExpr, env: &mut E) -> Val<'v> {
     match e {
         CExpr::Field(r) => env.field(*r),
@@ -116,6 +117,7 @@ pub(crate) fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
     Some(Ipv4Addr::from(octets))
 }
 
+#[allow(clippy::many_single_char_names)]
 fn binary<'v>(op: BinOp, x: &Val<'v>, y: &Val<'v>) -> Val<'v> {
     let cmp = |pred: fn(Ordering) -> bool| Val::bool(compare(x, y).is_some_and(pred));
     match op {
@@ -132,9 +134,8 @@ fn binary<'v>(op: BinOp, x: &Val<'v>, y: &Val<'v>) -> Val<'v> {
                 BinOp::Add => a + b,
                 BinOp::Sub => a - b,
                 BinOp::Mul => a * b,
-                BinOp::Div if b == 0.0 => return Val::Missing,
+                BinOp::Div | BinOp::Mod if b == 0.0 => return Val::Missing,
                 BinOp::Div => a / b,
-                BinOp::Mod if b == 0.0 => return Val::Missing,
                 BinOp::Mod => a % b,
                 _ => a.powf(b),
             };
@@ -150,6 +151,7 @@ fn binary<'v>(op: BinOp, x: &Val<'v>, y: &Val<'v>) -> Val<'v> {
 }
 
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+#[allow(clippy::many_single_char_names)]
 fn call<'v, E: Env<'v>>(f: Func, args: &'v [CExpr], env: &mut E) -> Val<'v> {
     let arg = |i: usize, env: &mut E| args.get(i).map_or(Val::Missing, |a| eval(a, env));
     let num = |v: Val<'v>| v.as_num();
@@ -332,7 +334,7 @@ impl<'v> RecordEnv<'v, '_> {
         let source = eval(&def.source, self);
         let outputs: Vec<Val<'v>> = match &source {
             Val::Missing => Vec::new(),
-            Val::Str(Cow::Borrowed(s)) => match_pattern(&def.pattern, *s).unwrap_or_default(),
+            Val::Str(Cow::Borrowed(s)) => match_pattern(&def.pattern, s).unwrap_or_default(),
             other => {
                 let text = other.text().map(Cow::into_owned).unwrap_or_default();
                 match_pattern(&def.pattern, &text)

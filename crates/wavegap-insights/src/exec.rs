@@ -522,6 +522,7 @@ impl AggCol {
 
     /// Folds group `h` of `other` into group `g` of `self`.
     #[allow(clippy::cast_precision_loss)]
+    #[allow(clippy::many_single_char_names)]
     fn merge(&mut self, g: usize, other: &mut AggCol, h: usize) {
         match (self, other) {
             (AggCol::Count(a), AggCol::Count(b)) => a[g] += b[h],

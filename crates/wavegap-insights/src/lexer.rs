@@ -54,7 +54,6 @@ impl Token {
 /// Whether a `/` after this token starts a regex (an operand is expected) or divides.
 fn operand_expected(prev: Option<&Tok>) -> bool {
     match prev {
-        None => true,
         Some(Tok::Ident(name)) => {
             matches!(name.to_ascii_lowercase().as_str(), "like" | "filter" | "and" | "or" | "not" | "parse" | "in")
                 || name == "@message"
@@ -62,10 +61,11 @@ fn operand_expected(prev: Option<&Tok>) -> bool {
         Some(
             Tok::Quoted(_) | Tok::Str(_) | Tok::Regex(_) | Tok::Num(_) | Tok::Span(_) | Tok::RParen | Tok::RBracket,
         ) => false,
-        Some(_) => true,
+        None | Some(_) => true,
     }
 }
 
+#[allow(clippy::many_single_char_names)]
 pub(crate) fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
     let bytes = text.as_bytes();
     let mut tokens: Vec<Token> = Vec::new();
@@ -203,7 +203,7 @@ pub(crate) fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
                     let Some(unit) = span_unit_ms(&text[j..k]) else {
                         return Err(err(k, "invalid number or time unit (use ms, s, m, h, d, w, mo, q, y)"));
                     };
-                    #[allow(clippy::cast_possible_truncation)]
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
                     let ms = (number * unit as f64).round() as i64;
                     (Tok::Span(ms), k - i)
                 } else {

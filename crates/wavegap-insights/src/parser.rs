@@ -514,12 +514,10 @@ impl Parser<'_> {
                 self.aggs = saved;
                 (func, args?)
             };
-            let want = if func == AggFunc::Pct {
-                2
-            } else if func == AggFunc::CountStar {
-                0
-            } else {
-                1
+            let want = match func {
+                AggFunc::Pct => 2,
+                AggFunc::CountStar => 0,
+                _ => 1,
             };
             if args.len() != want {
                 return Err(self.error_at(name_tok, &format!("`{name}` takes {want} argument(s), got {}", args.len())));

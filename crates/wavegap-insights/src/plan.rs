@@ -34,10 +34,10 @@ pub(crate) enum CExpr {
     /// `field = "text"` / `!=`, when the text is not a number: a byte comparison.
     StrEq(FieldRef, String, bool),
     /// `field in ["a", "b"]` with only non-numeric texts.
-    InStr(FieldRef, FxHashSet<String>, bool),
-    LikeStr(Box<CExpr>, memmem::Finder<'static>, bool),
-    LikeRe(Box<CExpr>, regex::Regex, bool),
-    InSubnet(Box<CExpr>, IpNet, SubnetKind),
+    InStr(FieldRef, Box<FxHashSet<String>>, bool),
+    LikeStr(Box<CExpr>, Box<memmem::Finder<'static>>, bool),
+    LikeRe(Box<CExpr>, Box<regex::Regex>, bool),
+    InSubnet(Box<CExpr>, Box<IpNet>, SubnetKind),
     Call(Func, Vec<CExpr>),
     Agg(usize),
 }
@@ -187,14 +187,14 @@ pub(crate) fn compile_expr(e: &Expr, resolve: &mut dyn FnMut(&str) -> FieldRef) 
             {
                 let set =
                     items.iter().filter_map(|i| if let Expr::Str(s) = i { Some(s.clone()) } else { None }).collect();
-                return CExpr::InStr(resolve(name), set, *neg);
+                return CExpr::InStr(resolve(name), Box::new(set), *neg);
             }
             CExpr::In(rec(x, resolve), items.iter().map(|i| compile_expr(i, resolve)).collect(), *neg)
         }
         Expr::LikeStr(x, s, neg) => {
-            CExpr::LikeStr(rec(x, resolve), memmem::Finder::new(s.as_bytes()).into_owned(), *neg)
+            CExpr::LikeStr(rec(x, resolve), Box::new(memmem::Finder::new(s.as_bytes()).into_owned()), *neg)
         }
-        Expr::LikeRe(x, re, neg) => CExpr::LikeRe(rec(x, resolve), re.clone(), *neg),
+        Expr::LikeRe(x, re, neg) => CExpr::LikeRe(rec(x, resolve), Box::new(re.clone()), *neg),
         Expr::Call(func @ (Func::IsIpv4InSubnet | Func::IsIpv6InSubnet | Func::IsIpInSubnet), args) => {
             let Expr::Str(cidr) = &args[1] else { unreachable!("checked by the parser") };
             let net: IpNet = cidr.parse().expect("checked by the parser");
@@ -203,7 +203,7 @@ pub(crate) fn compile_expr(e: &Expr, resolve: &mut dyn FnMut(&str) -> FieldRef) 
                 Func::IsIpv6InSubnet => SubnetKind::V6,
                 _ => SubnetKind::Any,
             };
-            CExpr::InSubnet(rec(&args[0], resolve), net.trunc(), kind)
+            CExpr::InSubnet(rec(&args[0], resolve), Box::new(net.trunc()), kind)
         }
         Expr::Call(func, args) => CExpr::Call(*func, args.iter().map(|a| compile_expr(a, resolve)).collect()),
         Expr::Agg(i) => CExpr::Agg(*i),
@@ -238,7 +238,9 @@ fn names_in(e: &Expr, out: &mut Vec<String>) {
         Expr::Not(a) | Expr::Neg(a) | Expr::LikeStr(a, ..) | Expr::LikeRe(a, ..) => names_in(a, out),
         Expr::In(a, items, _) => {
             names_in(a, out);
-            items.iter().for_each(|i| names_in(i, out));
+            for i in items {
+                names_in(i, out);
+            }
         }
         Expr::Call(_, args) => args.iter().for_each(|a| names_in(a, out)),
         Expr::Str(_) | Expr::Num(_) | Expr::Span(_) | Expr::Agg(_) => {}
@@ -251,8 +253,9 @@ fn command_names(c: &Command, out: &mut Vec<String>) {
         Command::Filter(e) => names_in(e, out),
         Command::Parse { source, .. } => names_in(source, out),
         Command::Stats { aggs, by, .. } => {
-            aggs.iter().flat_map(|a| &a.args).for_each(|e| names_in(e, out));
-            by.iter().for_each(|n| names_in(&n.expr, out));
+            for e in aggs.iter().flat_map(|a| &a.args).chain(by.iter().map(|n| &n.expr)) {
+                names_in(e, out);
+            }
             out.push("@timestamp".to_owned());
         }
         Command::Sort(keys) => keys.iter().for_each(|k| names_in(&k.expr, out)),

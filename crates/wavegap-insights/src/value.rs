@@ -154,14 +154,12 @@ pub(crate) fn compare(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
             _ => Some(x.as_ref().cmp(y.as_ref())),
         };
     }
-    match (a.as_num(), b.as_num()) {
-        (Some(p), Some(q)) => p.partial_cmp(&q),
-        _ => {
-            let x = a.text()?;
-            let y = b.text()?;
-            Some(x.as_ref().cmp(y.as_ref()))
-        }
+    if let (Some(p), Some(q)) = (a.as_num(), b.as_num()) {
+        return p.partial_cmp(&q);
     }
+    let x = a.text()?;
+    let y = b.text()?;
+    Some(x.as_ref().cmp(y.as_ref()))
 }
 
 /// A total order for sorting rows: missing values last, then numbers, then text.
