@@ -5,9 +5,11 @@
 //! type: callers hand it text and values, and it hands back values. That keeps the analysis
 //! testable with plain data and lets the CLI, the runner and the resolver share one model.
 
+pub mod analyze;
 pub mod eval;
 pub mod findings;
 pub mod flow;
 pub mod flowlog;
 pub mod inventory;
+pub mod propose;
 pub mod wave;

@@ -1,0 +1,430 @@
+//! Least-privilege rule proposals: the smallest SG and NACL changes that let each rejected
+//! finding through, merged and deduplicated across findings, checked against quotas.
+//!
+//! A wrong proposal is a security hole, so the rules are narrow by construction: the exact
+//! protocol and service port; an SG reference (the most specific group of the peer) when both
+//! ends are in one VPC or peered VPCs; otherwise the /32 of an AWS peer or of a server, or the
+//! narrowest configured on-premises network that contains an on-premises client; NACL entries
+//! just before the first DENY the flow hits; the client's ephemeral range for return traffic.
+//! Never `0.0.0.0/0`, `::/0`, all ports or protocol `-1`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::analyze::Context;
+use crate::eval::{PathEvaluation, service_label};
+use crate::findings::{Attribution, Hop, PeerKind, Proposal, RejectedFinding, RuleChange};
+use crate::inventory::{
+    Eni, IcmpMatch, Inventory, NACL_DEFAULT_RULE_NUMBER, NaclEntry, PortMatch, PortRange, Protocol, RuleAction, SgPeer,
+    SgRule, proto,
+};
+
+/// Rules per security group per direction (per IP family).
+pub const SG_RULES_QUOTA: usize = 60;
+/// Entries per network ACL per direction (per IP family), the `*` entry excluded.
+pub const NACL_ENTRIES_QUOTA: usize = 20;
+
+/// A change before merging: the change, the findings it fixes, the DENY it must precede.
+struct Draft {
+    change: RuleChange,
+    fixes: BTreeSet<String>,
+    deny_number: u16,
+}
+
+/// The key two drafts are the same change under (descriptions and numbers aside).
+fn merge_key(c: &RuleChange) -> (String, bool, Protocol, PortMatch, String) {
+    match c {
+        RuleChange::SgRule { group_id, egress, rule, .. } => {
+            let peer = match &rule.peer {
+                SgPeer::Cidr(n) => n.to_string(),
+                SgPeer::PrefixList(p) => p.clone(),
+                SgPeer::Group { group_id, .. } => group_id.clone(),
+            };
+            (group_id.clone(), *egress, rule.protocol, rule.ports, peer)
+        }
+        RuleChange::NaclEntry { acl_id, entry, .. } => {
+            (acl_id.clone(), entry.egress, entry.protocol, entry.ports, entry.cidr.to_string())
+        }
+    }
+}
+
+/// The group of an ENI that the fewest ENIs carry (the most specific), ties by attachment order.
+fn most_specific_group<'a>(ctx: &Context<'a>, eni: &'a Eni) -> Option<&'a str> {
+    eni.security_groups
+        .iter()
+        .filter(|g| ctx.eval.inventory().security_groups.contains_key(*g))
+        .min_by_key(|g| ctx.eval.members(g).len())
+        .map(String::as_str)
+}
+
+fn host_net(ip: IpAddr) -> IpNet {
+    IpNet::from(ip)
+}
+
+/// The CIDR that stands for a peer: the narrowest configured on-premises network for an
+/// on-premises client (many clients, one rule), else the host itself.
+fn peer_cidr(ctx: &Context<'_>, ip: IpAddr, is_client: bool) -> IpNet {
+    if is_client
+        && ctx.kind(ip) == PeerKind::OnPremises
+        && let Some(n) = ctx
+            .wave
+            .networks
+            .on_premises
+            .iter()
+            .filter(|n| n.contains(&ip) && n.prefix_len() > 0)
+            .max_by_key(|n| n.prefix_len())
+    {
+        return *n;
+    }
+    host_net(ip)
+}
+
+fn service_ports(protocol: u8, port: u16) -> PortMatch {
+    match protocol {
+        proto::TCP | proto::UDP => PortMatch::Ports(PortRange::single(port)),
+        proto::ICMP | proto::ICMPV6 => PortMatch::Icmp(IcmpMatch { icmp_type: None, code: None }),
+        _ => PortMatch::Any,
+    }
+}
+
+/// The return range, never "all ports".
+fn return_ports(protocol: u8, range: PortRange) -> PortMatch {
+    match protocol {
+        proto::TCP | proto::UDP => {
+            let from = if range == PortRange::ALL { 1024 } else { range.from };
+            PortMatch::Ports(PortRange { from, to: range.to })
+        }
+        proto::ICMP | proto::ICMPV6 => PortMatch::Icmp(IcmpMatch { icmp_type: None, code: None }),
+        _ => PortMatch::Any,
+    }
+}
+
+/// Drafts the changes that open every denying hop of one evaluated flow.
+fn drafts_for(ctx: &Context<'_>, f: &RejectedFinding, ev: &PathEvaluation) -> Vec<Draft> {
+    let flow = ev.flow;
+    let inv = ctx.eval.inventory();
+    let se = ctx.eval.eni(flow.src);
+    let de = ctx.eval.eni(flow.dst);
+    let svc = service_label(flow.protocol, flow.port);
+    let mut out = Vec::new();
+    for h in ev.denying_hops() {
+        let fixes = BTreeSet::from([f.id.clone()]);
+        let deny_number = h.deny_rule_number.unwrap_or(NACL_DEFAULT_RULE_NUMBER);
+        let change = match h.hop {
+            Hop::SourceSgEgress | Hop::DestinationSgIngress => {
+                let egress = h.hop == Hop::SourceSgEgress;
+                let (holder, peer_ip, peer_is_client) =
+                    if egress { (se, flow.dst, false) } else { (de, flow.src, true) };
+                let Some(holder) = holder else { continue };
+                let Some(group_id) = most_specific_group(ctx, holder) else { continue };
+                let peer = match ctx.eval.eni(peer_ip) {
+                    Some(pe) if inv.vpcs_connected(&holder.vpc_id, &pe.vpc_id) => match most_specific_group(ctx, pe) {
+                        Some(g) => SgPeer::Group {
+                            group_id: g.to_owned(),
+                            owner_id: inv.security_groups.get(g).and_then(|x| x.owner_id.clone()),
+                            vpc_id: None,
+                            peering_id: None,
+                        },
+                        None => SgPeer::Cidr(host_net(peer_ip)),
+                    },
+                    _ => SgPeer::Cidr(peer_cidr(ctx, peer_ip, peer_is_client)),
+                };
+                RuleChange::SgRule {
+                    group_id: group_id.to_owned(),
+                    group_name: inv.security_groups.get(group_id).map(|g| g.name.clone()),
+                    egress,
+                    rule: SgRule {
+                        id: None,
+                        protocol: Protocol::Number(flow.protocol),
+                        ports: service_ports(flow.protocol, flow.port),
+                        peer,
+                        description: Some(format!("wavegap {}: {svc}", ctx.wave.name)),
+                    },
+                }
+            }
+            Hop::SourceNaclOutbound
+            | Hop::DestinationNaclInbound
+            | Hop::ReturnDestinationNaclOutbound
+            | Hop::ReturnSourceNaclInbound => {
+                let Some(acl_id) = h.resource.clone() else { continue };
+                let (egress, cidr, ports, return_traffic) = match h.hop {
+                    Hop::SourceNaclOutbound => {
+                        (true, peer_cidr(ctx, flow.dst, false), service_ports(flow.protocol, flow.port), false)
+                    }
+                    Hop::DestinationNaclInbound => {
+                        (false, peer_cidr(ctx, flow.src, true), service_ports(flow.protocol, flow.port), false)
+                    }
+                    Hop::ReturnDestinationNaclOutbound => {
+                        (true, peer_cidr(ctx, flow.src, true), return_ports(flow.protocol, flow.client_ports), true)
+                    }
+                    _ => (false, peer_cidr(ctx, flow.dst, false), return_ports(flow.protocol, flow.client_ports), true),
+                };
+                RuleChange::NaclEntry {
+                    acl_id,
+                    entry: NaclEntry {
+                        rule_number: 0,
+                        egress,
+                        protocol: Protocol::Number(flow.protocol),
+                        ports,
+                        cidr,
+                        action: RuleAction::Allow,
+                    },
+                    before_rule: deny_number,
+                    return_traffic,
+                }
+            }
+        };
+        out.push(Draft { change, fixes, deny_number });
+    }
+    out
+}
+
+fn ports_overlap(a: PortMatch, b: PortMatch) -> bool {
+    match (a, b) {
+        (PortMatch::Ports(x), PortMatch::Ports(y)) => x.from <= y.to && y.from <= x.to,
+        _ => true,
+    }
+}
+
+fn nets_overlap(a: IpNet, b: IpNet) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+/// A free rule number before `deny`, after every existing entry that overlaps `entry` (so the
+/// new entry never pre-empts a rule it shares traffic with), preferring multiples of ten.
+fn pick_rule_number(existing: &[NaclEntry], used: &BTreeSet<u16>, entry: &NaclEntry, deny: u16) -> Option<u16> {
+    let floor = existing
+        .iter()
+        .filter(|e| {
+            e.rule_number < deny
+                && e.rule_number != NACL_DEFAULT_RULE_NUMBER
+                && (e.protocol == Protocol::All || entry.protocol == Protocol::All || e.protocol == entry.protocol)
+                && ports_overlap(e.ports, entry.ports)
+                && nets_overlap(e.cidr, entry.cidr)
+        })
+        .map(|e| e.rule_number)
+        .max()
+        .unwrap_or(0);
+    if deny == NACL_DEFAULT_RULE_NUMBER {
+        // After everything: the next multiple of ten past the last entry.
+        let last = existing.iter().map(|e| e.rule_number).filter(|n| *n != NACL_DEFAULT_RULE_NUMBER).max().unwrap_or(0);
+        let mut n = (last.max(floor) / 10 + 1) * 10;
+        while n < NACL_DEFAULT_RULE_NUMBER {
+            if !used.contains(&n) {
+                return Some(n);
+            }
+            n += 10;
+        }
+        return (floor + 1..NACL_DEFAULT_RULE_NUMBER).rev().find(|n| !used.contains(n));
+    }
+    (floor + 1..deny)
+        .rev()
+        .find(|n| n % 10 == 0 && !used.contains(n))
+        .or_else(|| (floor + 1..deny).rev().find(|n| !used.contains(n)))
+}
+
+/// Builds, merges, numbers and quota-checks the proposals; links findings to them.
+pub(crate) fn propose(ctx: &Context<'_>, findings: &mut [RejectedFinding], evals: &[PathEvaluation]) -> Vec<Proposal> {
+    let inv = ctx.eval.inventory();
+    // Merge identical changes.
+    let mut merged: BTreeMap<(String, bool, Protocol, PortMatch, String), Draft> = BTreeMap::new();
+    for (f, ev) in findings.iter().zip(evals) {
+        if !matches!(f.attribution, Attribution::Confirmed | Attribution::Inconsistent) {
+            continue;
+        }
+        for d in drafts_for(ctx, f, ev) {
+            match merged.entry(merge_key(&d.change)) {
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    let m = o.get_mut();
+                    m.fixes.extend(d.fixes);
+                    m.deny_number = m.deny_number.min(d.deny_number);
+                }
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(d);
+                }
+            }
+        }
+    }
+    // Drop changes another one covers (a /32 inside a proposed on-premises range).
+    let keys: Vec<_> = merged.keys().cloned().collect();
+    let mut covered = Vec::new();
+    for k in &keys {
+        let Ok(net) = k.4.parse::<IpNet>() else { continue };
+        for other in &keys {
+            if other == k || (other.0.as_str(), other.1, other.2, other.3) != (k.0.as_str(), k.1, k.2, k.3) {
+                continue;
+            }
+            if let Ok(o) = other.4.parse::<IpNet>()
+                && o != net
+                && o.contains(&net)
+            {
+                covered.push((k.clone(), other.clone()));
+                break;
+            }
+        }
+    }
+    for (k, by) in covered {
+        if let Some(d) = merged.remove(&k)
+            && let Some(b) = merged.get_mut(&by)
+        {
+            b.fixes.extend(d.fixes);
+            b.deny_number = b.deny_number.min(d.deny_number);
+        }
+    }
+
+    let mut drafts: Vec<Draft> = merged.into_values().collect();
+    let mut warnings: Vec<Vec<String>> = vec![Vec::new(); drafts.len()];
+
+    // NACL rule numbers.
+    let mut used: BTreeMap<(String, bool), BTreeSet<u16>> = BTreeMap::new();
+    for (i, d) in drafts.iter_mut().enumerate() {
+        if let RuleChange::NaclEntry { acl_id, entry, before_rule, .. } = &mut d.change {
+            let existing = ctx.eval.nacl_entries(acl_id, entry.egress);
+            let taken = used
+                .entry((acl_id.clone(), entry.egress))
+                .or_insert_with(|| existing.iter().map(|e| e.rule_number).collect());
+            *before_rule = d.deny_number;
+            match pick_rule_number(existing, taken, entry, d.deny_number) {
+                Some(n) => {
+                    entry.rule_number = n;
+                    taken.insert(n);
+                }
+                None => warnings[i].push(format!(
+                    "no free rule number before #{} in {acl_id}: renumber the ACL before adding this entry",
+                    d.deny_number
+                )),
+            }
+            if d.deny_number != NACL_DEFAULT_RULE_NUMBER {
+                let deny = existing.iter().find(|e| e.rule_number == d.deny_number);
+                warnings[i].push(format!(
+                    "goes before the explicit DENY {}: if that entry is not intentional, deleting it is the cleaner fix",
+                    deny.map_or_else(|| format!("#{}", d.deny_number), crate::eval::nacl_entry_label)
+                ));
+            }
+        }
+    }
+
+    // Quotas.
+    let mut new_per: BTreeMap<(String, bool), usize> = BTreeMap::new();
+    for d in &drafts {
+        let key = match &d.change {
+            RuleChange::SgRule { group_id, egress, .. } => (group_id.clone(), *egress),
+            RuleChange::NaclEntry { acl_id, entry, .. } => (acl_id.clone(), entry.egress),
+        };
+        *new_per.entry(key).or_default() += 1;
+    }
+    let mut over = vec![false; drafts.len()];
+    for (i, d) in drafts.iter().enumerate() {
+        let (key, existing, quota) = match &d.change {
+            RuleChange::SgRule { group_id, egress, .. } => {
+                let existing = inv.security_groups.get(group_id).map_or(0, |g| {
+                    let rules = if *egress { &g.egress } else { &g.ingress };
+                    rules
+                        .iter()
+                        .map(|r| match &r.peer {
+                            SgPeer::PrefixList(p) => inv
+                                .prefix_lists
+                                .get(p)
+                                .and_then(|pl| pl.max_entries)
+                                .map_or(1, |m| usize::try_from(m).unwrap_or(usize::MAX)),
+                            _ => 1,
+                        })
+                        .sum()
+                });
+                ((group_id.clone(), *egress), existing, SG_RULES_QUOTA)
+            }
+            RuleChange::NaclEntry { acl_id, entry, .. } => {
+                let existing = ctx
+                    .eval
+                    .nacl_entries(acl_id, entry.egress)
+                    .iter()
+                    .filter(|e| {
+                        e.rule_number != NACL_DEFAULT_RULE_NUMBER
+                            && e.cidr.addr().is_ipv4() == entry.cidr.addr().is_ipv4()
+                    })
+                    .count();
+                ((acl_id.clone(), entry.egress), existing, NACL_ENTRIES_QUOTA)
+            }
+        };
+        let added = new_per[&key];
+        if existing + added > quota {
+            over[i] = true;
+            warnings[i].push(format!(
+                "{} {} would hold {} rules with the {added} proposed, over the quota of {quota}",
+                key.0,
+                if key.1 { "outbound" } else { "inbound" },
+                existing + added
+            ));
+        }
+    }
+
+    // Stable order and ids.
+    let mut order: Vec<usize> = (0..drafts.len()).collect();
+    order.sort_by(|a, b| drafts[*a].change.cmp(&drafts[*b].change));
+    let mut proposals = Vec::with_capacity(drafts.len());
+    for (n, i) in order.into_iter().enumerate() {
+        let d = &drafts[i];
+        debug_assert!(is_narrow(&d.change), "a proposal must never open everything: {:?}", d.change);
+        if !is_narrow(&d.change) {
+            continue;
+        }
+        proposals.push(Proposal {
+            id: format!("P{:03}", n + 1),
+            change: d.change.clone(),
+            fixes: d.fixes.iter().cloned().collect(),
+            warnings: std::mem::take(&mut warnings[i]),
+            over_quota: over[i],
+        });
+    }
+    for f in findings.iter_mut() {
+        f.proposals = proposals.iter().filter(|p| p.fixes.contains(&f.id)).map(|p| p.id.clone()).collect();
+    }
+    proposals
+}
+
+/// Never `0.0.0.0/0`, `::/0`, all ports or protocol `-1`.
+pub fn is_narrow(c: &RuleChange) -> bool {
+    let (protocol, ports, net) = match c {
+        RuleChange::SgRule { rule, .. } => (
+            rule.protocol,
+            rule.ports,
+            match &rule.peer {
+                SgPeer::Cidr(n) => Some(*n),
+                _ => None,
+            },
+        ),
+        RuleChange::NaclEntry { entry, .. } => (entry.protocol, entry.ports, Some(entry.cidr)),
+    };
+    let all_ports = match ports {
+        PortMatch::Ports(r) => r.from == 0 && r.to == 65535,
+        PortMatch::Any => protocol.has_ports(),
+        PortMatch::Icmp(_) => false,
+    };
+    protocol != Protocol::All && !all_ports && net.is_none_or(|n| n.prefix_len() > 0)
+}
+
+/// The inventory with the proposals applied (to re-evaluate, or to check a fix).
+pub fn apply(inv: &Inventory, proposals: &[Proposal]) -> Inventory {
+    let mut out = inv.clone();
+    for p in proposals {
+        match &p.change {
+            RuleChange::SgRule { group_id, egress, rule, .. } => {
+                if let Some(g) = out.security_groups.get_mut(group_id) {
+                    if *egress {
+                        g.egress.push(rule.clone());
+                    } else {
+                        g.ingress.push(rule.clone());
+                    }
+                }
+            }
+            RuleChange::NaclEntry { acl_id, entry, .. } => {
+                if let Some(acl) = out.nacls.get_mut(acl_id) {
+                    acl.entries.push(entry.clone());
+                }
+            }
+        }
+    }
+    out
+}
