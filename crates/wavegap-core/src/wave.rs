@@ -4,6 +4,10 @@
 //! optional `waves/defaults.toml`) by the loader in this module, which applies defaults and
 //! rejects anything the analysis would otherwise have to re-check.
 
+mod error;
+mod load;
+
+use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,8 +15,10 @@ use std::time::Duration;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+pub use self::error::{WaveError, WaveErrorKind};
+pub use self::load::{WaveFile, load};
 use crate::flow::TimeWindow;
-use crate::inventory::Os;
+use crate::inventory::{Os, proto};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WaveConfig {
@@ -61,6 +67,22 @@ impl WindowSpec {
             WindowSpec::Absolute(w) => w,
             WindowSpec::Last(d) => {
                 TimeWindow { start: now - i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2), end: now }
+            }
+        }
+    }
+}
+
+impl fmt::Display for WindowSpec {
+    /// `last 1d`, or `2026-11-20T00:00:00Z..2026-11-21T00:00:00Z`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WindowSpec::Last(d) => write!(f, "last {}", load::format_secs(d.as_secs())),
+            WindowSpec::Absolute(w) => {
+                let time = |t: i64| {
+                    chrono::DateTime::from_timestamp(t, 0)
+                        .map_or_else(|| t.to_string(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                };
+                write!(f, "{}..{}", time(w.start), time(w.end))
             }
         }
     }
@@ -143,6 +165,19 @@ pub struct ExpectedFlow {
 pub struct Service {
     pub protocol: u8,
     pub port: u16,
+}
+
+impl fmt::Display for Service {
+    /// `tcp/443`, `udp/514`, `icmp`; other protocols by number (`47`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.protocol {
+            proto::TCP => write!(f, "tcp/{}", self.port),
+            proto::UDP => write!(f, "udp/{}", self.port),
+            proto::ICMP => f.write_str("icmp"),
+            proto::ICMPV6 => f.write_str("icmpv6"),
+            n => write!(f, "{n}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
