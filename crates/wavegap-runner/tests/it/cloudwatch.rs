@@ -1,0 +1,239 @@
+//! End to end: plan → `aws-sdk-cloudwatchlogs` → test endpoint (`wavegap-insights` over
+//! fixture events) → flow aggregates.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use wavegap_core::flow::{FlowAggregate, FlowData, FlowRole, TimeWindow};
+use wavegap_core::flowlog::{Action, FlowDirection, FlowFormat};
+use wavegap_runner::RunnerError;
+use wavegap_runner::cloudwatch::{self, ExecOptions};
+use wavegap_runner::plan::{LogGroupTarget, PlanOptions, QueryPlan};
+use wavegap_runner::progress::Silent;
+use wavegap_testsupport::{FailRule, FaultStatus, Faults, Fixture, TestEndpoint};
+
+const WINDOW: TimeWindow = TimeWindow { start: 1000, end: 1999 };
+const CUSTOM: &str = "${version} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${tcp-flags} ${flow-direction}";
+
+fn v2(eni: &str, src: &str, dst: &str, ports: (u16, u16), start: i64, action: &str) -> String {
+    format!("2 123456789012 {eni} {src} {dst} {} {} 6 3 156 {start} {} {action} OK", ports.0, ports.1, start + 20)
+}
+
+/// Three log groups: two in the default format, one custom with tcp-flags and direction.
+fn fixture() -> Fixture {
+    let mut f = Fixture::new();
+    let d = FlowFormat::default_v2();
+    let c = FlowFormat::from_log_format(CUSTOM).unwrap();
+    let mut add = |group: &str, format: &FlowFormat, eni: &str, start: i64, line: String| {
+        f.add_event(group, format, &format!("{eni}-all"), start * 1000, &line);
+    };
+    add("/fl/a", &d, "eni-app", 1000, v2("eni-app", "10.0.0.7", "10.0.0.8", (50000, 1433), 1000, "ACCEPT"));
+    add("/fl/a", &d, "eni-db", 1000, v2("eni-db", "10.0.0.7", "10.0.0.8", (50000, 1433), 1000, "REJECT"));
+    add("/fl/a", &d, "eni-db", 1100, v2("eni-db", "10.0.0.7", "10.0.0.8", (50001, 1433), 1100, "REJECT"));
+    add("/fl/a", &d, "eni-app", 1010, v2("eni-app", "10.0.0.7", "8.8.8.8", (50002, 53), 1010, "ACCEPT"));
+    add("/fl/a", &d, "eni-x", 1010, v2("eni-x", "10.9.9.9", "10.9.9.10", (50002, 22), 1010, "ACCEPT"));
+    add("/fl/a", &d, "eni-db", 1200, "2 123456789012 eni-db - - - - - - - 1200 1260 - SKIPDATA".into());
+    add("/fl/a", &d, "eni-app", 2500, v2("eni-app", "10.0.0.7", "10.0.0.8", (50003, 1433), 2500, "ACCEPT"));
+    add("/fl/b", &d, "eni-web", 1300, v2("eni-web", "10.0.0.8", "10.0.0.6", (1433, 49152), 1300, "ACCEPT"));
+    for (t, flags) in [(1400, 2), (1460, 16)] {
+        let line = format!("5 eni-c 10.0.0.6 10.0.0.7 50010 8443 6 2 104 {t} {} ACCEPT OK {flags} egress", t + 30);
+        add("/fl/c", &c, "eni-c", t, line);
+    }
+    add("/fl/c", &c, "eni-c", 1500, "5 eni-c - - - - - - - 1500 1560 - NODATA - -".into());
+    f.sort();
+    f
+}
+
+fn targets(f: &Fixture) -> Vec<LogGroupTarget> {
+    f.groups
+        .values()
+        .map(|g| LogGroupTarget { name: g.name.clone(), format: g.format.clone(), flow_logs: vec![] })
+        .collect()
+}
+
+fn plan(f: &Fixture, chunk_size: usize, windows: usize, row_limit: usize, max_in_flight: usize) -> QueryPlan {
+    let servers: BTreeSet<IpAddr> = ["10.0.0.6", "10.0.0.7", "10.0.0.8"].iter().map(|s| s.parse().unwrap()).collect();
+    let networks = BTreeSet::from(["10.0.0.0/8".parse().unwrap()]);
+    let options = PlanOptions { chunk_size, windows, row_limit, max_in_flight };
+    QueryPlan::from_targets(&targets(f), &servers, &networks, WINDOW, &options).unwrap()
+}
+
+fn quick() -> ExecOptions {
+    ExecOptions {
+        backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+        poll_initial: Duration::from_millis(10),
+        poll_max: Duration::from_millis(40),
+        stop_grace: Duration::from_secs(5),
+        ..ExecOptions::default()
+    }
+}
+
+async fn run(endpoint: &TestEndpoint, plan: &QueryPlan) -> Result<FlowData, RunnerError> {
+    cloudwatch::run(&endpoint.client(), plan, &quick(), Arc::new(Silent), std::future::pending()).await
+}
+
+fn agg(
+    group: &str,
+    eni: &str,
+    flow: (&str, &str, u16, Action),
+    counts: (u64, u64, u64),
+    seen: (i64, i64),
+) -> FlowAggregate {
+    FlowAggregate {
+        log_group: group.into(),
+        interface_id: eni.into(),
+        src: flow.0.parse().unwrap(),
+        dst: flow.1.parse().unwrap(),
+        protocol: 6,
+        port: flow.2,
+        role: FlowRole::Request,
+        action: flow.3,
+        direction: None,
+        tcp_flags: None,
+        records: counts.0,
+        packets: counts.1,
+        bytes: counts.2,
+        first_seen: seen.0,
+        last_seen: seen.1,
+    }
+}
+
+fn expected() -> Vec<FlowAggregate> {
+    let mut response =
+        agg("/fl/b", "eni-web", ("10.0.0.8", "10.0.0.6", 1433, Action::Accept), (1, 3, 156), (1300, 1320));
+    response.role = FlowRole::Response;
+    let mut custom = agg("/fl/c", "eni-c", ("10.0.0.6", "10.0.0.7", 8443, Action::Accept), (2, 4, 208), (1400, 1490));
+    custom.direction = Some(FlowDirection::Egress);
+    custom.tcp_flags = Some(18);
+    vec![
+        agg("/fl/a", "eni-app", ("10.0.0.7", "10.0.0.8", 1433, Action::Accept), (1, 3, 156), (1000, 1020)),
+        agg("/fl/a", "eni-db", ("10.0.0.7", "10.0.0.8", 1433, Action::Reject), (2, 6, 312), (1000, 1120)),
+        response,
+        custom,
+    ]
+}
+
+/// The answer is complete and right; every byte was scanned once.
+fn check_complete(data: &FlowData, f: &Fixture) {
+    check_aggregates(data);
+    assert_eq!(data.stats.bytes_scanned, f.event_bytes(f.groups.keys().map(String::as_str), WINDOW));
+}
+
+fn check_aggregates(data: &FlowData) {
+    assert_eq!(data.aggregates, expected());
+    assert_eq!(data.skipdata.get("eni-db"), Some(&1));
+    assert_eq!(data.skipdata.len(), 1);
+    assert!(data.gaps.is_empty(), "{:?}", data.gaps);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_group_wave_gives_exact_aggregates_and_statistics() {
+    let f = fixture();
+    let endpoint = TestEndpoint::start(
+        f.clone(),
+        Faults { scheduled: Duration::from_millis(30), latency: Duration::from_millis(80), ..Faults::default() },
+    )
+    .await
+    .unwrap();
+    let plan = plan(&f, 1, 1, 10_000, 4);
+    assert_eq!(plan.query_count(), 3);
+    let data = run(&endpoint, &plan).await.unwrap();
+    check_complete(&data, &f);
+    assert_eq!(data.stats.queries, 3);
+    assert_eq!(data.stats.records_scanned, 10);
+    assert!(data.stats.estimated_cost > 0.0);
+    assert_eq!(endpoint.record().started.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_chunks_are_split_by_time_until_complete() {
+    let f = fixture();
+    let endpoint = TestEndpoint::start(f.clone(), Faults::default()).await.unwrap();
+    // Two rows fit; the default-format chunk over the whole window returns more.
+    let data = run(&endpoint, &plan(&f, 50, 1, 3, 4)).await.unwrap();
+    check_aggregates(&data);
+    // The truncated scans were paid for too, and the statistics say so.
+    assert!(data.stats.bytes_scanned > f.event_bytes(f.groups.keys().map(String::as_str), WINDOW));
+    let windows: Vec<TimeWindow> = endpoint.record().started.iter().map(|s| s.2).collect();
+    assert!(windows.contains(&WINDOW));
+    assert!(windows.contains(&TimeWindow { start: 1000, end: 1499 }), "{windows:?}");
+    assert!(windows.len() > 2, "{windows:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_and_limited_starts_are_retried() {
+    let f = fixture();
+    let faults = Faults {
+        throttle_starts: 2,
+        concurrency_cap: Some(1),
+        latency: Duration::from_millis(50),
+        ..Faults::default()
+    };
+    let endpoint = TestEndpoint::start(f.clone(), faults).await.unwrap();
+    let data = run(&endpoint, &plan(&f, 1, 2, 10_000, 6)).await.unwrap();
+    check_complete(&data, &f);
+    let record = endpoint.record();
+    assert_eq!(record.throttled, 2);
+    assert!(record.limit_exceeded > 0, "{record:?}");
+    assert_eq!(record.peak_running, 1);
+    assert_eq!(record.started.len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_and_timed_out_queries_are_rerun() {
+    let f = fixture();
+    let fail = vec![
+        FailRule { log_group: "/fl/a".into(), status: FaultStatus::Failed, times: Some(2) },
+        FailRule { log_group: "/fl/c".into(), status: FaultStatus::Timeout, times: Some(1) },
+    ];
+    let endpoint = TestEndpoint::start(f.clone(), Faults { fail, ..Faults::default() }).await.unwrap();
+    let data = run(&endpoint, &plan(&f, 50, 1, 10_000, 4)).await.unwrap();
+    check_complete(&data, &f);
+    assert_eq!(endpoint.record().started.len(), 2 + 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunk_that_keeps_failing_is_named_as_missing_coverage() {
+    let f = fixture();
+    let fail = vec![FailRule { log_group: "/fl/c".into(), status: FaultStatus::Failed, times: None }];
+    let endpoint = TestEndpoint::start(f.clone(), Faults { fail, ..Faults::default() }).await.unwrap();
+    let data = run(&endpoint, &plan(&f, 50, 1, 10_000, 4)).await.unwrap();
+    assert_eq!(data.gaps.len(), 1);
+    assert_eq!(data.gaps[0].log_groups, ["/fl/c"]);
+    assert_eq!(data.gaps[0].window, WINDOW);
+    assert_eq!(data.gaps[0].reason, "query ended Failed 3 times");
+    assert_eq!(data.aggregates, expected()[..3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_query_is_an_error_with_the_compile_message() {
+    let f = fixture();
+    let fail = vec![FailRule { log_group: "/fl/b".into(), status: FaultStatus::Malformed, times: None }];
+    let endpoint = TestEndpoint::start(f.clone(), Faults { fail, ..Faults::default() }).await.unwrap();
+    let err = run(&endpoint, &plan(&f, 50, 1, 10_000, 4)).await.unwrap_err();
+    assert!(matches!(&err, RunnerError::MalformedQuery { chunk: 1, message } if message.contains("injected")), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_stops_every_running_query() {
+    let f = fixture();
+    let endpoint = TestEndpoint::start(f.clone(), Faults { latency: Duration::from_secs(600), ..Faults::default() })
+        .await
+        .unwrap();
+    let plan = plan(&f, 1, 2, 10_000, 4);
+    let watcher = async {
+        while endpoint.record().started.len() < 4 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let err = cloudwatch::run(&endpoint.client(), &plan, &quick(), Arc::new(Silent), watcher).await.unwrap_err();
+    let record = endpoint.record();
+    assert!(matches!(err, RunnerError::Interrupted { stopped: 4 }), "{err}");
+    let started: BTreeSet<_> = record.started.iter().map(|s| s.0.clone()).collect();
+    let stopped: BTreeSet<_> = record.stopped.iter().cloned().collect();
+    assert_eq!(started, stopped);
+    assert_eq!(record.started.len(), 4, "the in-flight limit holds the other two back");
+}

@@ -1,0 +1,3 @@
+//! Integration tests of the runner: the real SDK client against the local test endpoint.
+
+mod cloudwatch;
