@@ -1,1 +1,36 @@
-//! wavegap-reporter
+//! wavegap-reporter: turns an analysis into the files of `reports/<wave>/`.
+//!
+//! It owns the view model ([`ReportModel`]), the minijinja rendering of the templates in the
+//! repository's `templates/` (compiled into the binary, overridable per file with
+//! `--templates DIR`), the `findings.json` layout ([`json::FindingsDocument`], documented in
+//! `docs/findings-schema.md`), the console summary, and atomic writes.
+//!
+//! It never calls AWS, never reads the clock (the run time comes in as a string) and never
+//! decides anything about the flows: culprits and proposals come from `wavegap-core`. Output
+//! is deterministic: the same input gives the same bytes, apart from the one header line that
+//! carries the run time.
+//!
+//! ```text
+//! let model = wavegap_reporter::build(&input);
+//! let files = Renderer::new()?.render_all(&model)?;
+//! write_atomically(out_dir, &files)?;
+//! ```
+
+mod console;
+mod diagram;
+mod error;
+pub mod format;
+pub mod json;
+mod model;
+mod render;
+mod write;
+
+pub use console::summary;
+pub use diagram::Diagram;
+pub use error::ReportError;
+pub use model::{
+    AppView, ChangeGroup, Counts, ProposalView, RejectedView, ReportInput, ReportModel, ServerView, UnansweredView,
+    build,
+};
+pub use render::{FILES, RenderedFile, Renderer, TEMPLATES};
+pub use write::write_atomically;

@@ -1,0 +1,45 @@
+//! The one error type of the reporter.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("template {name}: {source}")]
+    Template {
+        name: String,
+        #[source]
+        source: Box<minijinja::Error>,
+    },
+
+    #[error(
+        "cannot read template {path}: {source}\nhint: --templates DIR overrides report.md.j2, report.html.j2, fix.sh.j2 or fix.tf.j2; missing ones fall back to the built-in templates"
+    )]
+    TemplateRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "templates directory {path} does not exist\nhint: pass a directory holding report.md.j2, report.html.j2, fix.sh.j2 or fix.tf.j2"
+    )]
+    TemplateDir { path: PathBuf },
+
+    #[error(
+        "cannot write {path}: {source}\nhint: check that the directory is writable; the previous report, if any, was left as it was"
+    )]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cannot serialise findings.json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl ReportError {
+    pub(crate) fn template(name: &str, source: minijinja::Error) -> Self {
+        ReportError::Template { name: name.to_owned(), source: Box::new(source) }
+    }
+}

@@ -1,0 +1,48 @@
+//! The HTML report in headless Chromium (Debian's `chromium`, driven by
+//! `scripts/browser/check-report.mjs`): no console errors, no network requests, tables sort,
+//! filters filter, and a screenshot lands in the test output directory. Chromium missing is a
+//! failure, not a skip: `scripts/setup-browser.sh` installs it.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::fixtures;
+use crate::reports::render;
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn check_in_browser(case: &str, input: &fixtures::Input) {
+    let root = repo_root();
+    let script = root.join("scripts/browser/check-report.mjs");
+    assert!(
+        root.join("scripts/browser/node_modules/playwright-core").is_dir()
+            && Command::new("chromium").arg("--version").output().is_ok(),
+        "chromium or playwright-core is missing\nhint: run scripts/setup-browser.sh"
+    );
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-browser").join(case);
+    std::fs::create_dir_all(&out).unwrap();
+    wavegap_reporter::write_atomically(&out, &render(input)).unwrap();
+    let shot = out.join("screenshot.png");
+    let _ = std::fs::remove_file(&shot);
+    let result = Command::new("node").arg(&script).arg(out.join("report.html")).arg(&shot).output().expect("node runs");
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "browser check failed for {case}:\n{stdout}\n{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).expect("a JSON summary");
+    assert_eq!(summary["requests"], 0, "{summary}");
+    assert!(summary["sortedColumns"].as_u64().unwrap() > 0, "no table was sorted: {summary}");
+    assert!(std::fs::metadata(&shot).map(|m| m.len() > 1000).unwrap_or(false), "no screenshot at {}", shot.display());
+    println!("screenshot: {}", shot.display());
+}
+
+#[test]
+fn demo_report_works_in_chromium() {
+    check_in_browser("demo", &fixtures::demo());
+}
+
+#[test]
+fn hostile_names_run_no_script_in_chromium() {
+    check_in_browser("hostile_names", &fixtures::hostile_names());
+}

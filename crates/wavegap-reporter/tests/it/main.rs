@@ -1,0 +1,6 @@
+//! Integration tests of the reporter: snapshots of every format for the demo and edge cases,
+//! determinism, escaping, template overrides, atomic writes and the HTML in a real browser.
+
+mod browser;
+mod fixtures;
+mod reports;

@@ -1,0 +1,149 @@
+use std::path::Path;
+
+use wavegap_reporter::{FILES, RenderedFile, Renderer, build, write_atomically};
+
+use crate::fixtures::{self, Input};
+
+pub fn render(input: &Input) -> Vec<RenderedFile> {
+    let model = build(&input.report_input());
+    Renderer::new().unwrap().render_all(&model).unwrap()
+}
+
+/// Snapshots every file of a case, with the run-time header line filtered.
+fn check(case: &str, input: &Input) {
+    let files = render(input);
+    assert_eq!(files.iter().map(|f| f.name).collect::<Vec<_>>(), FILES);
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"Generated [0-9T:Z-]+ by wavegap [0-9.]+", "Generated [time] by wavegap [version]");
+    settings.add_filter(r#""generated_at": "[^"]*""#, r#""generated_at": "[time]""#);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for f in &files {
+            insta::assert_snapshot!(format!("{case}__{}", f.name), &f.content);
+        }
+    });
+    let json: serde_json::Value = serde_json::from_str(&files[2].content).expect("findings.json is valid JSON");
+    assert_eq!(json["schema_version"], 1);
+}
+
+#[test]
+fn demo() {
+    check("demo", &fixtures::demo());
+}
+
+#[test]
+fn no_findings() {
+    check("no_findings", &fixtures::no_findings());
+}
+
+#[test]
+fn only_unanswered() {
+    check("only_unanswered", &fixtures::only_unanswered());
+}
+
+#[test]
+fn failed_chunk() {
+    check("failed_chunk", &fixtures::failed_chunk());
+}
+
+#[test]
+fn hostile_names() {
+    let input = fixtures::hostile_names();
+    check("hostile_names", &input);
+    let files = render(&input);
+    let get = |name: &str| files.iter().find(|f| f.name == name).unwrap().content.clone();
+    let html = get("report.html");
+    assert!(!html.contains("<script>alert"), "raw script tag in the HTML");
+    assert!(!html.contains("<img src=x"), "raw img tag in the HTML");
+    assert_eq!(html.matches("<script>").count(), 1, "only the report's own script");
+    let md = get("report.md");
+    // Outside code blocks (where Markdown shows text as is) no raw HTML may remain.
+    let mut in_fence = false;
+    for line in md.lines() {
+        if line.starts_with("```") {
+            in_fence = !in_fence;
+            continue;
+        }
+        assert!(in_fence || (!line.contains("<script>") && !line.contains("<img")), "raw HTML in the Markdown: {line}");
+        assert!(!in_fence || !line.starts_with("# heading"), "a line break from the data inside a block: {line}");
+    }
+    for line in md.lines().filter(|l| l.starts_with('|')) {
+        // Every table row keeps its column count: no unescaped `|` from the data.
+        let cells = line.replace("\\|", "").matches('|').count();
+        assert!(cells >= 3, "{line}");
+    }
+    let sh = get("fix.sh");
+    for line in sh.lines() {
+        assert!(
+            line.is_empty() || line.starts_with('#') || line.starts_with("run ") || !line.contains("rm -rf"),
+            "data escaped a comment in fix.sh: {line}"
+        );
+    }
+    let tf = get("fix.tf");
+    let code: Vec<&str> = tf.lines().filter(|l| !l.trim_start().starts_with('#')).collect();
+    assert!(code.iter().all(|l| !l.replace("$${", "").contains("${")), "interpolation left in fix.tf");
+    assert!(code.iter().any(|l| l.contains("$${var}")), "descriptions kept, escaped");
+}
+
+#[test]
+fn rerendering_is_byte_identical_apart_from_the_header_line() {
+    let input = fixtures::demo();
+    let first = render(&input);
+    let mut later = input.clone();
+    let model = wavegap_reporter::build(&wavegap_reporter::ReportInput {
+        generated_at: "2027-01-01T00:00:00Z",
+        ..later.report_input()
+    });
+    let second = Renderer::new().unwrap().render_all(&model).unwrap();
+    later.log_groups.reverse();
+    for (a, b) in first.iter().zip(&second) {
+        let differing: Vec<(&str, &str)> = a.content.lines().zip(b.content.lines()).filter(|(x, y)| x != y).collect();
+        assert_eq!(differing.len(), 1, "{}: {differing:?}", a.name);
+        assert!(differing[0].0.contains("2026-11-27T05:00:00Z"), "{}: {:?}", a.name, differing[0]);
+        assert_eq!(a.content.lines().count(), b.content.lines().count());
+    }
+    assert_eq!(render(&input), first, "same input, same bytes");
+}
+
+#[test]
+fn templates_can_be_overridden_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("report.md.j2"), "# {{ wave.name }} by ACME\n{{ counts.rejected }} rejected\n")
+        .unwrap();
+    let renderer = Renderer::with_overrides(dir.path()).unwrap();
+    let input = fixtures::demo();
+    let files = renderer.render_all(&build(&input.report_input())).unwrap();
+    assert_eq!(files[0].content, "# demo by ACME\n5 rejected\n");
+    assert_eq!(files[1], render(&input)[1], "report.html still the built-in one");
+
+    std::fs::write(dir.path().join("fix.sh.j2"), "{{ no_such_field }}").unwrap();
+    let err = Renderer::with_overrides(dir.path()).unwrap().render_all(&build(&input.report_input())).unwrap_err();
+    assert!(err.to_string().starts_with("template fix.sh"), "{err}");
+    let err = Renderer::with_overrides(Path::new("/no/such/dir")).err().unwrap();
+    assert!(err.to_string().contains("does not exist"), "{err}");
+}
+
+#[test]
+fn writes_every_file_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("reports/demo");
+    let paths = write_atomically(&out, &render(&fixtures::demo())).unwrap();
+    assert_eq!(paths.len(), 5);
+    let mut names: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["findings.json", "fix.sh", "fix.tf", "report.html", "report.md"]);
+}
+
+#[test]
+fn console_summary_lists_the_top_findings() {
+    let model = build(&fixtures::demo().report_input());
+    let text = wavegap_reporter::summary(&model, Path::new("reports/demo"), 3);
+    assert!(text.starts_with("wave demo: 5 rejected, 1 unanswered, 0 expected not seen, 5 proposed changes"), "{text}");
+    assert!(text.contains("app01 (10.0.0.7) -> db01 (10.0.0.8)"), "{text}");
+    assert!(text.contains("… and 3 more in the report"), "{text}");
+    assert!(
+        text.trim_end()
+            .ends_with("report written to reports/demo/ (report.md, report.html, findings.json, fix.sh, fix.tf)")
+    );
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the HTML report test needs: Debian's chromium and playwright-core (used only
+# as a DevTools-protocol client for /usr/bin/chromium; it downloads no browser).
+# Idempotent: does nothing when both are already there.
+set -euo pipefail
+cd "$(dirname "$0")/browser"
+
+if ! command -v chromium >/dev/null 2>&1; then
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+fi
+
+if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund
+fi
+
+chromium --version
