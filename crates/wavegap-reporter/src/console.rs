@@ -53,7 +53,7 @@ pub fn summary(model: &ReportModel, out_dir: &Path, limit: usize) -> String {
             ));
         }
     }
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     let mut unanswered: Vec<(u64, [String; 6])> = Vec::new();
     for app in &model.apps {
         for f in &app.unanswered {
@@ -70,7 +70,7 @@ pub fn summary(model: &ReportModel, out_dir: &Path, limit: usize) -> String {
             ));
         }
     }
-    unanswered.sort_by(|a, b| b.0.cmp(&a.0));
+    unanswered.sort_by_key(|r| std::cmp::Reverse(r.0));
     rows.extend(unanswered);
     // A finding between two apps of the wave is listed under both: show it once.
     let mut seen = std::collections::BTreeSet::new();

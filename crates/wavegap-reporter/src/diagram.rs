@@ -173,10 +173,10 @@ pub fn build(id: &str, app_ips: &BTreeSet<String>, names: &BTreeMap<String, Stri
             loops += 1;
             let x = fx + NODE_W;
             let bulge = x + 30 + 14 * (loops % 8);
-            (format!("M{x} {y1}C{bulge} {y1} {bulge} {y2} {x} {y2}"), bulge - 4, (y1 + y2) / 2)
+            (format!("M{x} {y1}C{bulge} {y1} {bulge} {y2} {x} {y2}"), bulge - 4, i64::midpoint(y1, y2))
         } else {
             let (x1, x2) = if fc < tc { (fx + NODE_W, tx) } else { (fx, tx + NODE_W) };
-            let mid = (x1 + x2) / 2;
+            let mid = i64::midpoint(x1, x2);
             // The label sits near the target end, where edges from one server fan out.
             let lx = (27 * x1 + 630 * mid + 343 * x2) / 1000;
             let ly = (216 * y1 + 784 * y2) / 1000 - 4;

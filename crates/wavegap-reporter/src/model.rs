@@ -765,12 +765,12 @@ fn sg_tf(group_id: &str, rule: &SgRule, proposal: &str) -> Vec<TfAttr> {
     }
     match &rule.peer {
         SgPeer::Cidr(net) if net.addr().is_ipv4() => {
-            attrs.push(attr("cidr_ipv4", format::hcl_string(&net.to_string())))
+            attrs.push(attr("cidr_ipv4", format::hcl_string(&net.to_string())));
         }
         SgPeer::Cidr(net) => attrs.push(attr("cidr_ipv6", format::hcl_string(&net.to_string()))),
         SgPeer::PrefixList(id) => attrs.push(attr("prefix_list_id", format::hcl_string(id))),
         SgPeer::Group { group_id, .. } => {
-            attrs.push(attr("referenced_security_group_id", format::hcl_string(group_id)))
+            attrs.push(attr("referenced_security_group_id", format::hcl_string(group_id)));
         }
     }
     let description = rule.description.clone().unwrap_or_else(|| format!("wavegap {proposal}"));
@@ -906,7 +906,7 @@ fn nacl_diff(inventory: &Inventory, acl_id: &str, proposals: &[&Proposal]) -> Ve
         for (entry, id) in added {
             rows.push((entry.rule_number, true, format!("{}  # {id}", format::nacl_entry(entry))));
         }
-        rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        rows.sort_by_key(|r| (r.0, r.1));
         for (_, add, text) in rows {
             lines.push(line(if add { "add" } else { "keep" }, text));
         }

@@ -62,7 +62,13 @@ impl Renderer {
         env.set_lstrip_blocks(true);
         env.set_keep_trailing_newline(true);
         // Everything in the HTML report is escaped unless a template says `|safe`.
-        env.set_auto_escape_callback(|name| if name.ends_with(".html") { AutoEscape::Html } else { AutoEscape::None });
+        env.set_auto_escape_callback(|name| {
+            if Path::new(name).extension().is_some_and(|e| e.eq_ignore_ascii_case("html")) {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
         env.add_filter("md", |s: &str| format::markdown(s));
         env.add_filter("shq", |s: &str| format::shell_quote(s));
         env.add_filter("code", |s: &str| format::inline_code(s));
