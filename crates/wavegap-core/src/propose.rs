@@ -428,3 +428,411 @@ pub fn apply(inv: &Inventory, proposals: &[Proposal]) -> Inventory {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::tests::{agg, run, wave};
+    use crate::eval::tests::{nacl, world};
+    use crate::eval::{Evaluator, FlowSpec};
+    use crate::findings::Analysis;
+    use crate::flow::{FlowAggregate, FlowRole};
+    use crate::flowlog::Action;
+
+    use Action::Reject as REJ;
+    use FlowRole::{Request as RQ, Response as RS};
+
+    fn sg(group: &str, egress: bool, protocol: u8, port: u16, peer: SgPeer) -> RuleChange {
+        RuleChange::SgRule {
+            group_id: group.into(),
+            group_name: Some(group.into()),
+            egress,
+            rule: SgRule {
+                id: None,
+                protocol: Protocol::Number(protocol),
+                ports: service_ports(protocol, port),
+                peer,
+                description: Some(format!("wavegap wave-test: {}", service_label(protocol, port))),
+            },
+        }
+    }
+
+    fn cidr(s: &str) -> SgPeer {
+        SgPeer::Cidr(s.parse().unwrap())
+    }
+
+    fn grp(s: &str) -> SgPeer {
+        crate::eval::tests::group(s)
+    }
+
+    /// Runs the analysis and checks the proposed changes, in order.
+    fn check(inv: &Inventory, aggs: Vec<FlowAggregate>, expected: &[RuleChange]) -> Analysis {
+        let a = run(inv, &wave(), aggs);
+        let got: Vec<&RuleChange> = a.proposals.iter().map(|p| &p.change).collect();
+        assert_eq!(got, expected.iter().collect::<Vec<_>>(), "{:#?}", a.proposals);
+        // every linked finding passes once the proposals are applied
+        let fixed = apply(inv, &a.proposals);
+        let ev = Evaluator::new(&fixed);
+        for f in &a.rejected {
+            let spec = FlowSpec {
+                src: f.client.ip,
+                dst: f.server.ip,
+                protocol: f.protocol,
+                port: f.port,
+                client_ports: crate::analyze::ephemeral_range(
+                    wave().server_by_ip(f.client.ip).and_then(|s| s.os),
+                    crate::wave::EphemeralPolicy::default(),
+                ),
+            };
+            assert!(f.proposals.is_empty() || ev.evaluate(&spec).passes(), "{}", ev.evaluate(&spec).render());
+        }
+        a
+    }
+
+    fn nacl_change(acl: &str, entry: NaclEntry, before: u16, ret: bool) -> RuleChange {
+        RuleChange::NaclEntry { acl_id: acl.into(), entry, before_rule: before, return_traffic: ret }
+    }
+
+    #[test]
+    fn sg_reference_is_proposed_within_one_vpc() {
+        let mut inv = world();
+        inv.security_groups.get_mut("sg-db").unwrap().ingress.clear();
+        // the app ENI carries sg-app and sg-base: the reference names the most specific one
+        check(
+            &inv,
+            vec![agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, REJ, "eni-db")],
+            &[sg("sg-db", false, 6, 1433, grp("sg-app"))],
+        );
+    }
+
+    #[test]
+    fn sg_reference_is_proposed_across_a_peering() {
+        let mut inv = world();
+        inv.security_groups.get_mut("sg-b").unwrap().ingress.clear();
+        check(
+            &inv,
+            vec![agg("10.0.0.7", "10.1.0.5", 6, 5432, RQ, REJ, "eni-b")],
+            &[sg("sg-b", false, 6, 5432, grp("sg-app"))],
+        );
+    }
+
+    #[test]
+    fn aws_peer_in_an_unpeered_vpc_gets_a_host_cidr() {
+        let mut inv = world();
+        inv.peerings.clear();
+        check(
+            &inv,
+            vec![agg("10.0.0.7", "10.1.0.5", 6, 5432, RQ, REJ, "eni-b")],
+            &[sg("sg-b", false, 6, 5432, cidr("10.0.0.7/32"))],
+        );
+    }
+
+    #[test]
+    fn on_premises_clients_merge_into_the_narrowest_configured_cidr() {
+        let mut inv = world();
+        inv.security_groups.get_mut("sg-web").unwrap().ingress.clear();
+        let a = check(
+            &inv,
+            vec![
+                agg("192.168.1.10", "10.0.0.6", 6, 443, RQ, REJ, "eni-web"),
+                agg("192.168.7.33", "10.0.0.6", 6, 443, RQ, REJ, "eni-web"),
+                agg("192.168.20.7", "10.0.0.6", 6, 443, RQ, REJ, "eni-web"),
+                agg("172.20.1.1", "10.0.0.6", 6, 443, RQ, REJ, "eni-web"),
+            ],
+            // 192.168.20.0/24 is configured too, but the /16 rule already covers its client
+            &[sg("sg-web", false, 6, 443, cidr("172.16.0.0/12")), sg("sg-web", false, 6, 443, cidr("192.168.0.0/16"))],
+        );
+        assert_eq!(a.proposals[1].fixes.len(), 3, "one rule for the three 192.168 clients");
+    }
+
+    #[test]
+    fn on_premises_server_gets_a_host_cidr_not_its_network() {
+        let mut inv = world();
+        inv.security_groups.get_mut("sg-app").unwrap().egress.clear();
+        check(
+            &inv,
+            vec![agg("10.0.0.7", "192.168.50.20", 6, 1433, RQ, REJ, "eni-app")],
+            &[sg("sg-app", true, 6, 1433, cidr("192.168.50.20/32"))],
+        );
+    }
+
+    #[test]
+    fn nacl_entry_goes_before_the_first_matching_deny() {
+        let mut inv = world();
+        inv.nacls.get_mut("acl-db").unwrap().entries.push(nacl(
+            89,
+            false,
+            "tcp",
+            Some((1433, 1433)),
+            "10.0.0.0/24",
+            false,
+        ));
+        let a = check(
+            &inv,
+            vec![agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, REJ, "eni-db")],
+            &[nacl_change("acl-db", nacl(80, false, "tcp", Some((1433, 1433)), "10.0.0.7/32", true), 89, false)],
+        );
+        assert!(a.proposals[0].warnings[0].contains("explicit DENY #89 deny tcp 1433 from 10.0.0.0/24"));
+    }
+
+    #[test]
+    fn nacl_entry_never_preempts_an_overlapping_earlier_entry() {
+        let mut inv = world();
+        let acl = inv.nacls.get_mut("acl-web").unwrap();
+        acl.entries.push(nacl(85, false, "tcp", Some((443, 443)), "192.168.200.0/24", false));
+        acl.entries.push(nacl(89, false, "tcp", Some((443, 443)), "192.168.0.0/16", false));
+        check(
+            &inv,
+            vec![agg("192.168.1.10", "10.0.0.6", 6, 443, RQ, REJ, "eni-web")],
+            &[nacl_change("acl-web", nacl(88, false, "tcp", Some((443, 443)), "192.168.0.0/16", true), 89, false)],
+        );
+    }
+
+    #[test]
+    fn nacl_entry_follows_the_last_entry_when_only_the_star_denies() {
+        let mut inv = world();
+        let acl = inv.nacls.get_mut("acl-db").unwrap();
+        acl.entries.retain(|e| e.egress);
+        acl.entries.push(nacl(100, false, "tcp", Some((5432, 5432)), "10.0.0.0/16", true));
+        let a = check(
+            &inv,
+            vec![agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, REJ, "eni-db")],
+            &[nacl_change("acl-db", nacl(110, false, "tcp", Some((1433, 1433)), "10.0.0.7/32", true), 32767, false)],
+        );
+        assert!(a.proposals[0].warnings.is_empty());
+    }
+
+    #[test]
+    fn return_entry_uses_the_client_os_ephemeral_range() {
+        let mut inv = world();
+        inv.nacls.get_mut("acl-db").unwrap().entries.retain(|e| !e.egress);
+        let web = crate::eval::tests::sg_rule("tcp", Some((1433, 1433)), grp("sg-web"));
+        inv.security_groups.get_mut("sg-db").unwrap().ingress.push(web);
+        // web01 is Windows, app01 Linux
+        check(
+            &inv,
+            vec![
+                agg("10.0.20.8", "10.0.0.6", 6, 1433, RS, REJ, "eni-db"),
+                agg("10.0.20.8", "10.0.0.7", 6, 1433, RS, REJ, "eni-db"),
+            ],
+            &[
+                nacl_change("acl-db", nacl(10, true, "tcp", Some((32768, 61000)), "10.0.0.7/32", true), 32767, true),
+                nacl_change("acl-db", nacl(20, true, "tcp", Some((49152, 65535)), "10.0.0.6/32", true), 32767, true),
+            ],
+        );
+    }
+
+    #[test]
+    fn request_fix_includes_the_missing_return_range() {
+        let mut inv = world();
+        let acl = inv.nacls.get_mut("acl-db").unwrap();
+        acl.entries.clear();
+        acl.entries.push(nacl(100, false, "tcp", Some((1433, 1433)), "10.0.0.0/24", true));
+        // the request passes the NACL inbound, but the NACL outbound denies everything
+        check(
+            &inv,
+            vec![agg("10.0.20.8", "10.0.0.7", 6, 1433, RS, REJ, "eni-db")],
+            &[nacl_change("acl-db", nacl(10, true, "tcp", Some((32768, 61000)), "10.0.0.7/32", true), 32767, true)],
+        );
+    }
+
+    #[test]
+    fn the_same_change_is_proposed_once_and_links_every_finding() {
+        let mut inv = world();
+        inv.security_groups.get_mut("sg-db").unwrap().ingress.clear();
+        let mut app2 = inv.enis["eni-app"].clone();
+        app2.id = "eni-app2".into();
+        app2.private_ips = vec!["10.0.0.9".parse().unwrap()];
+        inv.enis.insert(app2.id.clone(), app2);
+        let a = check(
+            &inv,
+            vec![
+                agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, REJ, "eni-db"),
+                agg("10.0.0.9", "10.0.20.8", 6, 1433, RQ, REJ, "eni-db"),
+            ],
+            &[sg("sg-db", false, 6, 1433, grp("sg-app"))],
+        );
+        assert_eq!(a.proposals[0].fixes.len(), 2);
+        assert!(a.rejected.iter().all(|f| f.proposals == ["P001"]));
+    }
+
+    #[test]
+    fn quota_overrun_is_flagged() {
+        let mut inv = world();
+        inv.peerings.clear();
+        let g = inv.security_groups.get_mut("sg-b").unwrap();
+        g.ingress = (0..59)
+            .map(|i| crate::eval::tests::sg_rule("tcp", Some((1000 + i, 1000 + i)), cidr("10.9.9.9/32")))
+            .collect();
+        let a = run(
+            &inv,
+            &wave(),
+            vec![
+                agg("10.0.0.7", "10.1.0.5", 6, 5432, RQ, REJ, "eni-b"),
+                agg("10.0.0.6", "10.1.0.5", 6, 5432, RQ, REJ, "eni-b"),
+            ],
+        );
+        assert_eq!(a.proposals.len(), 2);
+        assert!(a.proposals.iter().all(|p| p.over_quota && p.warnings[0].contains("61 rules")));
+        assert_eq!(a.summary.proposals_over_quota, 2);
+    }
+
+    #[test]
+    fn never_proposes_open_cidrs_all_ports_or_all_protocols() {
+        let mut inv = world();
+        inv.nacls.get_mut("acl-db").unwrap().entries.retain(|e| !e.egress);
+        inv.security_groups.get_mut("sg-web").unwrap().ingress.clear();
+        let mut w = wave();
+        w.ephemeral = crate::wave::EphemeralPolicy { from: 0, to: 65535 };
+        w.networks.on_premises = vec!["0.0.0.0/0".parse().unwrap()];
+        w.apps[0].servers.retain(|s| s.name != "app01");
+        w.apps[0].servers.push(crate::wave::Server {
+            name: "app01".into(),
+            app: "app001".into(),
+            ip: "10.0.0.7".parse().unwrap(),
+            instance_id: None,
+            role: None,
+            os: None,
+            on_premises: false,
+        });
+        let a = run(
+            &inv,
+            &w,
+            vec![
+                agg("10.0.20.8", "10.0.0.7", 6, 1433, RS, REJ, "eni-db"),
+                agg("192.168.1.1", "10.0.0.6", 6, 443, RQ, REJ, "eni-web"),
+            ],
+        );
+        let changes: Vec<&RuleChange> = a.proposals.iter().map(|p| &p.change).collect();
+        assert_eq!(
+            changes,
+            [
+                &sg("sg-web", false, 6, 443, cidr("192.168.1.1/32")),
+                &nacl_change("acl-db", nacl(10, true, "tcp", Some((1024, 65535)), "10.0.0.7/32", true), 32767, true),
+            ]
+        );
+        assert!(a.proposals.iter().all(|p| is_narrow(&p.change)));
+        assert!(!is_narrow(&sg("sg-web", false, 6, 443, cidr("0.0.0.0/0"))));
+        assert!(!is_narrow(&nacl_change("acl-db", nacl(10, true, "-1", None, "10.0.0.7/32", true), 32767, false)));
+        assert!(!is_narrow(&nacl_change(
+            "acl-db",
+            nacl(10, true, "tcp", Some((0, 65535)), "10.0.0.7/32", true),
+            32767,
+            false
+        )));
+    }
+
+    mod property {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::eval::Outcome;
+        use crate::flowlog::Action;
+
+        const IPS: [&str; 7] =
+            ["10.0.0.6", "10.0.0.7", "10.0.20.8", "10.1.0.5", "192.168.1.10", "192.168.20.7", "172.16.5.5"];
+        const SERVICES: [(u8, u16); 6] = [(6, 443), (6, 8443), (6, 1433), (6, 5432), (1, 0), (17, 53)];
+        const ACLS: [&str; 3] = ["acl-web", "acl-db", "acl-b"];
+        const DENY_CIDRS: [&str; 4] = ["10.0.0.0/24", "10.0.20.0/24", "192.168.0.0/16", "10.0.0.7/32"];
+        const DENY_PORTS: [(u16, u16); 4] = [(443, 443), (1433, 1433), (49152, 65535), (1024, 65535)];
+
+        fn rules(inv: &Inventory) -> Vec<(String, bool, usize)> {
+            let mut v = Vec::new();
+            for g in inv.security_groups.values() {
+                v.extend((0..g.ingress.len()).map(|i| (g.id.clone(), false, i)));
+                v.extend((0..g.egress.len()).map(|i| (g.id.clone(), true, i)));
+            }
+            v
+        }
+
+        fn spec(src: &str, dst: &str, s: (u8, u16)) -> FlowSpec {
+            let w = wave();
+            let src = src.parse().unwrap();
+            FlowSpec {
+                src,
+                dst: dst.parse().unwrap(),
+                protocol: s.0,
+                port: s.1,
+                client_ports: crate::analyze::ephemeral_range(
+                    w.server_by_ip(src).and_then(|s| s.os),
+                    crate::wave::EphemeralPolicy::default(),
+                ),
+            }
+        }
+
+        /// The aggregate a rejected flow leaves: the first denying hop's ENI logs it.
+        fn observed(ev: &crate::eval::PathEvaluation) -> Option<FlowAggregate> {
+            let h = ev.denying_hops().next()?;
+            let f = ev.flow;
+            let (src, dst, role, eni) = match h.hop {
+                Hop::SourceSgEgress | Hop::SourceNaclOutbound => (f.src, f.dst, RQ, ev.src_eni.clone()?),
+                Hop::DestinationNaclInbound | Hop::DestinationSgIngress => (f.src, f.dst, RQ, ev.dst_eni.clone()?),
+                Hop::ReturnDestinationNaclOutbound => (f.dst, f.src, RS, ev.dst_eni.clone()?),
+                Hop::ReturnSourceNaclInbound => (f.dst, f.src, RS, ev.src_eni.clone()?),
+            };
+            let role = if f.protocol == 1 { FlowRole::Unknown } else { role };
+            Some(agg(&src.to_string(), &dst.to_string(), f.protocol, f.port, role, Action::Reject, &eni))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+
+            /// Applying the proposals makes every linked finding pass, keeps every passing flow
+            /// passing, and opens nothing the intended configuration keeps closed.
+            #[test]
+            fn proposals_fix_their_findings_and_open_nothing_else(
+                removed in proptest::collection::vec(any::<bool>(), 9),
+                denies in proptest::collection::vec((0..3usize, any::<bool>(), 0..4usize, 0..4usize, 1..99u16), 0..4),
+            ) {
+                let correct = world();
+                let mut broken = correct.clone();
+                let all = rules(&correct);
+                for ((gid, egress, i), drop) in all.iter().zip(&removed).rev() {
+                    if *drop {
+                        let g = broken.security_groups.get_mut(gid).unwrap();
+                        if *egress { g.egress.remove(*i); } else { g.ingress.remove(*i); }
+                    }
+                }
+                for (acl, egress, c, p, n) in &denies {
+                    let (from, to) = DENY_PORTS[*p];
+                    broken.nacls.get_mut(ACLS[*acl]).unwrap().entries.push(nacl(*n, *egress, "tcp", Some((from, to)), DENY_CIDRS[*c], false));
+                }
+                let good = Evaluator::new(&correct);
+                let bad = Evaluator::new(&broken);
+                let mut probes = Vec::new();
+                for src in IPS {
+                    for dst in IPS {
+                        if src != dst {
+                            for s in SERVICES {
+                                probes.push(spec(src, dst, s));
+                            }
+                        }
+                    }
+                }
+                // what the wave's traffic shows: the intended flows the broken config drops
+                let aggs: Vec<FlowAggregate> = probes
+                    .iter()
+                    .filter(|p| good.evaluate(p).passes())
+                    .filter_map(|p| observed(&bad.evaluate(p)))
+                    .collect();
+                let a = run(&broken, &wave(), aggs);
+                let fixed_inv = apply(&broken, &a.proposals);
+                let fixed = Evaluator::new(&fixed_inv);
+                for f in a.rejected.iter().filter(|f| !f.proposals.is_empty()) {
+                    let ev = fixed.evaluate(&spec(&f.client.ip.to_string(), &f.server.ip.to_string(), (f.protocol, f.port)));
+                    prop_assert!(ev.passes(), "{} still fails:\n{}", f.id, ev.render());
+                }
+                for p in &probes {
+                    let before = bad.evaluate(p);
+                    let after = fixed.evaluate(p);
+                    for (b, x) in before.hops.iter().zip(&after.hops) {
+                        prop_assert!(!(b.outcome == Outcome::Allow && x.outcome.denies()), "{:?} closed at {:?}", p, b.hop);
+                    }
+                    if !good.evaluate(p).passes() {
+                        prop_assert!(!after.passes(), "opened a flow the intended config denies:\n{}", after.render());
+                    }
+                }
+            }
+        }
+    }
+}
