@@ -55,3 +55,10 @@ snap:
 # what CI runs: lint, then every test
 [group('dev')]
 ci: lint test
+
+# fan-out benchmark: 120 log groups × 3 windows against the test endpoint at 2 s latency
+[group('bench')]
+bench-fanout:
+    d="$HOME/.cache/wavegap/data/fanout"; \
+    [ -d "$d/cwl" ] || python3 ../shared/bench/gen_flowlogs.py --scale small --apps 40 --format cwl --out "$d" --seed 7; \
+    cargo bench -p wavegap-runner --bench fanout -- "$d"
