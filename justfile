@@ -25,10 +25,11 @@ demo:
 check *WAVES:
     cargo run --quiet -p wavegap -- check "$@"
 
-# install the Python tools the tests use (moto, DuckDB, Polars) into .venv
+# install what the tests use: moto, DuckDB, Polars (.venv) and headless Chromium
 [group('dev')]
 setup:
     scripts/setup-python.sh
+    scripts/setup-browser.sh
 
 # every test of the workspace
 [group('dev')]
