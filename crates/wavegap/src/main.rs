@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod exit;
+mod waves;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -16,8 +17,9 @@ use crate::cli::{Cli, ColorChoice, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
+    let color = use_color(cli.color);
     let result = match cli.command {
-        Command::Check(args) => commands::check::run(&args),
+        Command::Check(args) => commands::check::run(&args, color),
     };
     match result {
         Ok(code) => code.into(),

@@ -233,10 +233,34 @@ impl Doc<'_> {
 
 fn parse<T: DeserializeOwned>(doc: &Doc<'_>) -> Result<T, WaveError> {
     let deserializer = toml::Deserializer::parse(doc.text).map_err(|e| {
-        doc.error(K::Syntax, e.span(), "", format!("invalid TOML: {}", e.message().trim_end()))
+        let key = e.span().map(|span| key_at(doc.text, span.start)).unwrap_or_default();
+        doc.error(K::Syntax, e.span(), key, format!("invalid TOML: {}", e.message().trim_end()))
             .hint("see the wave file reference in README.md")
     })?;
     serde_path_to_error::deserialize(deserializer).map_err(|e| serde_error(doc, &e))
+}
+
+/// The dotted key on the line holding byte `offset`, as far as a line-by-line reading of a
+/// broken file can tell: the last `[table]` header above it and the bare key on the line.
+fn key_at(text: &str, offset: usize) -> String {
+    let line_start = text.get(..offset).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or_default();
+    if let Some(header) = header_of(line) {
+        return header.to_owned();
+    }
+    let table = text[..line_start].lines().rev().find_map(header_of).unwrap_or_default();
+    let key = line.split_once('=').map(|(k, _)| k.trim()).unwrap_or_default();
+    let bare = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    match (table.is_empty(), bare) {
+        (_, false) => table.to_owned(),
+        (true, true) => key.to_owned(),
+        (false, true) => format!("{table}.{key}"),
+    }
+}
+
+fn header_of(line: &str) -> Option<&str> {
+    let inner = line.trim().strip_prefix('[')?.trim_start_matches('[');
+    Some(inner.split(']').next().unwrap_or(inner).trim())
 }
 
 /// Turns serde's messages ("unknown field `regoin`, expected one of …") into wave errors
@@ -487,9 +511,12 @@ impl<'d> Loader<'d> {
                 None => Ok(default),
                 Some(v) => {
                     usize::try_from(v.value).ok().filter(|n| (1..=max).contains(&v.value) && *n > 0).ok_or_else(|| {
-                        v.error(K::Invalid, format!("{key} {} is out of range", v.value))
-                            .expected(format!("a whole number from 1 to {max}"))
-                            .hint(what.to_owned())
+                        v.error(
+                            K::Invalid,
+                            format!("{} {} is out of range", key.rsplit('.').next().unwrap_or(key), v.value),
+                        )
+                        .expected(format!("a whole number from 1 to {max}"))
+                        .hint(what.to_owned())
                     })
                 }
             }
@@ -1104,9 +1131,14 @@ fn parse_duration_at(v: &At<'_, impl AsRef<str>>) -> Result<Duration, WaveError>
             Err(v.error(K::Invalid, "zero-length duration").expected("a duration such as \"2h\", \"24h\" or \"7d\""))
         }
         Err(e) => Err(v
-            .error(K::Invalid, format!("invalid duration {text:?}: {e}"))
+            .error(K::Invalid, format!("invalid duration {text:?}: {}", short_reason(&e.to_string())))
             .expected("a duration such as \"2h\", \"90m\", \"24h\" or \"7d\"")),
     }
+}
+
+/// humantime's reason without its list of every unit (the `expected` line has examples).
+fn short_reason(reason: &str) -> &str {
+    reason.split(", supported units").next().unwrap_or(reason)
 }
 
 /// An RFC 3339 instant with an offset, as a string or a TOML offset date-time.
@@ -1493,7 +1525,15 @@ reason = "monitoring"
     #[test]
     fn rejects() {
         // TOML syntax and shape.
-        check("a = \n", "1:5  Syntax: invalid TOML: string values must be quoted, expected literal string");
+        check("a = \n", "1:5 a Syntax: invalid TOML: string values must be quoted, expected literal string");
+        check(
+            &edit("last = \"24h\"", "last = 24h"),
+            "3:8 window.last Syntax: invalid TOML: string values must be quoted, expected literal string",
+        );
+        check(
+            &edit("[[apps.servers]]", "[[apps.servers]"),
+            "11:16 apps.servers Syntax: invalid TOML: unclosed array table, expected `]`",
+        );
         check(&format!("{BASE}regoin = 1\n"), "14:1 apps[0].servers[0].regoin UnknownKey: unknown key `regoin`");
         check(&format!("[aws]\nregoin = \"x\"\n{BASE}"), "2:1 aws.regoin UnknownKey: unknown key `regoin`");
         check(&edit("ip = \"10.0.0.6\"\n", ""), "11:1 apps[0].servers[0].ip Missing: missing key `ip`");
@@ -1585,7 +1625,7 @@ reason = "monitoring"
         check(&edit("[window]\nlast = \"24h\"\n", ""), "1:1 window Missing: missing [window]");
         check(
             &edit("last = \"24h\"", "last = \"2 hourz\""),
-            "3:8 window.last Invalid: invalid duration \"2 hourz\": unknown time unit \"hourz\", supported units: ns, us/µs, ms, sec, min, hours, days, weeks, months, years (and few variations)",
+            "3:8 window.last Invalid: invalid duration \"2 hourz\": unknown time unit \"hourz\"",
         );
         check(&edit("last = \"24h\"", "last = \"0s\""), "3:8 window.last Invalid: zero-length duration");
         check(
@@ -1701,11 +1741,11 @@ reason = "monitoring"
         // Query settings.
         check(
             &format!("[query]\nchunk-size = 51\n{BASE}"),
-            "2:14 query.chunk-size Invalid: query.chunk-size 51 is out of range",
+            "2:14 query.chunk-size Invalid: chunk-size 51 is out of range",
         );
         check(
             &format!("[query]\nmax-in-flight = 0\n{BASE}"),
-            "2:17 query.max-in-flight Invalid: query.max-in-flight 0 is out of range",
+            "2:17 query.max-in-flight Invalid: max-in-flight 0 is out of range",
         );
         check(
             &format!("[query]\nprice-per-gb = -1.0\n{BASE}"),

@@ -1,10 +1,103 @@
-//! `wavegap check`: validate wave files.
+//! `wavegap check`: validate wave files and print one summary line per valid wave.
+//!
+//! Every wave is checked, even after a failure, so one run lists every mistake; the exit
+//! code is 2 when any wave is invalid.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use wavegap_core::wave::{Source, WaveConfig};
 
 use crate::cli::CheckArgs;
 use crate::exit::{Failure, Kind, Success};
+use crate::waves;
 
-pub fn run(args: &CheckArgs) -> Result<Success, Failure> {
-    // Replaced by the wave loader: until then every wave is refused rather than passed.
-    let _ = args;
-    Err(Failure::new(Kind::Config, anyhow::anyhow!("wave validation is not available yet")))
+pub fn run(args: &CheckArgs, color: bool) -> Result<Success, Failure> {
+    let paths: Vec<PathBuf> = if args.waves.is_empty() {
+        let all = waves::all(&args.waves_dir).map_err(|e| {
+            Failure::new(
+                Kind::Config,
+                anyhow!(
+                    "cannot list the waves directory {}: {e}\nhint: run from the repository root, or pass --waves-dir",
+                    args.waves_dir.display()
+                ),
+            )
+        })?;
+        if all.is_empty() {
+            return Err(Failure::new(
+                Kind::Config,
+                anyhow!(
+                    "no wave files in {}\nhint: add one, such as waves/wave-3.toml (see the wave file reference in README.md)",
+                    args.waves_dir.display()
+                ),
+            ));
+        }
+        all
+    } else {
+        args.waves.iter().map(|arg| waves::locate(arg, &args.waves_dir)).collect()
+    };
+
+    let mut valid: Vec<(PathBuf, WaveConfig)> = Vec::new();
+    let mut invalid = 0usize;
+    for path in &paths {
+        match waves::load(path) {
+            Ok(wave) => valid.push((path.clone(), wave)),
+            Err(e) => {
+                invalid += 1;
+                eprint!("{}", e.render(color));
+            }
+        }
+    }
+
+    // Two files with one wave name would write over each other's reports.
+    let mut by_name: BTreeMap<&str, Vec<&PathBuf>> = BTreeMap::new();
+    for (path, wave) in &valid {
+        by_name.entry(wave.name.as_str()).or_default().push(path);
+    }
+    for (name, files) in by_name.iter().filter(|(_, files)| files.len() > 1) {
+        invalid += files.len();
+        let files: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "error: wave name `{name}` is used by {}\n  = hint: set a different `name` in all but one (reports go to reports/<name>/)",
+            files.join(" and ")
+        );
+    }
+
+    let width = valid.iter().map(|(_, w)| w.name.len()).max().unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    for (_, wave) in &valid {
+        let _ = writeln!(out, "{:<width$}  {}", wave.name, summary(wave));
+    }
+    let _ = out.flush();
+
+    if invalid > 0 {
+        let total = paths.len();
+        let noun = if total == 1 { "wave" } else { "waves" };
+        return Err(Failure::new(Kind::Config, anyhow!("{invalid} of {total} {noun} invalid")));
+    }
+    Ok(Success::Ok)
+}
+
+/// `2 apps, 5 servers, 2 log groups + discover, last 1d, cloudwatch (eu-west-1)`.
+fn summary(wave: &WaveConfig) -> String {
+    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let apps = plural(wave.apps.len(), "app", "apps");
+    let servers = plural(wave.servers().count(), "server", "servers");
+    let groups = &wave.log_groups;
+    let log_groups = match (groups.names.len(), groups.discover) {
+        (0, true) => "log groups: discover".to_owned(),
+        (n, true) => format!("{} + discover", plural(n, "log group", "log groups")),
+        (0, false) => "no log groups".to_owned(),
+        (n, false) => plural(n, "log group", "log groups"),
+    };
+    let source = match &wave.source {
+        Source::CloudWatch => match &wave.aws.region {
+            Some(region) => format!("cloudwatch ({region})"),
+            None => "cloudwatch".to_owned(),
+        },
+        Source::Files { dir, inventory } => format!("files {} + {}", dir.display(), inventory.display()),
+    };
+    format!("{apps}, {servers}, {log_groups}, {}, {source}", wave.window)
 }

@@ -1,0 +1,39 @@
+//! Tests of the built `wavegap` binary: real processes, no AWS credentials, a temp HOME.
+
+mod check;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root, where `waves/` and `tests/waves/` live.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+}
+
+/// `wavegap ARGS` run in `cwd`, with every `AWS_*` variable removed and an empty HOME, so
+/// that a developer's own configuration can never change a result.
+pub fn wavegap(cwd: &Path, args: &[&str]) -> Output {
+    let home = tempfile::tempdir().expect("temp HOME");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wavegap"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env_remove("WAVEGAP_WAVES_DIR")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .env("HOME", home.path())
+        .env("USERPROFILE", home.path())
+        .current_dir(cwd)
+        .args(args);
+    cmd.output().expect("run wavegap")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
