@@ -12,4 +12,5 @@ pub mod flow;
 pub mod flowlog;
 pub mod inventory;
 pub mod propose;
+pub mod resolution;
 pub mod wave;

@@ -1,0 +1,158 @@
+//! The one place that builds AWS SDK configuration and clients.
+//!
+//! Credentials come from the standard chain (environment, profile files, SSO, web identity,
+//! ECS/EC2 instance roles); `--profile` or the wave's profile picks a profile. The region is
+//! the CLI's, else the wave's, else the chain's. An optional role is assumed on top for
+//! cross-account waves. `--endpoint-url` (or the standard `AWS_ENDPOINT_URL*` variables, read
+//! by `aws-config`) points the clients at an emulator. Retries and timeouts are bounded so a
+//! broken network or a throttled account ends in an error, not a hang.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+
+use crate::error::{CallContext, Error, is_region_name};
+
+/// How to build the clients; the binary fills it from the CLI and the wave's `[aws]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSettings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub assume_role_arn: Option<String>,
+    pub external_id: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Attempts per call, the first included (the SDK's standard retry mode with backoff).
+    pub max_attempts: u32,
+    pub connect_timeout: Duration,
+    /// One attempt, from sending the request to the end of the response.
+    pub attempt_timeout: Duration,
+    /// One call, all attempts and backoff included.
+    pub operation_timeout: Duration,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        ClientSettings {
+            profile: None,
+            region: None,
+            assume_role_arn: None,
+            external_id: None,
+            endpoint_url: None,
+            max_attempts: 5,
+            connect_timeout: Duration::from_secs(5),
+            attempt_timeout: Duration::from_secs(30),
+            operation_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+impl ClientSettings {
+    /// Settings from a wave's `[aws]` table; command-line values are applied on top by the caller.
+    pub fn from_wave(aws: &wavegap_core::wave::AwsSettings) -> Self {
+        ClientSettings {
+            profile: aws.profile.clone(),
+            region: aws.region.clone(),
+            assume_role_arn: aws.assume_role_arn.clone(),
+            external_id: aws.external_id.clone(),
+            ..ClientSettings::default()
+        }
+    }
+}
+
+/// The loaded configuration and every client wavegap uses.
+#[derive(Debug, Clone)]
+pub struct AwsContext {
+    pub config: SdkConfig,
+    pub ec2: aws_sdk_ec2::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub(crate) call: CallContext,
+}
+
+impl AwsContext {
+    /// Loads the configuration from the standard chain with `settings` applied. Credentials are
+    /// resolved lazily, at the first call: a missing or expired credential shows up as that
+    /// call's error.
+    pub async fn new(settings: &ClientSettings) -> Result<Self, Error> {
+        if let Some(region) = &settings.region
+            && !is_region_name(region)
+        {
+            return Err(Error::InvalidRegion { region: region.clone() });
+        }
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.max(1)))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(settings.connect_timeout)
+                    .operation_attempt_timeout(settings.attempt_timeout)
+                    .operation_timeout(settings.operation_timeout)
+                    .build(),
+            );
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &settings.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &settings.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let mut config = loader.load().await;
+        let Some(region) = config.region().map(ToString::to_string) else {
+            return Err(Error::NoRegion);
+        };
+        if !is_region_name(&region) {
+            return Err(Error::InvalidRegion { region });
+        }
+        if let Some(arn) = &settings.assume_role_arn {
+            let mut role = AssumeRoleProvider::builder(arn.clone()).session_name("wavegap").configure(&config);
+            if let Some(id) = &settings.external_id {
+                role = role.external_id(id.clone());
+            }
+            let provider = role.build().await;
+            config = config.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
+        }
+        let call = CallContext {
+            region: Some(region),
+            endpoint_url: settings.endpoint_url.clone().or_else(|| endpoint_from_env(&config)),
+            max_attempts: settings.max_attempts.max(1),
+        };
+        Ok(AwsContext {
+            ec2: aws_sdk_ec2::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            config,
+            call,
+        })
+    }
+
+    /// The CloudWatch Logs client (for the query runner).
+    pub fn logs_client(&self) -> aws_sdk_cloudwatchlogs::Client {
+        self.logs.clone()
+    }
+
+    pub fn ec2_client(&self) -> aws_sdk_ec2::Client {
+        self.ec2.clone()
+    }
+
+    pub fn region(&self) -> Option<&str> {
+        self.call.region.as_deref()
+    }
+
+    /// Maps a CloudWatch Logs (or any SDK) failure of `action` to a resolver [`Error`], with
+    /// this context's region and endpoint, so callers outside this crate get the same messages.
+    pub fn classify<E, R>(&self, action: &'static str, err: aws_sdk_ec2::error::SdkError<E, R>) -> Error
+    where
+        E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        crate::error::classify(action, err, &self.call)
+    }
+}
+
+/// A global endpoint URL from the environment or profile, as `aws-config` loaded it.
+fn endpoint_from_env(config: &SdkConfig) -> Option<String> {
+    config.endpoint_url().map(ToOwned::to_owned)
+}

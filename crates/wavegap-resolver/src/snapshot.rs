@@ -1,0 +1,84 @@
+//! Inventory snapshots on disk: one JSON file whose top-level keys are EC2 response keys, or a
+//! directory of `aws ec2 describe-… --output json` outputs (any file names) merged by key.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use wavegap_core::inventory::Inventory;
+
+use crate::ec2json::{SNAPSHOT_KEYS, Snapshot};
+use crate::error::Error;
+
+/// Reads a snapshot file, or every `*.json` file of a directory (sorted by name, merged).
+pub fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
+    let meta = fs::metadata(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
+    if !meta.is_dir() {
+        let mut snapshot = read_one(path)?;
+        snapshot.normalize();
+        return Ok(snapshot);
+    }
+    let mut files: Vec<PathBuf> = fs::read_dir(path)
+        .map_err(|source| Error::Read { path: path.to_owned(), source })?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("json")))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::EmptyDirectory { path: path.to_owned() });
+    }
+    let mut snapshot = Snapshot::default();
+    for file in files {
+        snapshot.merge(read_one(&file)?);
+    }
+    snapshot.normalize();
+    Ok(snapshot)
+}
+
+/// Loads a snapshot (file or directory) and converts it to an inventory.
+pub fn load_inventory(path: &Path) -> Result<Inventory, Error> {
+    load_snapshot(path)?.to_inventory()
+}
+
+fn read_one(path: &Path) -> Result<Snapshot, Error> {
+    let text = fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|source| Error::Json { path: path.to_owned(), source })?;
+    let has_key = value.as_object().is_some_and(|o| SNAPSHOT_KEYS.iter().any(|k| o.contains_key(*k)));
+    if !has_key {
+        return Err(Error::NotASnapshot { path: path.to_owned(), keys: SNAPSHOT_KEYS.join(", ") });
+    }
+    serde_json::from_value(value).map_err(|source| Error::Json { path: path.to_owned(), source })
+}
+
+/// The snapshot as pretty JSON, lists sorted by id, with a final newline.
+pub fn to_json(snapshot: &Snapshot) -> String {
+    let mut s = snapshot.clone();
+    s.normalize();
+    let mut text = serde_json::to_string_pretty(&s).unwrap_or_else(|_| String::from("{}"));
+    text.push('\n');
+    text
+}
+
+/// Writes the snapshot atomically (a temporary file in the same directory, then a rename).
+pub fn save_snapshot(path: &Path, snapshot: &Snapshot) -> Result<(), Error> {
+    let text = to_json(snapshot);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir).map_err(|source| Error::Write { path: dir.clone(), source })?;
+    let file_name = path.file_name().map_or_else(|| "snapshot".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    };
+    write().map_err(|source| {
+        let _ = fs::remove_file(&tmp);
+        Error::Write { path: path.to_owned(), source }
+    })
+}
