@@ -143,7 +143,7 @@ impl AwsContext {
 
     /// Maps a CloudWatch Logs (or any SDK) failure of `action` to a resolver [`Error`], with
     /// this context's region and endpoint, so callers outside this crate get the same messages.
-    pub fn classify<E, R>(&self, action: &'static str, err: aws_sdk_ec2::error::SdkError<E, R>) -> Error
+    pub fn classify<E, R>(&self, action: &'static str, err: &aws_sdk_ec2::error::SdkError<E, R>) -> Error
     where
         E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,

@@ -51,7 +51,7 @@ fn icmp_part(value: Option<i32>) -> Option<u8> {
 fn port_match(proto: Protocol, from: Option<i32>, to: Option<i32>, resource: &str) -> Result<PortMatch, Error> {
     Ok(match proto {
         Protocol::Number(inv::proto::TCP | inv::proto::UDP) => match (from, to) {
-            (Some(-1), _) | (None, _) | (_, None) => PortMatch::Ports(PortRange::ALL),
+            (Some(-1) | None, _) | (_, None) => PortMatch::Ports(PortRange::ALL),
             (Some(f), Some(t)) => {
                 PortMatch::Ports(PortRange { from: port(f, resource, "from port")?, to: port(t, resource, "to port")? })
             }
@@ -287,15 +287,12 @@ fn network_acl(v: &j::NetworkAcl) -> Result<inv::NetworkAcl, Error> {
     let mut entries = Vec::new();
     for e in &v.entries {
         let proto = protocol(e.protocol.as_ref(), &id)?;
-        let ports = match proto {
-            Protocol::Number(inv::proto::ICMP | inv::proto::ICMPV6) => {
-                let tc = e.icmp_type_code.clone().unwrap_or_default();
-                PortMatch::Icmp(IcmpMatch { icmp_type: icmp_part(tc.r#type), code: icmp_part(tc.code) })
-            }
-            _ => {
-                let pr = e.port_range.clone().unwrap_or_default();
-                port_match(proto, pr.from, pr.to, &id)?
-            }
+        let ports = if let Protocol::Number(inv::proto::ICMP | inv::proto::ICMPV6) = proto {
+            let tc = e.icmp_type_code.clone().unwrap_or_default();
+            PortMatch::Icmp(IcmpMatch { icmp_type: icmp_part(tc.r#type), code: icmp_part(tc.code) })
+        } else {
+            let pr = e.port_range.clone().unwrap_or_default();
+            port_match(proto, pr.from, pr.to, &id)?
         };
         let cidr = match (&e.cidr_block, &e.ipv6_cidr_block) {
             (Some(c), _) => net(c, &id, "CidrBlock")?,

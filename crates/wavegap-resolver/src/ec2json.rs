@@ -1,4 +1,4 @@
-//! The EC2 API's JSON shapes, as `aws ec2 describe-… --output json` prints them (PascalCase).
+//! The EC2 API's JSON shapes, as `aws ec2 describe-… --output json` prints them (`PascalCase`).
 //!
 //! A snapshot is one [`Snapshot`]: each top-level key holds the elements of one Describe call.
 //! Only the fields wavegap reads (and a few that help a person reading the file) are modelled;

@@ -126,7 +126,7 @@ pub struct CallContext {
 
 /// Maps an SDK failure of `action` (an IAM action name such as `ec2:DescribeVpcs`) to an
 /// [`Error`] that says what went wrong and what to do about it.
-pub fn classify<E, R>(action: &'static str, err: SdkError<E, R>, ctx: &CallContext) -> Error
+pub fn classify<E, R>(action: &'static str, err: &SdkError<E, R>, ctx: &CallContext) -> Error
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
     R: Debug + Send + Sync + 'static,
@@ -161,8 +161,8 @@ where
             _ => Error::Service { action, code, message },
         };
     }
-    let detail = DisplayErrorContext(&err).to_string();
-    if let Some(cred) = find_source::<CredentialsError>(&err) {
+    let detail = DisplayErrorContext(err).to_string();
+    if let Some(cred) = find_source::<CredentialsError>(err) {
         let detail = DisplayErrorContext(cred).to_string();
         return match cred {
             CredentialsError::CredentialsNotLoaded(_) => Error::MissingCredentials { detail },
@@ -170,15 +170,15 @@ where
             _ => Error::CredentialsProvider { detail },
         };
     }
-    match &err {
+    match err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            if ctx.endpoint_url.is_none() {
-                if let Some(region) = ctx.region.as_deref().filter(|r| !is_known_region(r)) {
-                    return Error::UnknownRegion { region: region.to_owned(), detail };
-                }
+            if ctx.endpoint_url.is_none()
+                && let Some(region) = ctx.region.as_deref().filter(|r| !is_known_region(r))
+            {
+                return Error::UnknownRegion { region: region.to_owned(), detail };
             }
-            let timeout = matches!(&err, SdkError::TimeoutError(_))
-                || matches!(&err, SdkError::DispatchFailure(d) if d.is_timeout());
+            let timeout = matches!(err, SdkError::TimeoutError(_))
+                || matches!(err, SdkError::DispatchFailure(d) if d.is_timeout());
             if timeout { Error::Timeout { action, detail } } else { Error::Unreachable { action, detail } }
         }
         _ => Error::Other { action, detail },

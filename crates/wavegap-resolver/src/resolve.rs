@@ -69,7 +69,7 @@ macro_rules! describe_filtered {
         for batch in batches($values) {
             let mut pages = $self.ec2.$op().$with(filter($filter, &batch)).into_paginator().send();
             while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| classify($action, e, &$self.call))?;
+                let page = page.map_err(|e| classify($action, &e, &$self.call))?;
                 out.extend(page.$items().iter().map($conv));
             }
         }
@@ -295,7 +295,7 @@ impl Resolver {
                 .into_paginator()
                 .send();
             while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| classify("ec2:DescribeManagedPrefixLists", e, &self.call))?;
+                let page = page.map_err(|e| classify("ec2:DescribeManagedPrefixLists", &e, &self.call))?;
                 lists.extend(page.prefix_lists().iter().cloned());
             }
         }
@@ -305,7 +305,7 @@ impl Resolver {
             let mut entries = Vec::new();
             let mut pages = self.ec2.get_managed_prefix_list_entries().prefix_list_id(id).into_paginator().send();
             while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| classify("ec2:GetManagedPrefixListEntries", e, &self.call))?;
+                let page = page.map_err(|e| classify("ec2:GetManagedPrefixListEntries", &e, &self.call))?;
                 entries.extend(page.entries().iter().cloned());
             }
             out.push(from_sdk::prefix_list(&list, &entries));
@@ -317,7 +317,7 @@ impl Resolver {
     pub async fn check_log_group(&self, name: &str) -> Result<(), Error> {
         let mut pages = self.logs.describe_log_groups().log_group_name_prefix(name).into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify("logs:DescribeLogGroups", e, &self.call))?;
+            let page = page.map_err(|e| classify("logs:DescribeLogGroups", &e, &self.call))?;
             if page.log_groups().iter().any(|g| g.log_group_name() == Some(name)) {
                 return Ok(());
             }
@@ -344,4 +344,263 @@ fn add_groups(map: &mut BTreeMap<String, j::SecurityGroup>, list: Vec<j::Securit
 
 fn eni_groups<'a>(enis: impl Iterator<Item = &'a j::NetworkInterface>) -> BTreeSet<String> {
     enis.flat_map(|e| &e.groups).filter_map(|g| g.group_id.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use aws_sdk_ec2::config::retry::RetryConfig;
+    use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
+    use aws_sdk_ec2::error::ErrorMetadata;
+    use aws_sdk_ec2::operation::describe_network_interfaces::{
+        DescribeNetworkInterfacesError, DescribeNetworkInterfacesOutput,
+    };
+    use aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsError;
+    use aws_sdk_ec2::types::NetworkInterface;
+    use aws_smithy_mocks::{Rule, RuleMode, create_mock_http_client, mock};
+
+    use super::*;
+
+    fn ec2_with(rules: &[&Rule], credentials: SharedCredentialsProvider) -> aws_sdk_ec2::Client {
+        let mut interceptor = aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+        for rule in rules {
+            interceptor = interceptor.with_rule(rule);
+        }
+        let conf = aws_sdk_ec2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(credentials)
+            .http_client(create_mock_http_client())
+            .interceptor(interceptor)
+            .retry_config(RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1)))
+            .build();
+        aws_sdk_ec2::Client::from_conf(conf)
+    }
+
+    fn resolver(rules: &[&Rule]) -> Resolver {
+        let credentials = SharedCredentialsProvider::new(Credentials::new("AKID", "SECRET", None, None, "test"));
+        let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::Config::builder()
+                .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
+                .region(aws_sdk_cloudwatchlogs::config::Region::new("eu-west-1"))
+                .http_client(create_mock_http_client())
+                .build(),
+        );
+        let call = CallContext { region: Some("eu-west-1".into()), endpoint_url: None, max_attempts: 3 };
+        Resolver::from_clients(ec2_with(rules, credentials), logs, call)
+    }
+
+    fn eni(ip: &str) -> NetworkInterface {
+        NetworkInterface::builder()
+            .network_interface_id(format!("eni-{}", ip.replace('.', "")))
+            .subnet_id("subnet-1")
+            .vpc_id("vpc-1")
+            .private_ip_address(ip)
+            .build()
+    }
+
+    fn ips(n: usize) -> BTreeSet<String> {
+        (0..n).map(|i| format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256)).collect()
+    }
+
+    #[tokio::test]
+    async fn filters_are_batched_at_200_values() {
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let seen = sizes.clone();
+        let rule = mock!(aws_sdk_ec2::Client::describe_network_interfaces).then_compute_output(move |req| {
+            let values = req.filters()[0].values().to_vec();
+            assert_eq!(req.filters()[0].name(), Some("addresses.private-ip-address"));
+            seen.lock().unwrap().push(values.len());
+            DescribeNetworkInterfacesOutput::builder()
+                .set_network_interfaces(Some(values.iter().map(|ip| eni(ip)).collect()))
+                .build()
+        });
+        let r = resolver(&[&rule]);
+        let out = r.network_interfaces("addresses.private-ip-address", &ips(450)).await.unwrap();
+        assert_eq!(out.len(), 450);
+        assert_eq!(rule.num_calls(), 3);
+        assert_eq!(*sizes.lock().unwrap(), [200, 200, 50]);
+
+        let none = r.network_interfaces("addresses.private-ip-address", &BTreeSet::new()).await.unwrap();
+        assert!(none.is_empty());
+        assert_eq!(rule.num_calls(), 3, "no call for an empty filter");
+    }
+
+    #[tokio::test]
+    async fn every_page_is_followed() {
+        let rule =
+            mock!(aws_sdk_ec2::Client::describe_network_interfaces).then_compute_output(|req| match req.next_token() {
+                None => DescribeNetworkInterfacesOutput::builder()
+                    .network_interfaces(eni("10.0.0.1"))
+                    .network_interfaces(eni("10.0.0.2"))
+                    .next_token("page-2")
+                    .build(),
+                Some("page-2") => DescribeNetworkInterfacesOutput::builder()
+                    .network_interfaces(eni("10.0.0.3"))
+                    .next_token("page-3")
+                    .build(),
+                Some(_) => DescribeNetworkInterfacesOutput::builder().network_interfaces(eni("10.0.0.4")).build(),
+            });
+        let r = resolver(&[&rule]);
+        let out = r.network_interfaces("group-id", &BTreeSet::from(["sg-1".to_owned()])).await.unwrap();
+        let got: Vec<_> = out.iter().map(|e| e.private_ip_address.clone().unwrap()).collect();
+        assert_eq!(got, ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]);
+        assert_eq!(rule.num_calls(), 3);
+    }
+
+    fn service_error(code: &'static str, message: &'static str) -> Rule {
+        mock!(aws_sdk_ec2::Client::describe_network_interfaces).then_error(move || {
+            DescribeNetworkInterfacesError::generic(ErrorMetadata::builder().code(code).message(message).build())
+        })
+    }
+
+    async fn first_error(r: &Resolver) -> Error {
+        r.network_interfaces("addresses.private-ip-address", &ips(1)).await.unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn service_errors_become_actionable_messages() {
+        let check = |code: &'static str, message: &'static str, expected: &str| {
+            let expected = expected.to_owned();
+            async move {
+                let rule = service_error(code, message);
+                let err = first_error(&resolver(&[&rule])).await;
+                assert_eq!(err.to_string(), expected, "{code}");
+                rule.num_calls()
+            }
+        };
+        let calls = check(
+            "UnauthorizedOperation",
+            "You are not authorized to perform this operation.",
+            "access denied for ec2:DescribeNetworkInterfaces: UnauthorizedOperation: You are not authorized to perform this operation.\nhint: the identity in use needs `ec2:DescribeNetworkInterfaces` (see the IAM policy in README.md)",
+        )
+        .await;
+        assert_eq!(calls, 1, "access denied is not retried");
+        check(
+            "AuthFailure",
+            "AWS was not able to validate the provided access credentials",
+            "AWS rejected the credentials: AuthFailure: AWS was not able to validate the provided access credentials\nhint: check the access key id and secret, or the profile in use (`aws sts get-caller-identity`)",
+        )
+        .await;
+        check(
+            "RequestExpired",
+            "Request has expired.",
+            "AWS credentials have expired (RequestExpired: Request has expired.)\nhint: refresh them (`aws sso login`, or new session credentials) and run again",
+        )
+        .await;
+        check(
+            "ExpiredToken",
+            "The security token included in the request is expired",
+            "AWS credentials have expired (ExpiredToken: The security token included in the request is expired)\nhint: refresh them (`aws sso login`, or new session credentials) and run again",
+        )
+        .await;
+        check(
+            "OptInRequired",
+            "You are not subscribed to this service.",
+            "region `eu-west-1` is not enabled for this account (ec2:DescribeNetworkInterfaces: You are not subscribed to this service.)\nhint: enable the region in the account settings, or use another region",
+        )
+        .await;
+        check(
+            "InvalidParameterValue",
+            "bad filter",
+            "ec2:DescribeNetworkInterfaces failed: InvalidParameterValue: bad filter",
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_then_reported() {
+        let rule = service_error("RequestLimitExceeded", "Request limit exceeded.");
+        let err = first_error(&resolver(&[&rule])).await;
+        assert_eq!(rule.num_calls(), 3, "the SDK's bounded retries, no second loop");
+        assert_eq!(
+            err.to_string(),
+            "ec2:DescribeNetworkInterfaces is still throttled after 3 attempts: RequestLimitExceeded\nhint: wait a minute and run again, or lower concurrent use of the AWS API in this account"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_refused_action_is_the_one_named() {
+        let enis = mock!(aws_sdk_ec2::Client::describe_network_interfaces)
+            .then_output(|| DescribeNetworkInterfacesOutput::builder().network_interfaces(eni("10.0.0.1")).build());
+        let groups = mock!(aws_sdk_ec2::Client::describe_security_groups).then_error(|| {
+            DescribeSecurityGroupsError::generic(ErrorMetadata::builder().code("UnauthorizedOperation").build())
+        });
+        let mut eni_with_group = eni("10.0.0.1");
+        eni_with_group.groups = Some(vec![aws_sdk_ec2::types::GroupIdentifier::builder().group_id("sg-1").build()]);
+        let r = resolver(&[&enis, &groups]);
+        let err = r.security_groups(&BTreeSet::from(["sg-1".to_owned()])).await.unwrap_err();
+        assert!(matches!(err, Error::AccessDenied { action: "ec2:DescribeSecurityGroups", .. }), "{err:?}");
+    }
+
+    #[derive(Debug)]
+    struct FailingCredentials(fn() -> aws_credential_types::provider::error::CredentialsError);
+
+    impl aws_credential_types::provider::ProvideCredentials for FailingCredentials {
+        fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            aws_credential_types::provider::future::ProvideCredentials::ready(Err((self.0)()))
+        }
+    }
+
+    /// A real client (no mock: the mock answers before credentials are resolved) whose only
+    /// endpoint is a closed local port.
+    fn unreachable_ec2(region: &str, credentials: SharedCredentialsProvider) -> aws_sdk_ec2::Client {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let conf = aws_sdk_ec2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .credentials_provider(credentials)
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .retry_config(RetryConfig::standard().with_max_attempts(1))
+            .build();
+        aws_sdk_ec2::Client::from_conf(conf)
+    }
+
+    #[tokio::test]
+    async fn credential_failures_are_told_apart() {
+        use aws_credential_types::provider::error::CredentialsError;
+        let ctx = CallContext { region: Some("eu-west-1".into()), endpoint_url: None, max_attempts: 1 };
+        let check = |f: fn() -> CredentialsError| {
+            let ctx = ctx.clone();
+            async move {
+                let ec2 = unreachable_ec2("eu-west-1", SharedCredentialsProvider::new(FailingCredentials(f)));
+                classify("ec2:DescribeVpcs", &ec2.describe_vpcs().send().await.unwrap_err(), &ctx)
+            }
+        };
+        let err = check(|| CredentialsError::not_loaded("no providers in chain provided credentials")).await;
+        assert!(matches!(err, Error::MissingCredentials { .. }), "{err:?}");
+        assert!(err.to_string().starts_with("no AWS credentials found ("), "{err}");
+        assert!(err.to_string().ends_with(
+            "\nhint: run `aws configure` or `aws sso login`, pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        ));
+        let err = check(|| CredentialsError::provider_error("the SSO session has expired or is invalid")).await;
+        assert!(matches!(err, Error::ExpiredCredentials { .. }), "{err:?}");
+        let err = check(|| CredentialsError::provider_error("profile `dev` has no source")).await;
+        assert!(matches!(err, Error::CredentialsProvider { .. }), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn network_failures_name_an_unknown_region() {
+        let credentials = SharedCredentialsProvider::new(Credentials::new("AKID", "SECRET", None, None, "test"));
+        let ec2 = unreachable_ec2("xx-north-9", credentials);
+        let err = ec2.describe_vpcs().send().await.unwrap_err();
+        let unknown = CallContext { region: Some("xx-north-9".into()), endpoint_url: None, max_attempts: 1 };
+        let mapped = classify("ec2:DescribeVpcs", &err, &unknown);
+        assert!(matches!(&mapped, Error::UnknownRegion { region, .. } if region == "xx-north-9"), "{mapped:?}");
+        assert!(
+            mapped.to_string().starts_with("cannot reach AWS in region `xx-north-9`: unknown or unreachable region (")
+        );
+
+        let err = ec2.describe_vpcs().send().await.unwrap_err();
+        let known = CallContext { region: Some("eu-west-1".into()), endpoint_url: None, max_attempts: 1 };
+        let mapped = classify("ec2:DescribeVpcs", &err, &known);
+        assert!(matches!(mapped, Error::Unreachable { action: "ec2:DescribeVpcs", .. }), "{mapped:?}");
+    }
 }

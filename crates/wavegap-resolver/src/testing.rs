@@ -12,6 +12,7 @@
 #![allow(clippy::missing_panics_doc)]
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -126,7 +127,7 @@ impl Moto {
         let mut req =
             format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n", self.server.port);
         for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
+            let _ = write!(req, "{k}: {v}\r\n");
         }
         req.push_str("Content-Length: 0\r\n\r\n");
         stream.write_all(req.as_bytes()).expect("write to moto");
@@ -230,6 +231,10 @@ fn tcp(from: i32, to: i32) -> aws_sdk_ec2::types::builders::IpPermissionBuilder 
 fn cidr(c: &str, description: &str) -> IpRange {
     IpRange::builder().cidr_ip(c).description(description).build()
 }
+
+/// (nacl, vpc, rule number, protocol, egress, cidr, port range, icmp type and code)
+type NaclSeed =
+    (&'static str, &'static str, i32, &'static str, bool, &'static str, Option<(i32, i32)>, Option<(i32, i32)>);
 
 const LINUX_AMI: &str = "ami-760aaa0f";
 const WINDOWS_AMI: &str = "ami-1812c061";
@@ -365,7 +370,7 @@ pub async fn seed(moto: &Moto) -> Seeded {
     }
 
     // Custom NACLs: numbered allow and deny entries (moto leaves out the `*` DENY entries).
-    let nacl_entries: Vec<(&str, &str, i32, &str, bool, &str, Option<(i32, i32)>, Option<(i32, i32)>)> = vec![
+    let nacl_entries: Vec<NaclSeed> = vec![
         ("app", "app", 100, "6", false, "10.10.1.0/24", Some((8080, 8080)), None),
         ("app", "app", 110, "6", false, "10.20.0.0/16", Some((1024, 65535)), None),
         ("app", "app", 120, "1", false, "10.0.0.0/8", None, Some((-1, -1))),
@@ -420,7 +425,7 @@ pub async fn seed(moto: &Moto) -> Seeded {
         let association = current
             .network_acls()
             .iter()
-            .flat_map(|a| a.associations())
+            .flat_map(aws_sdk_ec2::types::NetworkAcl::associations)
             .find(|a| a.subnet_id() == Some(s.subnets[key].as_str()))
             .and_then(|a| a.network_acl_association_id())
             .expect("association")

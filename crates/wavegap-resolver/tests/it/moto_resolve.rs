@@ -35,7 +35,7 @@ async fn resolves_a_wave_of_30_servers_across_3_vpcs() {
             assert_eq!(instance.name.as_deref(), Some(s.name.as_str()));
             assert_eq!(instance.state.as_deref(), Some("running"));
             assert_eq!(instance.private_ip, Some(s.ip));
-            assert_eq!(instance.eni_ids, [s.eni_id.clone()]);
+            assert_eq!(instance.eni_ids, std::slice::from_ref(&s.eni_id));
             assert_eq!(instance.platform, s.windows.then_some(Os::Windows), "{}", s.name);
         }
     }

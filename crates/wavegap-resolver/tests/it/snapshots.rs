@@ -120,3 +120,16 @@ fn load_errors_name_the_file_and_what_to_do() {
     fs::create_dir(&empty).unwrap();
     assert!(matches!(load_snapshot(&empty).unwrap_err(), Error::EmptyDirectory { .. }));
 }
+
+#[test]
+fn the_shipped_demo_inventory_loads() {
+    let inv = load_inventory(&testing::repo_root().join("waves/demo/inventory.json")).unwrap();
+    for ip in ["10.0.0.6", "10.0.0.7", "10.0.0.8"] {
+        let eni = inv.eni_by_ip(ip.parse().unwrap()).unwrap_or_else(|| panic!("{ip}"));
+        assert!(inv.nacl_for_subnet(&eni.subnet_id).is_some(), "{ip}");
+        assert!(inv.flow_logs_for_eni(eni).next().is_some(), "{ip}");
+        for sg in &eni.security_groups {
+            assert!(inv.security_groups.contains_key(sg), "{sg}");
+        }
+    }
+}
