@@ -84,16 +84,25 @@ impl Renderer {
     /// Renders every file of the report in memory; nothing touches the disk.
     pub fn render_all(&self, model: &ReportModel) -> Result<Vec<RenderedFile>, ReportError> {
         let ctx = Value::from_serialize(model);
-        let mut out = Vec::with_capacity(FILES.len());
-        for name in FILES {
-            let content = if name == "findings.json" {
-                model.document.to_json()?
-            } else {
-                let template = self.env.get_template(name).map_err(|e| ReportError::template(name, e))?;
-                template.render(&ctx).map_err(|e| ReportError::template(name, e))?
-            };
-            out.push(RenderedFile { name, content });
-        }
-        Ok(out)
+        // The files are independent: render them side by side (the HTML dominates).
+        let results: Vec<Result<RenderedFile, ReportError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = FILES
+                .iter()
+                .map(|&name| {
+                    let ctx = ctx.clone();
+                    scope.spawn(move || -> Result<RenderedFile, ReportError> {
+                        let content = if name == "findings.json" {
+                            model.document.to_json()?
+                        } else {
+                            let template = self.env.get_template(name).map_err(|e| ReportError::template(name, e))?;
+                            template.render(&ctx).map_err(|e| ReportError::template(name, e))?
+                        };
+                        Ok(RenderedFile { name, content })
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+        });
+        results.into_iter().collect()
     }
 }
