@@ -190,3 +190,15 @@ fn usage_errors() {
     std::fs::create_dir(dir.path().join("empty")).unwrap();
     check(&["check", "--waves-dir", "empty"], "no wave files in empty");
 }
+
+#[test]
+fn readme_example_wave_is_valid() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let section = &readme[readme.find("## Wave files").expect("README has a wave file reference")..];
+    let start = section.find("```toml\n").expect("a toml example") + "```toml\n".len();
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    let dir = waves_dir(&[("example.toml", example)]);
+    let out = wavegap(dir.path(), &["check", "example"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "wave-3  1 app, 2 servers, 1 log group + discover, last 1d, cloudwatch (eu-west-1)\n");
+}
