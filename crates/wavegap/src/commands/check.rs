@@ -3,7 +3,7 @@
 //! Every wave is checked, even after a failure, so one run lists every mistake; the exit
 //! code is 2 when any wave is invalid.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::PathBuf;
 
@@ -41,12 +41,17 @@ pub fn run(args: &CheckArgs, color: bool) -> Result<Success, Failure> {
 
     let mut valid: Vec<(PathBuf, WaveConfig)> = Vec::new();
     let mut invalid = 0usize;
+    // A mistake in defaults.toml fails every wave; say it once.
+    let mut shown = BTreeSet::new();
     for path in &paths {
         match waves::load(path) {
             Ok(wave) => valid.push((path.clone(), wave)),
             Err(e) => {
                 invalid += 1;
-                eprint!("{}", e.render(color));
+                let text = e.render(color);
+                if shown.insert(text.clone()) {
+                    eprint!("{text}");
+                }
             }
         }
     }

@@ -156,10 +156,17 @@ fn defaults_apply_and_their_errors_point_at_them() {
             .ends_with(", 1 log group, 2026-11-20T00:00:00Z..2026-11-20T06:00:00Z, cloudwatch (eu-central-1)\n")
     );
 
-    let dir = waves_dir(&[("w.toml", &wave), ("defaults.toml", "[log-groups]\nnames = [\"bad name\"]\n")]);
+    let dir = waves_dir(&[
+        ("w.toml", &wave),
+        ("v.toml", &wave.replace("10.0.0.6", "10.0.0.7")),
+        ("defaults.toml", "[log-groups]\nnames = [\"bad name\"]\n"),
+    ]);
     let out = wavegap(dir.path(), &["check"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--> waves/defaults.toml:2:10 (log-groups.names[0])"), "{}", stderr(&out));
+    let err = stderr(&out);
+    // Both waves fail, and the one mistake is shown once.
+    assert_eq!(err.matches("--> waves/defaults.toml:2:10 (log-groups.names[0])").count(), 1, "{err}");
+    assert!(err.ends_with("error: 2 of 2 waves invalid\n"), "{err}");
 }
 
 #[test]
@@ -201,4 +208,13 @@ fn readme_example_wave_is_valid() {
     let out = wavegap(dir.path(), &["check", "example"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "wave-3  1 app, 2 servers, 1 log group + discover, last 1d, cloudwatch (eu-west-1)\n");
+}
+
+#[test]
+fn color_follows_the_flag() {
+    let bad = "tests/waves/bad/invalid-ip.toml";
+    let colored = wavegap(&repo_root(), &["--color", "always", "check", bad]);
+    assert!(stderr(&colored).contains("\x1b[1;31merror\x1b[0m"), "{}", stderr(&colored));
+    let plain = wavegap(&repo_root(), &["--color", "never", "check", bad]);
+    assert!(!stderr(&plain).contains('\x1b'));
 }
