@@ -449,7 +449,8 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
 
     // Unanswered.
     let window_short = opts.window.seconds() < opts.aggregation_interval + opts.delivery_lag;
-    let recent_after = opts.window.end - opts.aggregation_interval - opts.delivery_lag;
+    // Records of the last minutes may still be in delivery: an answer may be on its way.
+    let recent_after = opts.window.end - opts.delivery_lag;
     let answered: HashSet<(IpAddr, IpAddr, u8, u16)> = accepted_pairs;
     let mut unanswered = Vec::new();
     for (conv, aggs) in &accepted {
@@ -498,7 +499,7 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
             Some("the window is shorter than the aggregation interval plus the delivery lag".to_owned())
         } else if evidence.first_seen > recent_after {
             Some(
-                "first seen in the last aggregation interval and delivery lag: the answer may not be delivered yet"
+                "first seen within the delivery lag of the window end: the answer may not be delivered yet"
                     .to_owned(),
             )
         } else {
