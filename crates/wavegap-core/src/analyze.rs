@@ -498,10 +498,7 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
         } else if window_short {
             Some("the window is shorter than the aggregation interval plus the delivery lag".to_owned())
         } else if evidence.first_seen > recent_after {
-            Some(
-                "first seen within the delivery lag of the window end: the answer may not be delivered yet"
-                    .to_owned(),
-            )
+            Some("first seen within the delivery lag of the window end: the answer may not be delivered yet".to_owned())
         } else {
             None
         };
