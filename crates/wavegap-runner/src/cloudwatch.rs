@@ -185,7 +185,12 @@ pub async fn run(
                     tasks.spawn(run_query(ctx.clone(), Job { chunk: job.chunk, window: b }));
                 } else {
                     let reason = format!("{rows} rows in a single second reach the row limit");
-                    ctx.progress.event(&Event::Gap { chunk: job.chunk, window: job.window, reason: &reason });
+                    ctx.progress.event(&Event::Gap {
+                        chunk: job.chunk,
+                        window: job.window,
+                        reason: &reason,
+                        ended: true,
+                    });
                     agg.add_gap(gap(&ctx.plan, job, reason));
                 }
             }
@@ -345,17 +350,24 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
                     admissions += 1;
                     if admissions > ctx.options.max_admission_waits {
                         let reason = format!("{reason}, still after {admissions} tries");
-                        ctx.progress.event(&Event::Gap { chunk: job.chunk, window: job.window, reason: &reason });
+                        let event = Event::Gap { chunk: job.chunk, window: job.window, reason: &reason, ended: false };
+                        ctx.progress.event(&event);
                         return Outcome::Gap { job, reason, stats };
                     }
-                    ctx.progress.event(&Event::Retry { chunk: job.chunk, window: job.window, reason: &reason });
+                    let event = Event::Retry { chunk: job.chunk, window: job.window, reason: &reason, ended: false };
+                    ctx.progress.event(&event);
                     if !nap(&ctx, backoff(&ctx.options, admissions - 1)).await {
                         return Outcome::Stopped;
                     }
                     continue;
                 }
                 Start::Gap(reason) => {
-                    ctx.progress.event(&Event::Gap { chunk: job.chunk, window: job.window, reason: &reason });
+                    ctx.progress.event(&Event::Gap {
+                        chunk: job.chunk,
+                        window: job.window,
+                        reason: &reason,
+                        ended: false,
+                    });
                     return Outcome::Gap { job, reason, stats };
                 }
                 Start::Fatal(e) => return Outcome::Fatal(e),
@@ -389,11 +401,21 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
                 attempts += 1;
                 if attempts >= ctx.options.max_attempts {
                     let reason = format!("query ended {reason} {attempts} times");
-                    ctx.progress.event(&Event::Gap { chunk: job.chunk, window: job.window, reason: &reason });
+                    ctx.progress.event(&Event::Gap {
+                        chunk: job.chunk,
+                        window: job.window,
+                        reason: &reason,
+                        ended: true,
+                    });
                     return Outcome::Gap { job, reason, stats };
                 }
                 let reason = format!("query ended {reason}");
-                ctx.progress.event(&Event::Retry { chunk: job.chunk, window: job.window, reason: &reason });
+                ctx.progress.event(&Event::Retry {
+                    chunk: job.chunk,
+                    window: job.window,
+                    reason: &reason,
+                    ended: true,
+                });
                 if !nap(&ctx, backoff(&ctx.options, attempts - 1)).await {
                     return Outcome::Stopped;
                 }

@@ -27,16 +27,19 @@ pub enum Event<'a> {
         window: TimeWindow,
         rows: usize,
     },
+    /// `ended` when a started query ended badly (it no longer runs), not when a start was refused.
     Retry {
         chunk: usize,
         window: TimeWindow,
         reason: &'a str,
+        ended: bool,
     },
-    /// Given up: these log groups and window are missing from the report.
+    /// Given up: these log groups and window are missing from the report (`ended` as above).
     Gap {
         chunk: usize,
         window: TimeWindow,
         reason: &'a str,
+        ended: bool,
     },
     /// Interrupted: this many running queries are being stopped.
     Stopping {
@@ -79,10 +82,10 @@ impl Progress for LogLines {
                 window.start,
                 window.end
             ),
-            Event::Retry { chunk, window, reason } => {
+            Event::Retry { chunk, window, reason, .. } => {
                 tracing::warn!("chunk {chunk} {}..{}: {reason}, retrying", window.start, window.end);
             }
-            Event::Gap { chunk, window, reason } => {
+            Event::Gap { chunk, window, reason, .. } => {
                 tracing::warn!("chunk {chunk} {}..{}: giving up: {reason}", window.start, window.end);
             }
             Event::Stopping { running } => tracing::warn!("interrupted: stopping {running} running queries"),
