@@ -35,6 +35,11 @@ pub enum ColorChoice {
 pub enum Command {
     /// Validate wave files and print a one-line summary of each
     Check(CheckArgs),
+    /// Print the queries a wave would run: chunks, windows and exact query texts (no AWS calls)
+    Plan(crate::commands::plan::PlanArgs),
+    /// Run a wave's queries and save the flow aggregates as JSON (read by `report --from-saved`)
+    #[command(hide = true)]
+    Fetch(crate::commands::fetch::FetchArgs),
 }
 
 #[derive(Debug, Args)]

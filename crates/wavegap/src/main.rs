@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod exit;
+mod progress;
 mod waves;
 
 use std::io::IsTerminal;
@@ -20,6 +21,8 @@ fn main() -> ExitCode {
     let color = use_color(cli.color);
     let result = match cli.command {
         Command::Check(args) => commands::check::run(&args, color),
+        Command::Plan(args) => commands::plan::run(&args, color),
+        Command::Fetch(args) => commands::fetch::run(&args, cli.quiet, color),
     };
     match result {
         Ok(code) => code.into(),

@@ -1,3 +1,5 @@
 //! One module per subcommand; each exposes `run(&Args) -> Result<Success, Failure>`.
 
 pub mod check;
+pub mod fetch;
+pub mod plan;

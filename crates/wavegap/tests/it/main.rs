@@ -1,6 +1,7 @@
 //! Tests of the built `wavegap` binary: real processes, no AWS credentials, a temp HOME.
 
 mod check;
+mod fanout;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
