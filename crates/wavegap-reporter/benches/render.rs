@@ -4,7 +4,12 @@
 //!
 //! Prints the median of several runs of model building plus rendering (`report.md`,
 //! `report.html`, `findings.json`, `fix.sh`, `fix.tf`, all in memory). The goal is < 1 s.
-#![allow(clippy::print_stdout, clippy::cast_possible_truncation, clippy::cast_possible_wrap, clippy::cast_precision_loss)]
+#![allow(
+    clippy::print_stdout,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss
+)]
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};

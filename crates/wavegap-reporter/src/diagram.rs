@@ -61,8 +61,8 @@ pub const MAX_EDGES: usize = 60;
 const NODE_W: i64 = 180;
 const NODE_H: i64 = 40;
 const ROW: i64 = 58;
-const COL_X: [i64; 3] = [10, 340, 670];
-const WIDTH: i64 = 860;
+const COL_X: [i64; 3] = [10, 400, 790];
+const WIDTH: i64 = 980;
 
 /// `app_ips` are the app's servers; `names` gives wave server names for any address.
 pub fn build(id: &str, app_ips: &BTreeSet<String>, names: &BTreeMap<String, String>, edges: &[Edge]) -> Diagram {
@@ -163,28 +163,27 @@ pub fn build(id: &str, app_ips: &BTreeSet<String>, names: &BTreeMap<String, Stri
         COL_X[2]
     );
     let mut loops = 0_i64;
-    let mut label_slots: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+    let mut placed: Vec<(i64, i64, i64, i64)> = Vec::new();
     for ((from, to, status), labels) in &merged {
         let (fc, fx, fy) = pos[from.as_str()];
         let (tc, tx, ty) = pos[to.as_str()];
         let (y1, y2) = (fy + NODE_H / 2, ty + NODE_H / 2);
-        let (path, lx, ly) = if fc == tc {
-            // Two servers of the app: an arc to the right of the column.
+        let (path, lx, ly, anchor) = if fc == tc {
+            // Two servers of the app: an arc into the gap left of the column (clients' labels
+            // sit at the far end of that gap), labelled at its apex.
             loops += 1;
-            let x = fx + NODE_W;
-            let bulge = x + 30 + 14 * (loops % 8);
-            (format!("M{x} {y1}C{bulge} {y1} {bulge} {y2} {x} {y2}"), bulge - 4, i64::midpoint(y1, y2))
+            let x = fx;
+            let bulge = x - 40 - 26 * ((loops - 1) % 6);
+            let apex = x - (x - bulge) * 3 / 4;
+            (format!("M{x} {y1}C{bulge} {y1} {bulge} {y2} {x} {y2}"), apex - 3, i64::midpoint(y1, y2) + 4, "end")
         } else {
             let (x1, x2) = if fc < tc { (fx + NODE_W, tx) } else { (fx, tx + NODE_W) };
             let mid = i64::midpoint(x1, x2);
-            // The label sits near the target end, where edges from one server fan out.
-            let lx = (27 * x1 + 630 * mid + 343 * x2) / 1000;
-            let ly = (216 * y1 + 784 * y2) / 1000 - 4;
-            (format!("M{x1} {y1}C{mid} {y1} {mid} {y2} {x2} {y2}"), lx, ly)
+            // Labels sit just above the end on the side with more boxes, where the edges are
+            // still apart: at the client for edges into the app, at the service for edges out.
+            let (lx, ly, anchor) = if tc == 1 { (x1 + 8, y1 - 5, "start") } else { (x2 - 12, y2 - 5, "end") };
+            (format!("M{x1} {y1}C{mid} {y1} {mid} {y2} {x2} {y2}"), lx, ly, anchor)
         };
-        let slot = label_slots.entry((lx / 20, ly / 12)).or_insert(0);
-        let ly = ly + *slot * 13;
-        *slot += 1;
         let dash = match status {
             EdgeStatus::Accepted => "",
             EdgeStatus::Rejected => " stroke-dasharray=\"7 4\"",
@@ -194,11 +193,21 @@ pub fn build(id: &str, app_ips: &BTreeSet<String>, names: &BTreeMap<String, Stri
             EdgeStatus::Accepted => labels.join(", "),
             st => format!("{} {}", st.word(), labels.join(", ")),
         };
+        // A label that would cover one already placed moves down a line, then up.
+        let width = i64::try_from(text.chars().count()).unwrap_or(0) * 13 / 2;
+        let left = match anchor {
+            "start" => lx,
+            "end" => lx - width,
+            _ => lx - width / 2,
+        };
+        let free = |y: i64| !placed.iter().any(|&(l, r, t, b)| left < r && left + width > l && y - 11 < b && y + 2 > t);
+        let ly = [0, 13, -13, 26, -26, 39, -39, 52, -52].iter().map(|d| ly + d).find(|&y| free(y)).unwrap_or(ly);
+        placed.push((left, left + width, ly - 11, ly + 2));
         let _ = write!(
             s,
             "<g class=\"edge {w}\"><title>{t}</title><path d=\"{path}\" fill=\"none\" stroke=\"{c}\" \
              stroke-width=\"{sw}\"{dash} marker-end=\"url(#{prefix}-{w})\"/>\
-             <text x=\"{lx}\" y=\"{ly}\" text-anchor=\"middle\" fill=\"{c}\">{t}</text></g>",
+             <text x=\"{lx}\" y=\"{ly}\" text-anchor=\"{anchor}\" fill=\"{c}\">{t}</text></g>",
             w = status.word(),
             c = status.color(),
             sw = if *status == EdgeStatus::Accepted { "1.2" } else { "2.2" },
