@@ -12,7 +12,7 @@ use crate::ast::AggFunc;
 use crate::eval::{AggEnv, Env, RecordEnv, Resolved, RowEnv, eval};
 use crate::plan::{CAgg, Mode, Plan, RowCmd, StatsPlan};
 use crate::value::{Val, sort_cmp};
-use crate::{Event, QueryResult, Statistics};
+use crate::{Event, FlowLines, QueryResult, Statistics};
 
 type Row = Vec<Val<'static>>;
 
@@ -117,26 +117,69 @@ impl Executor {
                 slot_defs: &plan.slots,
                 parses: &plan.parses,
             };
-            if !plan.filters.iter().all(|f| eval(f, &mut env).truthy()) {
+            consume(&mut self.state, &mut self.stats, self.limit, plan, &mut env, &mut key);
+        }
+    }
+
+    /// Feeds the complete lines of a flow-log file (after its header) through the query: the
+    /// fast path of the local source. Each line is split once; `@timestamp` is the record's
+    /// `start` (seconds, or milliseconds above 2^31), `@logStream` its `interface-id`. Lines
+    /// outside `window_ms` (inclusive) are skipped and not counted as scanned; a line whose
+    /// field count differs from the format goes to `bad_line` with its line number and is
+    /// skipped. Empty lines are ignored.
+    pub fn push_flow_lines(&mut self, lines: &FlowLines<'_>, mut bad_line: impl FnMut(u64, &str)) {
+        let plan = Arc::clone(&self.plan);
+        let plan: &Plan = &plan;
+        let b = bind(&mut self.bounds, &mut self.last, plan, lines.format);
+        let bound = &self.bounds[b];
+        let start_col = lines.format.position(KnownField::Start);
+        let mut cols: Vec<&str> = Vec::with_capacity(32);
+        let mut slots: Vec<Option<Val<'_>>> = vec![None; plan.slots.len()];
+        let mut key = Vec::with_capacity(128);
+        let text = lines.text;
+        let mut line_no = lines.first_line;
+        let mut pos = 0;
+        while pos < text.len() {
+            let end = memchr::memchr(b'\n', &text.as_bytes()[pos..]).map_or(text.len(), |i| pos + i);
+            let mut line = &text[pos..end];
+            pos = end + 1;
+            let this_line = line_no;
+            line_no += 1;
+            if let Some(l) = line.strip_suffix('\r') {
+                line = l;
+            }
+            if line.is_empty() {
                 continue;
             }
-            self.stats.records_matched += 1;
-            match (&mut self.state, &plan.mode) {
-                (State::Groups(groups), Mode::Stats(stats)) => {
-                    groups.update(stats, &mut env, Some(ev.timestamp), &mut key);
-                }
-                (State::Rows(rows), Mode::Records { columns, truncate }) => {
-                    rows.push(columns.iter().map(|c| eval(c, &mut env).into_owned()).collect());
-                    if let Some((keys, k)) = truncate {
-                        let k = (*k).min(self.limit);
-                        if rows.len() >= 2 * k + 1024 {
-                            order_rows(rows, keys);
-                            rows.truncate(k);
-                        }
-                    }
-                }
-                _ => unreachable!("the state follows the plan's mode"),
+            split_fields(line, &mut cols);
+            if cols.len() != bound.format.len() {
+                bad_line(this_line, line);
+                continue;
             }
+            let timestamp = start_col.and_then(|c| epoch_ms(cols[c])).unwrap_or(lines.default_timestamp);
+            if let Some((from, to)) = lines.window_ms
+                && (timestamp < from || timestamp > to)
+            {
+                continue;
+            }
+            self.stats.records_scanned += 1;
+            self.stats.bytes_scanned += line.len() as u64 + 1;
+            slots.fill(None);
+            let mut env = RecordEnv {
+                ext: &bound.ext,
+                cols: &cols,
+                valid: true,
+                message: line,
+                timestamp,
+                ingestion_time: lines.ingestion_time,
+                log_stream: None,
+                log: lines.log,
+                interface_col: bound.interface_col,
+                slots: &mut slots,
+                slot_defs: &plan.slots,
+                parses: &plan.parses,
+            };
+            consume(&mut self.state, &mut self.stats, self.limit, plan, &mut env, &mut key);
         }
     }
 
@@ -197,6 +240,48 @@ impl Executor {
             .collect();
         QueryResult { columns, rows, statistics: self.stats }
     }
+}
+
+/// Filters one record and adds it to the state.
+fn consume<'v>(
+    state: &mut State,
+    stats: &mut Statistics,
+    limit: usize,
+    plan: &'v Plan,
+    env: &mut RecordEnv<'v, '_>,
+    key: &mut Vec<u8>,
+) {
+    if !plan.filters.iter().all(|f| eval(f, env).truthy()) {
+        return;
+    }
+    stats.records_matched += 1;
+    match (state, &plan.mode) {
+        (State::Groups(groups), Mode::Stats(s)) => {
+            let ts = env.timestamp;
+            groups.update(s, env, Some(ts), key);
+        }
+        (State::Rows(rows), Mode::Records { columns, truncate }) => {
+            rows.push(columns.iter().map(|c| eval(c, env).into_owned()).collect());
+            if let Some((keys, k)) = truncate {
+                let k = (*k).min(limit);
+                if rows.len() >= 2 * k + 1024 {
+                    order_rows(rows, keys);
+                    rows.truncate(k);
+                }
+            }
+        }
+        _ => unreachable!("the state follows the plan's mode"),
+    }
+}
+
+/// A flow-log `start`/`end` value in milliseconds (values above 2^31 are milliseconds already).
+fn epoch_ms(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 18 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let v = b.iter().fold(0i64, |acc, &c| acc * 10 + i64::from(c - b'0'));
+    Some(if v > 1 << 31 { v } else { v * 1000 })
 }
 
 /// The binding of `format`, made on first sight.

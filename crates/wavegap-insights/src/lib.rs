@@ -100,6 +100,24 @@ pub struct Event<'a> {
     pub format: &'a FlowFormat,
 }
 
+/// Complete lines of one flow-log file (S3 layout), for [`Executor::push_flow_lines`].
+#[derive(Debug, Clone, Copy)]
+pub struct FlowLines<'a> {
+    /// Whole lines, without the header.
+    pub text: &'a str,
+    /// Line number of the first line in the file (1-based), for problem reports.
+    pub first_line: u64,
+    pub format: &'a FlowFormat,
+    /// `@log`: for S3 objects `account-id:flow-log-id`.
+    pub log: &'a str,
+    /// `@timestamp` (ms) of records whose format lacks `start` or whose `start` is `-`.
+    pub default_timestamp: i64,
+    /// `@ingestionTime` (ms), for S3 the object's time.
+    pub ingestion_time: i64,
+    /// Only records with `@timestamp` in this range (ms, inclusive) are scanned.
+    pub window_ms: Option<(i64, i64)>,
+}
+
 /// Query statistics, as `GetQueryResults` reports them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -7,6 +7,8 @@
 //! - [`cloudwatch`]: the CloudWatch Logs source — chunks run concurrently under an in-flight
 //!   limit, admission back-off, polling back-off, reruns of failed queries, truncation
 //!   splitting, `StopQuery` on interrupt, summed statistics.
+//! - [`local`]: the local source — flow-log files in the S3 layout and CloudWatch exports,
+//!   read on every core and queried with `wavegap-insights`.
 //! - [`rows`]: result rows → flow aggregates, shared by every source.
 //! - [`saved`]: the raw aggregates saved as JSON so a report can be rendered again later.
 //! - [`progress`]: what a run reports while it goes; the binary decides how to show it.
@@ -15,6 +17,7 @@
 //! Insights language (`wavegap-insights`), and what the aggregates mean (`wavegap-core`).
 
 pub mod cloudwatch;
+pub mod local;
 pub mod plan;
 pub mod progress;
 pub mod rows;

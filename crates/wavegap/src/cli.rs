@@ -40,6 +40,49 @@ pub enum Command {
     /// Run a wave's queries and save the flow aggregates as JSON (read by `report --from-saved`)
     #[command(hide = true)]
     Fetch(crate::commands::fetch::FetchArgs),
+    /// Run a Logs Insights query over local flow-log files (S3 layout or CloudWatch exports)
+    Query(QueryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The query, in the CloudWatch Logs Insights language
+    pub query: String,
+
+    /// A directory of flow-log files (S3 layout, Hive layout or CloudWatch JSON-lines exports) or one file
+    #[arg(long)]
+    pub files: PathBuf,
+
+    /// Window start, RFC 3339 (inclusive), e.g. 2024-05-06T00:00:00Z
+    #[arg(long)]
+    pub start: Option<String>,
+
+    /// Window end, RFC 3339 (inclusive)
+    #[arg(long)]
+    pub end: Option<String>,
+
+    /// Output format; default: table on a terminal, csv otherwise
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+
+    /// Fail (exit 3) on damaged files or lines instead of reading around them
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Format of CloudWatch export messages, as `LogFormat` (`${version} ${account-id} …`); default: version 2
+    #[arg(long)]
+    pub log_format: Option<String>,
+
+    /// Most rows to return (as StartQuery's limit; default 10000)
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Args)]

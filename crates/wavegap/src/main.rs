@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(&args, color),
         Command::Plan(args) => commands::plan::run(&args, color),
         Command::Fetch(args) => commands::fetch::run(&args, cli.quiet, color),
+        Command::Query(args) => commands::query::run(&args),
     };
     match result {
         Ok(code) => code.into(),

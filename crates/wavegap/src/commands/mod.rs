@@ -3,3 +3,4 @@
 pub mod check;
 pub mod fetch;
 pub mod plan;
+pub mod query;

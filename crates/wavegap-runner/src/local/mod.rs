@@ -1,0 +1,468 @@
+//! The local source: flow-log files as AWS delivers them to S3, and CloudWatch Logs events
+//! exported as JSON lines, queried with `wavegap-insights` — the same query text that goes to
+//! CloudWatch.
+//!
+//! - S3 objects (`AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD[/HH]/…log.gz` or the Hive
+//!   layout `aws-account-id=…/…`), gzip or plain, each with a header line naming its fields;
+//!   formats may differ between files. `@logStream` is the record's `interface-id` and `@log`
+//!   is `account-id:flow-log-id` from the object name, so a query written for CloudWatch
+//!   (one stream per ENI) still groups per ENI. `@timestamp` is the record's `start`.
+//! - CloudWatch exports (`*.jsonl`, `*.ndjson`, optionally gzip): one
+//!   `{"logGroup","logStream","timestamp","message"}` object per line, in the format the caller
+//!   passes (default version 2); `@log` is `account-id:log-group` with the account of the group's
+//!   first record.
+//!
+//! Files are read on every core, each streamed in chunks of a few MiB, so memory stays flat
+//! as the input grows; only the query's aggregation state grows. An object whose name puts it
+//! more than an hour before or 15 minutes after the window is skipped without being opened
+//! (S3 objects hold the records of the five minutes before their time, later if delivery
+//! lagged); records are then filtered by `@timestamp` exactly.
+//!
+//! Damage is reported, never fatal by default: a truncated or corrupt gzip stream, a `.gz`
+//! that is not gzip, a line whose field count does not match the header, text that is not
+//! UTF-8, an unknown header field (kept as text). Each is a [`Problem`] with the file and line;
+//! everything else is still read. [`LocalOptions::strict`] turns any problem into an error.
+
+mod discover;
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use flate2::read::MultiGzDecoder;
+use wavegap_core::flow::TimeWindow;
+use wavegap_core::flowlog::{FlowField, FlowFormat, KnownField};
+use wavegap_insights::{Event, Executor, FlowLines, Query, QueryResult};
+
+use self::discover::{FileKind, S3Name, find_files};
+
+/// How many problems are kept with their details (all are counted).
+const MAX_PROBLEMS: usize = 1000;
+/// Decompressed bytes handed to the engine at a time.
+const CHUNK: usize = 4 << 20;
+/// An S3 object can hold records this much older than its name says (delivery lag).
+const BEFORE_NAME: i64 = 3600;
+/// … and this much newer (clock skew).
+const AFTER_NAME: i64 = 15 * 60;
+
+#[derive(Debug, Clone)]
+pub struct LocalOptions {
+    /// Fail on the first kind of damage instead of reporting it.
+    pub strict: bool,
+    /// Format of CloudWatch export messages (S3 objects carry their own header).
+    pub log_format: FlowFormat,
+    /// Row limit (as `StartQuery`'s `limit`); default 10,000.
+    pub limit: Option<usize>,
+    /// Reader threads; default: every core.
+    pub threads: Option<usize>,
+}
+
+impl Default for LocalOptions {
+    fn default() -> Self {
+        LocalOptions { strict: false, log_format: FlowFormat::default_v2(), limit: None, threads: None }
+    }
+}
+
+/// Something wrong with one file or line; the rest was still read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    pub file: PathBuf,
+    pub line: Option<u64>,
+    pub what: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.file.display(), self.what),
+            None => write!(f, "{}: {}", self.file.display(), self.what),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LocalOutput {
+    pub result: QueryResult,
+    /// The first problems in file and line order (at most 1,000; see `problem_count`).
+    pub problems: Vec<Problem>,
+    pub problem_count: u64,
+    /// Lines that were not records of their format.
+    pub bad_lines: u64,
+    pub files_read: usize,
+    /// Files whose name puts them outside the window.
+    pub files_skipped: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    #[error("`{}` does not exist", path.display())]
+    NotFound { path: PathBuf },
+    #[error("cannot read `{}`", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "no flow-log files under `{}`\nhint: expected S3 objects (`*.log.gz`, `*.log`) or CloudWatch exports (`*.jsonl`)",
+        path.display()
+    )]
+    NoFiles { path: PathBuf },
+    #[error("{count} problem(s) in the flow-log files, first: {first}\nhint: drop --strict to read around them")]
+    Strict { count: u64, first: Problem },
+}
+
+/// Runs `query` over every flow-log file under `path` (a directory or one file).
+pub fn run_query(
+    path: &Path,
+    query: &Query,
+    window: Option<TimeWindow>,
+    options: &LocalOptions,
+) -> Result<LocalOutput, LocalError> {
+    if !path.exists() {
+        return Err(LocalError::NotFound { path: path.to_path_buf() });
+    }
+    let files = find_files(path).map_err(|source| LocalError::Io { path: path.to_path_buf(), source })?;
+    if files.is_empty() {
+        return Err(LocalError::NoFiles { path: path.to_path_buf() });
+    }
+    let (files, skipped): (Vec<_>, Vec<_>) = files.into_iter().partition(|(_, kind)| match (kind, window) {
+        (FileKind::S3(Some(name)), Some(w)) => name.time + AFTER_NAME >= w.start && name.time - BEFORE_NAME <= w.end,
+        _ => true,
+    });
+    let threads = options
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+        .clamp(1, files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let partials: Mutex<Vec<(Executor, Report)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut exec = new_executor(query, options);
+                let mut report = Report::default();
+                let mut buf = Vec::with_capacity(CHUNK + (1 << 20));
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((file, kind)) = files.get(i) else { break };
+                    let mut ctx = FileCtx { path: file, exec: &mut exec, report: &mut report, buf: &mut buf, window, options };
+                    match kind {
+                        FileKind::S3(name) => ctx.read_s3(name.as_ref()),
+                        FileKind::CloudWatchExport => ctx.read_export(),
+                    }
+                }
+                partials.lock().expect("no reader panicked").push((exec, report));
+            });
+        }
+    });
+    let mut exec = new_executor(query, options);
+    let mut report = Report::default();
+    for (e, r) in partials.into_inner().expect("no reader panicked") {
+        exec.merge(e);
+        report.count += r.count;
+        report.bad_lines += r.bad_lines;
+        report.problems.extend(r.problems);
+    }
+    report.problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    report.problems.truncate(MAX_PROBLEMS);
+    if options.strict && report.count > 0 {
+        let first = report.problems.first().cloned().expect("counted problems are kept");
+        return Err(LocalError::Strict { count: report.count, first });
+    }
+    Ok(LocalOutput {
+        result: exec.finish(),
+        problems: report.problems,
+        problem_count: report.count,
+        bad_lines: report.bad_lines,
+        files_read: files.len(),
+        files_skipped: skipped.len(),
+    })
+}
+
+fn new_executor(query: &Query, options: &LocalOptions) -> Executor {
+    let exec = query.executor();
+    match options.limit {
+        Some(limit) => exec.with_limit(limit),
+        None => exec,
+    }
+}
+
+#[derive(Debug, Default)]
+struct Report {
+    problems: Vec<Problem>,
+    count: u64,
+    bad_lines: u64,
+}
+
+impl Report {
+    fn add(&mut self, file: &Path, line: Option<u64>, what: impl Into<String>) {
+        self.count += 1;
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(Problem { file: file.to_path_buf(), line, what: what.into() });
+        }
+    }
+}
+
+struct FileCtx<'a> {
+    path: &'a Path,
+    exec: &'a mut Executor,
+    report: &'a mut Report,
+    buf: &'a mut Vec<u8>,
+    window: Option<TimeWindow>,
+    options: &'a LocalOptions,
+}
+
+/// Per-file state of an S3 object while its chunks go by.
+struct S3State {
+    format: Option<FlowFormat>,
+    log: String,
+    time_ms: i64,
+}
+
+impl FileCtx<'_> {
+    /// Opens the file, gunzipping when it starts with the gzip magic; a `.gz` name without it
+    /// is a problem.
+    fn open(&mut self) -> Option<Box<dyn Read>> {
+        let file = match std::fs::File::open(self.path) {
+            Ok(f) => f,
+            Err(e) => {
+                self.report.add(self.path, None, format!("cannot open: {e}"));
+                return None;
+            }
+        };
+        let mut reader = BufReader::with_capacity(256 << 10, file);
+        let gzip = match reader.fill_buf() {
+            Ok(head) => head.starts_with(&[0x1f, 0x8b]),
+            Err(e) => {
+                self.report.add(self.path, None, format!("cannot read: {e}"));
+                return None;
+            }
+        };
+        let named_gz = self.path.extension().is_some_and(|e| e == "gz");
+        if named_gz && !gzip {
+            self.report.add(self.path, None, "not a gzip file (no gzip header); skipped");
+            return None;
+        }
+        Some(if gzip { Box::new(MultiGzDecoder::new(reader)) } else { Box::new(reader) })
+    }
+
+    /// Streams the file in chunks of whole lines to `each(chunk, first_line_number)`.
+    fn for_each_chunk(&mut self, mut reader: Box<dyn Read>, mut each: impl FnMut(&mut Self, &[u8], u64)) {
+        let mut buf = std::mem::take(self.buf);
+        buf.clear();
+        let mut line_no = 1u64;
+        let mut eof = false;
+        let mut truncated = false;
+        while !eof {
+            let mut len = buf.len();
+            while len < CHUNK {
+                buf.resize(len + (256 << 10), 0);
+                match reader.read(&mut buf[len..]) {
+                    Ok(0) => {
+                        eof = true;
+                        break;
+                    }
+                    Ok(n) => len += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                            "the gzip stream is truncated; lines before the cut were read".to_owned()
+                        } else {
+                            format!("the data is corrupt ({e}); lines before it were read")
+                        };
+                        self.report.add(self.path, Some(line_no), what);
+                        eof = true;
+                        truncated = true;
+                        break;
+                    }
+                }
+            }
+            buf.truncate(len);
+            // A cut stream ends mid-line: its last partial line is dropped, not misread.
+            let upto = if eof && !truncated { buf.len() } else { memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1) };
+            if upto > 0 {
+                each(self, &buf[..upto], line_no);
+                line_no += memchr::memchr_iter(b'\n', &buf[..upto]).count() as u64;
+                buf.drain(..upto);
+            }
+        }
+        *self.buf = buf;
+    }
+
+    fn read_s3(&mut self, name: Option<&S3Name>) {
+        let Some(reader) = self.open() else { return };
+        let mut state = S3State {
+            format: None,
+            log: match name {
+                Some(n) => format!("{}:{}", n.account, n.flow_log_id),
+                None => self.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            },
+            time_ms: name.map_or(0, |n| n.time * 1000),
+        };
+        let mut stop = false;
+        self.for_each_chunk(reader, |ctx, chunk, first_line| {
+            if stop {
+                return;
+            }
+            let mut chunk = chunk;
+            let mut first_line = first_line;
+            if state.format.is_none() {
+                let end = memchr::memchr(b'\n', chunk).map_or(chunk.len(), |i| i + 1);
+                let header = String::from_utf8_lossy(&chunk[..end]);
+                match ctx.header_format(header.trim()) {
+                    Some((format, true)) => {
+                        state.format = Some(format);
+                        chunk = &chunk[end..];
+                        first_line += 1;
+                        ctx.exec.add_bytes_scanned(end as u64);
+                    }
+                    Some((format, false)) => state.format = Some(format),
+                    None => {
+                        stop = true;
+                        return;
+                    }
+                }
+            }
+            let format = state.format.as_ref().expect("set above");
+            ctx.push_s3_lines(chunk, first_line, format, &state);
+        });
+    }
+
+    /// The format from a header line, and whether the line was a header. A file starting with
+    /// a record has no header: the default format is assumed and that is reported.
+    fn header_format(&mut self, header: &str) -> Option<(FlowFormat, bool)> {
+        if header.split_ascii_whitespace().next().is_some_and(|t| t.bytes().all(|b| b.is_ascii_digit())) {
+            self.report.add(self.path, Some(1), "no header line; assuming the default (version 2) format");
+            return Some((FlowFormat::default_v2(), false));
+        }
+        match FlowFormat::from_header(header) {
+            Ok(format) => {
+                for field in format.fields() {
+                    if let FlowField::Other(name) = field {
+                        self.report.add(self.path, Some(1), format!("unknown field `{name}` in the header, kept as text"));
+                    }
+                }
+                Some((format, true))
+            }
+            Err(e) => {
+                self.report.add(self.path, Some(1), format!("bad header line: {e}; file skipped"));
+                None
+            }
+        }
+    }
+
+    fn push_s3_lines(&mut self, chunk: &[u8], first_line: u64, format: &FlowFormat, state: &S3State) {
+        let window_ms = self.window.map(|w| (w.start * 1000, w.end * 1000 + 999));
+        let lines = |text| FlowLines {
+            text,
+            first_line,
+            format,
+            log: &state.log,
+            default_timestamp: state.time_ms,
+            ingestion_time: state.time_ms,
+            window_ms,
+        };
+        let path = self.path;
+        let report = &mut *self.report;
+        match std::str::from_utf8(chunk) {
+            Ok(text) => self.exec.push_flow_lines(&lines(text), |line, _| {
+                report.bad_lines += 1;
+                report.add(path, Some(line), format!("not a record of the header's {} fields", format.len()));
+            }),
+            Err(_) => {
+                // Rare: go line by line so only the bad lines are lost.
+                for (i, raw) in chunk.split(|&b| b == b'\n').enumerate() {
+                    let line_no = first_line + i as u64;
+                    match std::str::from_utf8(raw) {
+                        Ok(text) => {
+                            let one = FlowLines { first_line: line_no, ..lines(text) };
+                            self.exec.push_flow_lines(&one, |line, _| {
+                                report.bad_lines += 1;
+                                report.add(path, Some(line), format!("not a record of the header's {} fields", format.len()));
+                            });
+                        }
+                        Err(_) => {
+                            report.bad_lines += 1;
+                            report.add(path, Some(line_no), "not UTF-8 text");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn read_export(&mut self) {
+        let Some(reader) = self.open() else { return };
+        let mut logs: HashMap<String, String> = HashMap::new();
+        let format = self.options.log_format.clone();
+        self.for_each_chunk(reader, |ctx, chunk, first_line| {
+            ctx.push_export_chunk(chunk, first_line, &format, &mut logs);
+        });
+    }
+
+    fn push_export_chunk(&mut self, chunk: &[u8], first_line: u64, format: &FlowFormat, logs: &mut HashMap<String, String>) {
+        let account_col = format.position(KnownField::AccountId);
+        let mut parsed: Vec<(u64, ExportEvent<'_>)> = Vec::new();
+        for (i, raw) in chunk.split(|&b| b == b'\n').enumerate() {
+            let line_no = first_line + i as u64;
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            if raw.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice::<ExportEvent<'_>>(raw) {
+                Ok(ev) => {
+                    if !logs.contains_key(ev.log_group.as_ref()) {
+                        let account = account_col.and_then(|c| ev.message.split_ascii_whitespace().nth(c)).unwrap_or("");
+                        logs.insert(ev.log_group.to_string(), format!("{account}:{}", ev.log_group));
+                    }
+                    parsed.push((line_no, ev));
+                }
+                Err(e) => {
+                    self.report.bad_lines += 1;
+                    self.report.add(self.path, Some(line_no), format!("not a CloudWatch Logs event ({e})"));
+                }
+            }
+        }
+        let window_ms = self.window.map(|w| (w.start * 1000, w.end * 1000 + 999));
+        let current = Cell::new(0u64);
+        let events = parsed
+            .iter()
+            .filter(|(_, ev)| window_ms.is_none_or(|(a, b)| (a..=b).contains(&ev.timestamp)))
+            .map(|(line, ev)| {
+                current.set(*line);
+                Event {
+                    message: &ev.message,
+                    timestamp: ev.timestamp,
+                    ingestion_time: ev.ingestion_time.unwrap_or(ev.timestamp),
+                    log_stream: Some(&ev.log_stream),
+                    log: logs.get(ev.log_group.as_ref()).map_or("", String::as_str),
+                    format,
+                }
+            });
+        let path = self.path;
+        let report = &mut *self.report;
+        self.exec.push_checked(events, |_| {
+            report.bad_lines += 1;
+            report.add(path, Some(current.get()), format!("message is not a record of the {} fields of the log format", format.len()));
+        });
+    }
+}
+
+/// One exported CloudWatch Logs event.
+#[derive(Debug, serde::Deserialize)]
+struct ExportEvent<'a> {
+    #[serde(rename = "logGroup", borrow)]
+    log_group: Cow<'a, str>,
+    #[serde(rename = "logStream", borrow)]
+    log_stream: Cow<'a, str>,
+    timestamp: i64,
+    #[serde(rename = "ingestionTime", default)]
+    ingestion_time: Option<i64>,
+    #[serde(borrow)]
+    message: Cow<'a, str>,
+}
