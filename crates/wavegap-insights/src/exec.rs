@@ -89,6 +89,7 @@ impl Executor {
     ) {
         let plan = Arc::clone(&self.plan);
         let plan: &Plan = &plan;
+        forget_addresses(&mut self.bounds);
         let mut cols: Vec<&'a str> = Vec::with_capacity(32);
         let mut slots: Vec<Option<Val<'_>>> = vec![None; plan.slots.len()];
         let mut key = Vec::with_capacity(128);
@@ -127,47 +128,46 @@ impl Executor {
     /// outside `window_ms` (inclusive) are skipped and not counted as scanned; a line whose
     /// field count differs from the format goes to `bad_line` with its line number and is
     /// skipped. Empty lines are ignored.
-    pub fn push_flow_lines(&mut self, lines: &FlowLines<'_>, mut bad_line: impl FnMut(u64, &str)) {
+    pub fn push_flow_lines<'a>(&mut self, lines: &FlowLines<'a>, mut bad_line: impl FnMut(u64, &str)) {
         let plan = Arc::clone(&self.plan);
         let plan: &Plan = &plan;
+        forget_addresses(&mut self.bounds);
         let b = bind(&mut self.bounds, &mut self.last, plan, lines.format);
         let bound = &self.bounds[b];
         let start_col = lines.format.position(KnownField::Start);
-        let mut cols: Vec<&str> = Vec::with_capacity(32);
+        let mut cols: Vec<&'a str> = Vec::with_capacity(32);
         let mut slots: Vec<Option<Val<'_>>> = vec![None; plan.slots.len()];
         let mut key = Vec::with_capacity(128);
-        let text = lines.text;
-        let mut line_no = lines.first_line;
-        let mut pos = 0;
-        while pos < text.len() {
-            let end = memchr::memchr(b'\n', &text.as_bytes()[pos..]).map_or(text.len(), |i| pos + i);
-            let mut line = &text[pos..end];
-            pos = end + 1;
-            let this_line = line_no;
-            line_no += 1;
-            if let Some(l) = line.strip_suffix('\r') {
-                line = l;
+        let text: &'a str = lines.text;
+        let bytes = text.as_bytes();
+        let nfields = bound.format.len();
+        let state = &mut self.state;
+        let stats = &mut self.stats;
+        let limit = self.limit;
+        // One record: the split fields (or `None` to split again the careful way).
+        let mut record = |line: &'a str, line_no: u64, split: Option<&[&'a str]>, cols: &mut Vec<&'a str>| {
+            let fields: &[&str] = if let Some(f) = split {
+                f
+            } else {
+                split_fields(line, cols);
+                cols
+            };
+            if fields.len() != nfields {
+                bad_line(line_no, line);
+                return;
             }
-            if line.is_empty() {
-                continue;
-            }
-            split_fields(line, &mut cols);
-            if cols.len() != bound.format.len() {
-                bad_line(this_line, line);
-                continue;
-            }
-            let timestamp = start_col.and_then(|c| epoch_ms(cols[c])).unwrap_or(lines.default_timestamp);
+            let timestamp = start_col.and_then(|c| epoch_ms(fields[c])).unwrap_or(lines.default_timestamp);
             if let Some((from, to)) = lines.window_ms
                 && (timestamp < from || timestamp > to)
             {
-                continue;
+                return;
             }
-            self.stats.records_scanned += 1;
-            self.stats.bytes_scanned += line.len() as u64 + 1;
+            stats.records_scanned += 1;
+            stats.bytes_scanned += line.len() as u64 + 1;
             slots.fill(None);
             let mut env = RecordEnv {
                 ext: &bound.ext,
-                cols: &cols,
+                cols: fields,
                 valid: true,
                 message: line,
                 timestamp,
@@ -179,7 +179,64 @@ impl Executor {
                 slot_defs: &plan.slots,
                 parses: &plan.parses,
             };
-            consume(&mut self.state, &mut self.stats, self.limit, plan, &mut env, &mut key);
+            consume(state, stats, limit, plan, &mut env, &mut key);
+        };
+        let mut spare: Vec<&'a str> = Vec::with_capacity(32);
+        let mut line_no = lines.first_line;
+        if memchr::memchr(b'\t', bytes).is_some() {
+            // Tabs between fields: the general splitter, line by line.
+            for line in text.split('\n') {
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                if !line.trim().is_empty() {
+                    record(line, line_no, None, &mut spare);
+                }
+                line_no += 1;
+            }
+            return;
+        }
+        // AWS separates fields with one space: one SIMD pass over the chunk finds every space
+        // and newline. A line with runs of spaces is split again the careful way.
+        let mut line_start = 0;
+        let mut field_start = 0;
+        let mut clean = true;
+        let mut finish_line =
+            |end: usize, line_start: usize, field_start: usize, clean: bool, line_no: u64, cols: &mut Vec<&'a str>| {
+                let mut stop = end;
+                if stop > line_start && bytes[stop - 1] == b'\r' {
+                    stop -= 1;
+                }
+                let line = &text[line_start..stop];
+                if stop > field_start {
+                    cols.push(&text[field_start..stop]);
+                }
+                if line.is_empty() {
+                    return;
+                }
+                if clean && stop > field_start {
+                    record(line, line_no, Some(cols), &mut spare);
+                } else {
+                    record(line, line_no, None, &mut spare);
+                }
+            };
+        for pos in memchr::memchr2_iter(b' ', b'\n', bytes) {
+            if bytes[pos] == b' ' {
+                if pos == field_start {
+                    clean = false;
+                } else {
+                    cols.push(&text[field_start..pos]);
+                }
+                field_start = pos + 1;
+            } else {
+                finish_line(pos, line_start, field_start, clean, line_no, &mut cols);
+                line_no += 1;
+                cols.clear();
+                clean = true;
+                line_start = pos + 1;
+                field_start = pos + 1;
+            }
+        }
+        if line_start < bytes.len() {
+            finish_line(bytes.len(), line_start, field_start, clean, line_no, &mut cols);
         }
     }
 
@@ -282,6 +339,14 @@ fn epoch_ms(s: &str) -> Option<i64> {
     }
     let v = b.iter().fold(0i64, |acc, &c| acc * 10 + i64::from(c - b'0'));
     Some(if v > 1 << 31 { v } else { v * 1000 })
+}
+
+/// Format addresses identify a format only while the caller's borrow lasts (one push call):
+/// afterwards another format may live at the same address.
+fn forget_addresses(bounds: &mut [BoundFormat]) {
+    for b in bounds {
+        b.addr = 0;
+    }
 }
 
 /// The binding of `format`, made on first sight.

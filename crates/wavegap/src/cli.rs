@@ -73,7 +73,7 @@ pub struct QueryArgs {
     #[arg(long)]
     pub log_format: Option<String>,
 
-    /// Most rows to return (as StartQuery's limit; default 10000)
+    /// Most rows to return (like the limit of a Logs Insights query; default 10000)
     #[arg(long)]
     pub limit: Option<usize>,
 }

@@ -23,14 +23,13 @@ pub(crate) struct S3Name {
 
 pub(crate) fn kind_of(path: &Path) -> Option<FileKind> {
     let name = path.file_name()?.to_str()?;
-    let base = name.strip_suffix(".gz").unwrap_or(name);
-    if base.ends_with(".log") {
-        return Some(FileKind::S3(parse_s3_name(name)));
+    let lower = name.to_ascii_lowercase();
+    let base = Path::new(lower.strip_suffix(".gz").unwrap_or(&lower));
+    match base.extension()?.to_str()? {
+        "log" => Some(FileKind::S3(parse_s3_name(name))),
+        "jsonl" | "ndjson" => Some(FileKind::CloudWatchExport),
+        _ => None,
     }
-    if base.ends_with(".jsonl") || base.ends_with(".ndjson") {
-        return Some(FileKind::CloudWatchExport);
-    }
-    None
 }
 
 pub(crate) fn parse_s3_name(name: &str) -> Option<S3Name> {
@@ -47,6 +46,7 @@ pub(crate) fn parse_s3_name(name: &str) -> Option<S3Name> {
 }
 
 /// `20240506T0010Z` to Unix seconds.
+#[allow(clippy::many_single_char_names)]
 fn parse_compact_time(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() != 14 || b[8] != b'T' || b[13] != b'Z' {
@@ -103,7 +103,8 @@ mod tests {
 
     #[test]
     fn s3_object_names() {
-        let n = parse_s3_name("123456789012_vpcflowlogs_us-east-1_fl-2d52a0cd7edcc9830_20240506T0010Z_56b5cd88.log.gz").unwrap();
+        let n = parse_s3_name("123456789012_vpcflowlogs_us-east-1_fl-2d52a0cd7edcc9830_20240506T0010Z_56b5cd88.log.gz")
+            .unwrap();
         assert_eq!(n.account, "123456789012");
         assert_eq!(n.region, "us-east-1");
         assert_eq!(n.flow_log_id, "fl-2d52a0cd7edcc9830");

@@ -150,7 +150,8 @@ pub fn run_query(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((file, kind)) = files.get(i) else { break };
-                    let mut ctx = FileCtx { path: file, exec: &mut exec, report: &mut report, buf: &mut buf, window, options };
+                    let mut ctx =
+                        FileCtx { path: file, exec: &mut exec, report: &mut report, buf: &mut buf, window, options };
                     match kind {
                         FileKind::S3(name) => ctx.read_s3(name.as_ref()),
                         FileKind::CloudWatchExport => ctx.read_export(),
@@ -344,7 +345,11 @@ impl FileCtx<'_> {
             Ok(format) => {
                 for field in format.fields() {
                     if let FlowField::Other(name) = field {
-                        self.report.add(self.path, Some(1), format!("unknown field `{name}` in the header, kept as text"));
+                        self.report.add(
+                            self.path,
+                            Some(1),
+                            format!("unknown field `{name}` in the header, kept as text"),
+                        );
                     }
                 }
                 Some((format, true))
@@ -378,18 +383,19 @@ impl FileCtx<'_> {
                 // Rare: go line by line so only the bad lines are lost.
                 for (i, raw) in chunk.split(|&b| b == b'\n').enumerate() {
                     let line_no = first_line + i as u64;
-                    match std::str::from_utf8(raw) {
-                        Ok(text) => {
-                            let one = FlowLines { first_line: line_no, ..lines(text) };
-                            self.exec.push_flow_lines(&one, |line, _| {
-                                report.bad_lines += 1;
-                                report.add(path, Some(line), format!("not a record of the header's {} fields", format.len()));
-                            });
-                        }
-                        Err(_) => {
+                    if let Ok(text) = std::str::from_utf8(raw) {
+                        let one = FlowLines { first_line: line_no, ..lines(text) };
+                        self.exec.push_flow_lines(&one, |line, _| {
                             report.bad_lines += 1;
-                            report.add(path, Some(line_no), "not UTF-8 text");
-                        }
+                            report.add(
+                                path,
+                                Some(line),
+                                format!("not a record of the header's {} fields", format.len()),
+                            );
+                        });
+                    } else {
+                        report.bad_lines += 1;
+                        report.add(path, Some(line_no), "not UTF-8 text");
                     }
                 }
             }
@@ -405,7 +411,13 @@ impl FileCtx<'_> {
         });
     }
 
-    fn push_export_chunk(&mut self, chunk: &[u8], first_line: u64, format: &FlowFormat, logs: &mut HashMap<String, String>) {
+    fn push_export_chunk(
+        &mut self,
+        chunk: &[u8],
+        first_line: u64,
+        format: &FlowFormat,
+        logs: &mut HashMap<String, String>,
+    ) {
         let account_col = format.position(KnownField::AccountId);
         let mut parsed: Vec<(u64, ExportEvent<'_>)> = Vec::new();
         for (i, raw) in chunk.split(|&b| b == b'\n').enumerate() {
@@ -417,7 +429,8 @@ impl FileCtx<'_> {
             match serde_json::from_slice::<ExportEvent<'_>>(raw) {
                 Ok(ev) => {
                     if !logs.contains_key(ev.log_group.as_ref()) {
-                        let account = account_col.and_then(|c| ev.message.split_ascii_whitespace().nth(c)).unwrap_or("");
+                        let account =
+                            account_col.and_then(|c| ev.message.split_ascii_whitespace().nth(c)).unwrap_or("");
                         logs.insert(ev.log_group.to_string(), format!("{account}:{}", ev.log_group));
                     }
                     parsed.push((line_no, ev));
@@ -448,7 +461,11 @@ impl FileCtx<'_> {
         let report = &mut *self.report;
         self.exec.push_checked(events, |_| {
             report.bad_lines += 1;
-            report.add(path, Some(current.get()), format!("message is not a record of the {} fields of the log format", format.len()));
+            report.add(
+                path,
+                Some(current.get()),
+                format!("message is not a record of the {} fields of the log format", format.len()),
+            );
         });
     }
 }

@@ -26,11 +26,13 @@ pub fn run(args: &QueryArgs) -> Result<Success, Failure> {
             .or_fail(Kind::Config)?;
     }
     let output = run_query(&args.files, &query, window, &options).map_err(|e| match e {
-        LocalError::Strict { .. } | LocalError::NotFound { .. } | LocalError::Io { .. } | LocalError::NoFiles { .. } => {
-            Failure::new(Kind::Aws, e)
-        }
+        LocalError::Strict { .. }
+        | LocalError::NotFound { .. }
+        | LocalError::Io { .. }
+        | LocalError::NoFiles { .. } => Failure::new(Kind::Aws, e),
     })?;
-    let format = args.output.unwrap_or(if std::io::stdout().is_terminal() { OutputFormat::Table } else { OutputFormat::Csv });
+    let format =
+        args.output.unwrap_or(if std::io::stdout().is_terminal() { OutputFormat::Table } else { OutputFormat::Csv });
     let text = match format {
         OutputFormat::Table => table(&output.result),
         OutputFormat::Csv => csv(&output.result),
@@ -57,7 +59,11 @@ pub fn run(args: &QueryArgs) -> Result<Success, Failure> {
         eprintln!("warning: {p}");
     }
     if output.problem_count > SHOWN_PROBLEMS as u64 {
-        eprintln!("warning: … and {} more problems ({} bad lines in all)", output.problem_count - SHOWN_PROBLEMS as u64, output.bad_lines);
+        eprintln!(
+            "warning: … and {} more problems ({} bad lines in all)",
+            output.problem_count - SHOWN_PROBLEMS as u64,
+            output.bad_lines
+        );
     }
     Ok(Success::Ok)
 }

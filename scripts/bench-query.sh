@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Benchmark `wavegap query` on the seed triage against the DuckDB and Polars peers of the
+# bench kit (../shared/bench, or $WAVEGAP_BENCH_DIR): generates the 8 M-record set (and, for
+# the memory check, the 10 M set) under ~/.cache/wavegap/data if missing, builds the release
+# binary, runs every tool alternately RUNS times (default 5) and prints medians, peak RSS,
+# the ratios and check_triage.py's MATCH/DIFFER.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kit=${WAVEGAP_BENCH_DIR:-$(cd .. && pwd)/shared/bench}
+data=${WAVEGAP_BENCH_DATA:-$HOME/.cache/wavegap/data}
+runs=${RUNS:-5}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/wavegap/target}
+
+scripts/setup-python.sh
+gen() { # name, generator options…
+  local name=$1; shift
+  if [ ! -f "$data/$name/truth.json" ]; then
+    echo "generating $data/$name (a few minutes)…" >&2
+    rm -rf "$data/$name.tmp"
+    python3 "$kit/gen_flowlogs.py" --out "$data/$name.tmp" --truth "$data/$name.tmp/truth.json" "$@" >&2
+    mv "$data/$name.tmp" "$data/$name"
+  fi
+}
+gen bench --seed 1 --flows-per-hour 150000
+cargo build --release --quiet -p wavegap
+bin=$CARGO_TARGET_DIR/release/wavegap
+
+echo "== bench set (8 M records): wavegap vs DuckDB and Polars"
+.venv/bin/python scripts/bench_query.py --wavegap "$bin" --data "$data/bench" --bench-kit "$kit" --runs "$runs" --python .venv/bin/python
+if [ "${SKIP_10M:-0}" != 1 ]; then
+  gen 10m --scale 10m --seed 1
+  echo "== 10 M set: wavegap's peak RSS (must stay within +10 % of the 8 M set's)"
+  .venv/bin/python scripts/bench_query.py --wavegap "$bin" --data "$data/10m" --bench-kit "$kit" --runs 3 --python .venv/bin/python --wavegap-only
+fi
