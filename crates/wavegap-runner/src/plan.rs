@@ -14,12 +14,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io;
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 use wavegap_core::flow::TimeWindow;
 use wavegap_core::flowlog::{FlowField, FlowFormat, KnownField};
 use wavegap_core::inventory::{FlowLogDestination, Inventory};
-use wavegap_core::wave::{QuerySettings, WaveConfig};
+use wavegap_core::wave::{QuerySettings, Source, WaveConfig};
 
 use crate::RunnerError;
 
@@ -106,6 +107,8 @@ pub struct Chunk {
 /// Every query one report needs: each chunk over each window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryPlan {
+    /// For the files source: the directory the one chunk's query reads (no log groups).
+    pub files: Option<PathBuf>,
     pub chunks: Vec<Chunk>,
     pub windows: Vec<TimeWindow>,
     pub row_limit: usize,
@@ -121,11 +124,45 @@ impl QueryPlan {
         window: TimeWindow,
         options: &PlanOptions,
     ) -> Result<Self, RunnerError> {
-        let targets = log_group_targets(wave, inventory)?;
         let servers: BTreeSet<IpAddr> = wave.servers().map(|s| s.ip).collect();
-        let networks: BTreeSet<IpNet> =
+        let all: BTreeSet<IpNet> =
             wave.networks.internal.iter().chain(&wave.networks.on_premises).map(IpNet::trunc).collect();
+        // An on-premises /24 inside an internal /16 adds nothing to the filter.
+        let networks = all.iter().filter(|n| !all.iter().any(|m| m != *n && m.contains(*n))).copied().collect();
+        if let Source::Files { dir, .. } = &wave.source {
+            return Self::for_files(dir, &servers, &networks, window, options);
+        }
+        let targets = log_group_targets(wave, inventory)?;
         Self::from_targets(&targets, &servers, &networks, window, options)
+    }
+
+    /// The plan for flow-log files: one query per window over the whole directory. Each file
+    /// names its own fields (S3 header line), and the local engine discovers them under their
+    /// Insights names as CloudWatch does for the default format, so the default-format text
+    /// (no `parse`) fits every file.
+    pub fn for_files(
+        dir: &Path,
+        servers: &BTreeSet<IpAddr>,
+        networks: &BTreeSet<IpNet>,
+        window: TimeWindow,
+        options: &PlanOptions,
+    ) -> Result<Self, RunnerError> {
+        if servers.is_empty() {
+            return Err(RunnerError::NoServers);
+        }
+        if window.end < window.start {
+            return Err(RunnerError::EmptyWindow { window });
+        }
+        let query = query_text(&FlowFormat::default_v2(), servers, networks).map_err(|field| {
+            RunnerError::MissingField { log_group: dir.display().to_string(), field: field.to_owned() }
+        })?;
+        Ok(QueryPlan {
+            files: Some(dir.to_owned()),
+            chunks: vec![Chunk { number: 1, log_groups: Vec::new(), log_format: None, query }],
+            windows: split_window(window, options.windows),
+            row_limit: options.row_limit.max(1),
+            max_in_flight: options.max_in_flight.max(1),
+        })
     }
 
     /// Builds the plan from explicit targets; [`QueryPlan::build`] derives them from a wave.
@@ -172,6 +209,7 @@ impl QueryPlan {
             }
         }
         Ok(QueryPlan {
+            files: None,
             chunks,
             windows: split_window(window, options.windows),
             row_limit: options.row_limit.max(1),
@@ -336,23 +374,37 @@ fn parse_command(format: &FlowFormat) -> String {
 /// Prints the plan for a human: windows, chunks with their log groups, and each exact query
 /// text, ready to paste into the Logs Insights console. Used by `plan` and `report --dry-run`.
 pub fn write_plan(out: &mut dyn io::Write, plan: &QueryPlan) -> io::Result<()> {
-    writeln!(
-        out,
-        "{} log groups in {} chunk(s) × {} window(s) = {} queries (at most {} in flight, row limit {})",
-        plan.log_groups().count(),
-        plan.chunks.len(),
-        plan.windows.len(),
-        plan.query_count(),
-        plan.max_in_flight,
-        plan.row_limit,
-    )?;
+    if let Some(dir) = &plan.files {
+        writeln!(
+            out,
+            "flow-log files under {}: {} window(s) = {} queries",
+            dir.display(),
+            plan.windows.len(),
+            plan.query_count()
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{} log groups in {} chunk(s) × {} window(s) = {} queries (at most {} in flight, row limit {})",
+            plan.log_groups().count(),
+            plan.chunks.len(),
+            plan.windows.len(),
+            plan.query_count(),
+            plan.max_in_flight,
+            plan.row_limit,
+        )?;
+    }
     writeln!(out, "\nwindows (StartQuery startTime/endTime, epoch seconds, both inclusive):")?;
     for (i, w) in plan.windows.iter().enumerate() {
         writeln!(out, "  {}. {} .. {}  ({} .. {})", i + 1, rfc3339(w.start), rfc3339(w.end), w.start, w.end)?;
     }
     for chunk in &plan.chunks {
         let format = chunk.log_format.as_deref().unwrap_or("default format");
-        writeln!(out, "\nchunk {} ({} log groups, {format}):", chunk.number, chunk.log_groups.len())?;
+        if plan.files.is_some() {
+            writeln!(out, "\nfields as each file's header names them")?;
+        } else {
+            writeln!(out, "\nchunk {} ({} log groups, {format}):", chunk.number, chunk.log_groups.len())?;
+        }
         for group in &chunk.log_groups {
             writeln!(out, "  {group}")?;
         }
@@ -451,6 +503,26 @@ mod tests {
         assert!(text.starts_with("8 log groups in 4 chunk(s) × 3 window(s) = 12 queries"), "{text}");
         assert!(text.contains("chunk 4 (1 log groups, ${version}"), "{text}");
         assert!(text.contains("  1. 1970-01-01T00:00:00Z .. 1970-01-01T00:01:39Z  (0 .. 99)"), "{text}");
+    }
+
+    #[test]
+    fn files_plans_have_one_default_format_query_per_window() {
+        let servers = set(["10.0.0.6".parse().unwrap()]);
+        let plan = QueryPlan::for_files(
+            Path::new("data/flowlogs"),
+            &servers,
+            &BTreeSet::new(),
+            TimeWindow { start: 0, end: 9 },
+            &options(50, 2),
+        )
+        .unwrap();
+        assert_eq!(plan.query_count(), 2);
+        assert_eq!(plan.chunks[0].query, query_text(&FlowFormat::default_v2(), &servers, &BTreeSet::new()).unwrap());
+        let mut text = Vec::new();
+        write_plan(&mut text, &plan).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.starts_with("flow-log files under data/flowlogs: 2 window(s) = 2 queries\n"), "{text}");
+        assert!(!text.contains("chunk"), "{text}");
     }
 
     #[test]
