@@ -115,6 +115,24 @@ pub enum Error {
     Missing { resource: String, field: &'static str },
 }
 
+impl Error {
+    /// Whether the fix is in the wave file, the command line or the input files (exit code 2)
+    /// rather than in AWS access, the network or the file system (exit code 3).
+    pub fn is_config(&self) -> bool {
+        matches!(
+            self,
+            Error::NoRegion
+                | Error::InvalidRegion { .. }
+                | Error::LogGroupNotFound { .. }
+                | Error::Json { .. }
+                | Error::NotASnapshot { .. }
+                | Error::EmptyDirectory { .. }
+                | Error::Invalid { .. }
+                | Error::Missing { .. }
+        )
+    }
+}
+
 /// What the classification needs to know about the client that made the call.
 #[derive(Debug, Clone, Default)]
 pub struct CallContext {

@@ -606,7 +606,7 @@ pub fn wave(seeded: &Seeded) -> WaveConfig {
     }
     let extra = apps.entry("legacy").or_default();
     extra.push(server("ghost", "legacy", "10.10.1.250", None, false));
-    extra.push(server("stale", "legacy", "10.10.1.11", Some("i-0123456789abcdef0".into()), false));
+    extra.push(server("stale", "legacy", "10.10.1.240", Some("i-0123456789abcdef0".into()), false));
     extra.push(server("old01", "legacy", "10.30.1.200", Some(seeded.terminated_instance.clone()), false));
     extra.push(server("mainframe", "legacy", "192.168.50.10", None, true));
     WaveConfig {
@@ -628,4 +628,31 @@ pub fn wave(seeded: &Seeded) -> WaveConfig {
         one_way: Vec::new(),
         query: QuerySettings::default(),
     }
+}
+
+/// [`wave`] as a wave file, for tests of the `wavegap` binary.
+pub fn wave_toml(seeded: &Seeded) -> String {
+    let wave = wave(seeded);
+    let mut s = String::from(
+        "name = \"moto-wave\"\ndescription = \"30 servers across 3 VPCs\"\nsource = \"cloudwatch\"\n\n[window]\nlast = \"1h\"\n\n",
+    );
+    let _ = write!(s, "[aws]\nregion = \"{REGION}\"\n\n");
+    let _ = write!(
+        s,
+        "[networks]\ninternal = [\"10.0.0.0/8\", \"192.168.0.0/16\"]\non-premises = [\"192.168.0.0/16\"]\n\n"
+    );
+    let _ = write!(s, "[log-groups]\nnames = [\"{LOG_GROUP_EXPLICIT}\"]\ndiscover = true\n");
+    for app in &wave.apps {
+        let _ = write!(s, "\n[[apps]]\nname = \"{}\"\n", app.name);
+        for server in &app.servers {
+            let _ = write!(s, "\n[[apps.servers]]\nname = \"{}\"\nip = \"{}\"\n", server.name, server.ip);
+            if let Some(id) = &server.instance_id {
+                let _ = writeln!(s, "instance-id = \"{id}\"");
+            }
+            if server.on_premises {
+                s.push_str("on-premises = true\n");
+            }
+        }
+    }
+    s
 }

@@ -40,6 +40,8 @@ pub enum Command {
     /// Run a wave's queries and save the flow aggregates as JSON (read by `report --from-saved`)
     #[command(hide = true)]
     Fetch(crate::commands::fetch::FetchArgs),
+    /// Resolve a wave's servers with the EC2 API and write an inventory snapshot (EC2 JSON)
+    Inventory(crate::commands::inventory::InventoryArgs),
     /// Run a Logs Insights query over local flow-log files (S3 layout or CloudWatch exports)
     Query(QueryArgs),
 }

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => commands::plan::run(&args, color),
         Command::Fetch(args) => commands::fetch::run(&args, cli.quiet, color),
         Command::Query(args) => commands::query::run(&args),
+        Command::Inventory(args) => commands::inventory::run(&args, color),
     };
     match result {
         Ok(code) => code.into(),

@@ -2,5 +2,6 @@
 
 pub mod check;
 pub mod fetch;
+pub mod inventory;
 pub mod plan;
 pub mod query;

@@ -2,6 +2,7 @@
 
 mod check;
 mod fanout;
+mod inventory;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
