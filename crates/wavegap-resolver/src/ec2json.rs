@@ -47,7 +47,8 @@ pub struct Snapshot {
     pub network_acls: Vec<NetworkAcl>,
     #[serde(default, deserialize_with = "nullable")]
     pub flow_logs: Vec<FlowLog>,
-    #[serde(default, deserialize_with = "nullable")]
+    /// `PrefixLists` (the key `describe-managed-prefix-lists` prints) is read as well.
+    #[serde(default, alias = "PrefixLists", deserialize_with = "nullable")]
     pub managed_prefix_lists: Vec<ManagedPrefixList>,
     #[serde(default, deserialize_with = "nullable")]
     pub vpc_peering_connections: Vec<VpcPeeringConnection>,

@@ -45,7 +45,8 @@ fn read_one(path: &Path) -> Result<Snapshot, Error> {
     let text = fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|source| Error::Json { path: path.to_owned(), source })?;
-    let has_key = value.as_object().is_some_and(|o| SNAPSHOT_KEYS.iter().any(|k| o.contains_key(*k)));
+    let has_key =
+        value.as_object().is_some_and(|o| SNAPSHOT_KEYS.iter().chain(&["PrefixLists"]).any(|k| o.contains_key(*k)));
     if !has_key {
         return Err(Error::NotASnapshot { path: path.to_owned(), keys: SNAPSHOT_KEYS.join(", ") });
     }

@@ -133,3 +133,24 @@ fn the_shipped_demo_inventory_loads() {
         }
     }
 }
+
+#[test]
+fn raw_cli_prefix_lists_and_entries_attached_with_jq_load() {
+    let tmp = tempfile::tempdir().unwrap();
+    // `aws ec2 describe-managed-prefix-lists` prints `PrefixLists`; the README's jq recipe
+    // attaches the entries as `ManagedPrefixLists[].Entries`.
+    fs::write(
+        tmp.path().join("describe-managed-prefix-lists.json"),
+        r#"{"PrefixLists": [{"PrefixListId": "pl-1", "PrefixListName": "raw", "MaxEntries": 5}]}"#,
+    )
+    .unwrap();
+    fs::write(
+        tmp.path().join("prefix-list-pl-2.json"),
+        r#"{"ManagedPrefixLists": [{"PrefixListId": "pl-2", "Entries": [{"Cidr": "192.168.0.0/24"}]}]}"#,
+    )
+    .unwrap();
+    let inv = load_inventory(tmp.path()).unwrap();
+    assert_eq!(inv.prefix_lists["pl-1"].name.as_deref(), Some("raw"));
+    assert!(inv.prefix_lists["pl-1"].entries.is_empty());
+    assert_eq!(inv.prefix_lists["pl-2"].entries, ["192.168.0.0/24".parse().unwrap()]);
+}
