@@ -68,6 +68,20 @@ pub fn ephemeral_range(os: Option<Os>, policy: EphemeralPolicy) -> PortRange {
     }
 }
 
+/// The flow `wavegap explain` and reports evaluate for a conversation: the client's ephemeral
+/// range comes from its OS (the wave's server entry, else the instance's platform), else the
+/// wave's ephemeral policy.
+pub fn flow_spec(
+    wave: &WaveConfig,
+    inv: &Inventory,
+    client: IpAddr,
+    server: IpAddr,
+    protocol: u8,
+    port: u16,
+) -> FlowSpec {
+    Context::new(wave, inv).spec(Conv { client, server, protocol, port })
+}
+
 /// A conversation: client, server, protocol, service port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct Conv {

@@ -111,15 +111,12 @@ impl PathEvaluation {
     pub fn render(&self) -> String {
         let f = &self.flow;
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{} -> {} {} (client ephemeral ports {}-{})",
-            f.src,
-            f.dst,
-            service_label(f.protocol, f.port),
-            f.client_ports.from,
-            f.client_ports.to
-        );
+        let ports = if matches!(f.protocol, proto::TCP | proto::UDP) {
+            format!(" (client ephemeral ports {}-{})", f.client_ports.from, f.client_ports.to)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "{} -> {} {}{ports}", f.src, f.dst, service_label(f.protocol, f.port));
         let _ = writeln!(
             out,
             "  source ENI: {}   destination ENI: {}{}",
@@ -136,7 +133,8 @@ impl PathEvaluation {
                 Outcome::Unknown => "UNKNOWN",
             };
             let res = h.resource.as_deref().map(|r| format!(" [{r}]")).unwrap_or_default();
-            let _ = writeln!(out, "  {}. {:<42} {:<12}{}", i + 1, h.hop.label(), mark, res);
+            let line = format!("  {}. {:<42} {:<12}{}", i + 1, h.hop.label(), mark, res);
+            let _ = writeln!(out, "{}", line.trim_end());
             for d in &h.decided_by {
                 let _ = writeln!(out, "       {d}");
             }

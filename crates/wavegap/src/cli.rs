@@ -1,5 +1,6 @@
 //! The command line, as clap derives it.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -44,6 +45,8 @@ pub enum Command {
     Inventory(crate::commands::inventory::InventoryArgs),
     /// Run a Logs Insights query over local flow-log files (S3 layout or CloudWatch exports)
     Query(QueryArgs),
+    /// Evaluate one flow hop by hop against the wave's security groups and network ACLs
+    Explain(ExplainArgs),
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +94,26 @@ pub enum OutputFormat {
 pub struct CheckArgs {
     /// Waves by name (looked up in the waves directory) or path; default: every wave there
     pub waves: Vec<String>,
+
+    /// Where wave files live
+    #[arg(long, default_value = "waves", env = "WAVEGAP_WAVES_DIR")]
+    pub waves_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The wave (a name in the waves directory, or a path) whose inventory to evaluate
+    pub wave: String,
+    /// The client address (the request's source)
+    pub src: IpAddr,
+    /// The server address (the request's destination)
+    pub dst: IpAddr,
+    /// The service: `1433/tcp`, `53/udp`, `443` (tcp) or `icmp`
+    pub service: String,
+
+    /// Evaluate this inventory snapshot instead of the wave's (EC2 JSON file or directory)
+    #[arg(long)]
+    pub inventory: Option<PathBuf>,
 
     /// Where wave files live
     #[arg(long, default_value = "waves", env = "WAVEGAP_WAVES_DIR")]

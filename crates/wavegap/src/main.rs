@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Fetch(args) => commands::fetch::run(&args, cli.quiet, color),
         Command::Query(args) => commands::query::run(&args),
         Command::Inventory(args) => commands::inventory::run(&args, color),
+        Command::Explain(args) => commands::explain::run(&args, color),
     };
     match result {
         Ok(code) => code.into(),
