@@ -7,6 +7,8 @@
 //! - [`cloudwatch`]: the CloudWatch Logs source — chunks run concurrently under an in-flight
 //!   limit, admission back-off, polling back-off, reruns of failed queries, truncation
 //!   splitting, `StopQuery` on interrupt, summed statistics.
+//! - [`files`]: a files plan run with the local source, rows converted the same way.
+//! - [`fetch`]: picks the source a plan needs.
 //! - [`local`]: the local source — flow-log files in the S3 layout and CloudWatch exports,
 //!   read on every core and queried with `wavegap-insights`.
 //! - [`rows`]: result rows → flow aggregates, shared by every source.
@@ -17,6 +19,7 @@
 //! Insights language (`wavegap-insights`), and what the aggregates mean (`wavegap-core`).
 
 pub mod cloudwatch;
+pub mod files;
 pub mod local;
 pub mod plan;
 pub mod progress;
@@ -60,6 +63,14 @@ pub enum RunnerError {
     MalformedQuery { chunk: usize, message: String },
     #[error("CloudWatch Logs {operation} failed: {message}")]
     Aws { operation: &'static str, message: String },
+    #[error("this plan reads CloudWatch Logs, not files")]
+    NotAFilesPlan,
+    #[error(
+        "this plan reads CloudWatch Logs and needs a client\nhint: the resolver builds it (`wavegap_resolver::AwsContext`)"
+    )]
+    NoClient,
+    #[error(transparent)]
+    Files(#[from] local::LocalError),
     #[error("interrupted: stopped {stopped} running queries")]
     Interrupted { stopped: usize },
     #[error("cannot read saved results `{}`", path.display())]
@@ -82,4 +93,25 @@ pub enum RunnerError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Runs a plan with the source it was made for: the local files (on blocking threads) or
+/// CloudWatch Logs Insights through `client`.
+pub async fn fetch(
+    plan: &plan::QueryPlan,
+    client: Option<&aws_sdk_cloudwatchlogs::Client>,
+    options: &cloudwatch::ExecOptions,
+    progress: std::sync::Arc<dyn progress::Progress>,
+    interrupt: impl std::future::Future<Output = ()>,
+) -> Result<wavegap_core::flow::FlowData, RunnerError> {
+    if plan.files.is_some() {
+        let plan = plan.clone();
+        let files = tokio::task::spawn_blocking(move || files::run(&plan, false, progress.as_ref()));
+        return tokio::select! {
+            joined = files => joined.map_err(|e| RunnerError::Aws { operation: "local query", message: e.to_string() })?,
+            () = interrupt => Err(RunnerError::Interrupted { stopped: 0 }),
+        };
+    }
+    let client = client.ok_or(RunnerError::NoClient)?;
+    cloudwatch::run(client, plan, options, progress, interrupt).await
 }

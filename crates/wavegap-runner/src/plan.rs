@@ -138,8 +138,7 @@ impl QueryPlan {
 
     /// The plan for flow-log files: one query per window over the whole directory. Each file
     /// names its own fields (S3 header line), and the local engine discovers them under their
-    /// Insights names as CloudWatch does for the default format, so the default-format text
-    /// (no `parse`) fits every file.
+    /// Insights names as CloudWatch does for the default format, so no `parse` is needed.
     pub fn for_files(
         dir: &Path,
         servers: &BTreeSet<IpAddr>,
@@ -153,8 +152,14 @@ impl QueryPlan {
         if window.end < window.start {
             return Err(RunnerError::EmptyWindow { window });
         }
-        let query = query_text(&FlowFormat::default_v2(), servers, networks).map_err(|field| {
-            RunnerError::MissingField { log_group: dir.display().to_string(), field: field.to_owned() }
+        // The fields every file may have: v2, plus the keys newer formats add. A file without
+        // them leaves those keys missing, and its rows simply carry no flags or direction.
+        let mut fields: Vec<FlowField> = FlowFormat::default_v2().fields().to_vec();
+        fields.extend([KnownField::TcpFlags, KnownField::FlowDirection].map(FlowField::Known));
+        let superset = FlowFormat::from_fields(fields).expect("distinct known fields");
+        let query = build_query(&superset, servers, networks, false).map_err(|field| RunnerError::MissingField {
+            log_group: dir.display().to_string(),
+            field: field.to_owned(),
         })?;
         Ok(QueryPlan {
             files: Some(dir.to_owned()),
@@ -282,13 +287,23 @@ pub fn query_text(
     servers: &BTreeSet<IpAddr>,
     networks: &BTreeSet<IpNet>,
 ) -> Result<String, &'static str> {
+    build_query(format, servers, networks, !format.is_default())
+}
+
+/// The query over events whose fields are `format`'s, discovered or (`parse`) parsed.
+fn build_query(
+    format: &FlowFormat,
+    servers: &BTreeSet<IpAddr>,
+    networks: &BTreeSet<IpNet>,
+    parse: bool,
+) -> Result<String, &'static str> {
     use columns as c;
     if let Some(missing) = REQUIRED.iter().find(|k| format.position(**k).is_none()) {
         return Err(missing.aws_name());
     }
     let has = |k: KnownField| format.position(k).is_some();
     let mut q = String::new();
-    if !format.is_default() {
+    if parse {
         q.push_str(&parse_command(format));
         q.push_str("\n| ");
     }
@@ -517,7 +532,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(plan.query_count(), 2);
-        assert_eq!(plan.chunks[0].query, query_text(&FlowFormat::default_v2(), &servers, &BTreeSet::new()).unwrap());
+        let q = &plan.chunks[0].query;
+        assert!(q.starts_with("filter logStatus"), "{q}");
+        assert!(q.ends_with("interfaceId, @log, logStatus, tcpFlags, flowDirection"), "{q}");
         let mut text = Vec::new();
         write_plan(&mut text, &plan).unwrap();
         let text = String::from_utf8(text).unwrap();

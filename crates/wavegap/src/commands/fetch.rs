@@ -1,5 +1,5 @@
-//! `wavegap fetch WAVE --save FILE` (hidden): runs a wave's queries against CloudWatch Logs and
-//! saves the flow aggregates, coverage gaps and statistics as JSON, for `report --from-saved`.
+//! `wavegap fetch WAVE --save FILE` (hidden): runs a wave's queries (CloudWatch Logs, or the
+//! wave's flow-log files) and saves the flow aggregates, coverage gaps and statistics as JSON, for `report --from-saved`.
 //!
 //! Missing coverage (log groups and windows that could not be queried after retries) is listed
 //! on stderr and kept in the file; with `--fail-on-gaps` it also makes the exit code 4.
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 use wavegap_resolver::{AwsContext, ClientSettings};
-use wavegap_runner::cloudwatch::{self, ExecOptions};
+use wavegap_runner::cloudwatch::ExecOptions;
 use wavegap_runner::saved::{self, SavedRun};
 
 use crate::commands::plan::{QueryArgs, prepare, runner_failure};
@@ -62,14 +62,20 @@ pub fn run(args: &FetchArgs, quiet: bool, color: bool) -> Result<Success, Failur
     let prepared = prepare(&args.query, None, color)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime").or_fail(Kind::Aws)?;
     let data = runtime.block_on(async {
-        let ctx = AwsContext::new(&args.aws.settings(&prepared.wave.aws)).await.or_fail(Kind::Aws)?;
+        // A files wave needs no AWS client at all.
+        let client = match prepared.plan.files {
+            Some(_) => None,
+            None => {
+                Some(AwsContext::new(&args.aws.settings(&prepared.wave.aws)).await.or_fail(Kind::Aws)?.logs_client())
+            }
+        };
         let options = ExecOptions { price_per_gb: prepared.wave.query.price_per_gb, ..ExecOptions::default() };
         let interrupt = async {
             if tokio::signal::ctrl_c().await.is_err() {
                 std::future::pending::<()>().await;
             }
         };
-        cloudwatch::run(&ctx.logs_client(), &prepared.plan, &options, progress::for_stderr(quiet), interrupt)
+        wavegap_runner::fetch(&prepared.plan, client.as_ref(), &options, progress::for_stderr(quiet), interrupt)
             .await
             .map_err(runner_failure)
     })?;

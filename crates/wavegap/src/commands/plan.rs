@@ -98,7 +98,8 @@ pub fn runner_failure(e: RunnerError) -> Failure {
         | RunnerError::SavedRead { .. }
         | RunnerError::SavedWrite { .. }
         | RunnerError::SavedParse { .. }
-        | RunnerError::SavedVersion { .. } => Kind::Aws,
+        | RunnerError::SavedVersion { .. }
+        | RunnerError::Files(_) => Kind::Aws,
         _ => Kind::Config,
     };
     Failure::new(kind, e)

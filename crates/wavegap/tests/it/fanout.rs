@@ -159,3 +159,23 @@ async fn sigint_stops_every_running_query_and_exits_130() {
     assert_eq!(started, stopped);
     assert!(!dir.path().join("flows.json").exists(), "nothing is saved from an interrupted run");
 }
+
+#[test]
+fn fetch_reads_a_files_wave_without_aws() {
+    let dir = tempfile::tempdir().unwrap();
+    let wave = crate::repo_root().join("waves/demo.toml");
+    let out = wavegap(dir.path()).arg("fetch").arg(&wave).args(["--save", "demo.json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("demo.json")).unwrap()).unwrap();
+    let aggregates = saved["data"]["aggregates"].as_array().unwrap();
+    assert!(aggregates.iter().any(|a| a["action"] == "REJECT"), "{saved}");
+    assert!(
+        aggregates
+            .iter()
+            .all(|a| ["10.0.0.6", "10.0.0.7", "10.0.0.8"].iter().any(|ip| a["src"] == *ip || a["dst"] == *ip))
+    );
+    assert!(saved["data"]["stats"]["bytes_scanned"].as_u64().unwrap() > 0);
+    assert_eq!(saved["data"]["stats"]["estimated_cost"], 0.0);
+    assert!(saved["data"]["gaps"].as_array().unwrap().is_empty());
+}
