@@ -114,14 +114,57 @@ impl Moto {
         &self.server.endpoint
     }
 
-    /// `POST /moto-api/reset`: forget every resource.
+    /// `POST /moto-api/reset`: forget every resource, and stop enforcing IAM (see
+    /// [`Moto::enforce_iam`]).
     pub fn reset(&self) {
         let (status, body) = self.http("POST", "/moto-api/reset", &[]);
         assert!(status == 200, "moto reset failed: {status} {body}");
+        let (status, body) = self.http_body("POST", "/moto-api/reset-auth", &[], "inf");
+        assert!(status == 200, "moto reset-auth failed: {status} {body}");
     }
 
-    /// A minimal HTTP/1.1 request to moto (no client library needed for two calls).
+    /// From now on moto checks every request's credentials and IAM policies.
+    pub fn enforce_iam(&self) {
+        let (status, body) = self.http_body("POST", "/moto-api/reset-auth", &[], "0");
+        assert!(status == 200, "moto reset-auth failed: {status} {body}");
+    }
+
+    /// Creates an IAM user allowed only `actions` and returns its access key id and secret.
+    pub fn iam_user(&self, name: &str, actions: &[&str]) -> (String, String) {
+        let policy = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":[{}],"Resource":"*"}}]}}"#,
+            actions.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(",")
+        );
+        let encoded: String = policy
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        self.iam(&format!("Action=CreateUser&UserName={name}"));
+        self.iam(&format!("Action=PutUserPolicy&UserName={name}&PolicyName=only&PolicyDocument={encoded}"));
+        let key = self.iam(&format!("Action=CreateAccessKey&UserName={name}"));
+        let field = |tag: &str| {
+            let start = key.find(&format!("<{tag}>")).expect(tag) + tag.len() + 2;
+            let end = key[start..].find('<').expect(tag) + start;
+            key[start..end].to_owned()
+        };
+        (field("AccessKeyId"), field("SecretAccessKey"))
+    }
+
+    fn iam(&self, query: &str) -> String {
+        let auth =
+            "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0";
+        let headers = [("Authorization", auth), ("Content-Type", "application/x-www-form-urlencoded")];
+        let (status, body) = self.http_body("POST", "/", &headers, &format!("{query}&Version=2010-05-08"));
+        assert!(status == 200, "IAM {query}: {status} {body}");
+        body
+    }
+
+    /// A minimal HTTP/1.1 request to moto (no client library needed for a few calls).
     pub fn http(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        self.http_body(method, path, headers, "")
+    }
+
+    pub fn http_body(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
         let mut stream = TcpStream::connect(("127.0.0.1", self.server.port)).expect("connect to moto");
         stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
         let mut req =
@@ -129,7 +172,7 @@ impl Moto {
         for (k, v) in headers {
             let _ = write!(req, "{k}: {v}\r\n");
         }
-        req.push_str("Content-Length: 0\r\n\r\n");
+        let _ = write!(req, "Content-Length: {}\r\n\r\n{body}", body.len());
         stream.write_all(req.as_bytes()).expect("write to moto");
         let mut resp = String::new();
         stream.read_to_string(&mut resp).expect("read from moto");
@@ -172,9 +215,20 @@ impl Moto {
     }
 
     pub fn resolver(&self) -> Resolver {
+        self.resolver_as(Self::credentials())
+    }
+
+    /// A resolver that signs with `credentials` (an IAM user of [`Moto::iam_user`]).
+    pub fn resolver_as(&self, credentials: Credentials) -> Resolver {
+        let ec2 = aws_sdk_ec2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .credentials_provider(credentials)
+            .endpoint_url(self.endpoint())
+            .build();
         let call =
             CallContext { region: Some(REGION.into()), endpoint_url: Some(self.endpoint().into()), max_attempts: 3 };
-        Resolver::from_clients(self.ec2(), self.logs(), call)
+        Resolver::from_clients(aws_sdk_ec2::Client::from_conf(ec2), self.logs(), call)
     }
 }
 

@@ -252,3 +252,27 @@ async fn an_empty_account_resolves_nothing_without_failing() {
     let names: Vec<&str> = resolved.resolution.unresolved.iter().map(|u| u.server.as_str()).collect();
     assert_eq!(names, testing::UNRESOLVABLE);
 }
+
+#[tokio::test]
+async fn a_refused_action_is_named_over_the_wire() {
+    let moto = testing::moto();
+    let seeded = testing::seed(&moto).await;
+    let (key, secret) = moto.iam_user("reader", &["ec2:DescribeNetworkInterfaces"]);
+    moto.enforce_iam();
+    let creds = aws_sdk_ec2::config::Credentials::new(key, secret, None, None, "iam-user");
+    let err = moto.resolver_as(creds).resolve(&testing::wave(&seeded)).await.expect_err("denied");
+    assert!(matches!(err, Error::AccessDenied { action: "ec2:DescribeSecurityGroups", .. }), "{err:?}");
+    let shown = err.to_string();
+    assert!(shown.starts_with("access denied for ec2:DescribeSecurityGroups: "), "{shown}");
+    assert!(
+        shown.ends_with(
+            "\nhint: the identity in use needs `ec2:DescribeSecurityGroups` (see the IAM policy in README.md)"
+        ),
+        "{shown}"
+    );
+
+    let unknown = aws_sdk_ec2::config::Credentials::new("AKIAUNKNOWN", "nope", None, None, "bad");
+    let err = moto.resolver_as(unknown).resolve(&testing::wave(&seeded)).await.expect_err("rejected");
+    assert!(matches!(err, Error::InvalidCredentials { .. }), "{err:?}");
+    moto.reset();
+}
