@@ -47,6 +47,9 @@ pub enum Command {
     Query(QueryArgs),
     /// Evaluate one flow hop by hop against the wave's security groups and network ACLs
     Explain(ExplainArgs),
+    /// Resolve, query and analyse a wave; write reports/WAVE/ (report.md, report.html,
+    /// findings.json, fix.sh, fix.tf)
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -118,4 +121,36 @@ pub struct ExplainArgs {
     /// Where wave files live
     #[arg(long, default_value = "waves", env = "WAVEGAP_WAVES_DIR")]
     pub waves_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub query: crate::commands::plan::QueryArgs,
+
+    /// Directory to write the report into [default: reports/<wave>/]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Templates that replace the built-in ones (report.md.j2, report.html.j2, fix.sh.j2,
+    /// fix.tf.j2; any missing one falls back to the built-in template)
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+
+    /// Exit 1 when there are findings (rejected, unanswered or expected flows not seen), and 4
+    /// when some log groups or windows could not be queried
+    #[arg(long)]
+    pub fail_on_findings: bool,
+
+    /// Print the query plan (chunks, windows, exact query texts) and exit, without calling AWS
+    #[arg(long, conflicts_with = "from_saved")]
+    pub dry_run: bool,
+
+    /// Render from the flows.json of an earlier report (or a `fetch --save` file) instead of
+    /// querying again
+    #[arg(long, value_name = "FILE")]
+    pub from_saved: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub aws: crate::commands::fetch::AwsArgs,
 }

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Command::Query(args) => commands::query::run(&args),
         Command::Inventory(args) => commands::inventory::run(&args, color),
         Command::Explain(args) => commands::explain::run(&args, color),
+        Command::Report(args) => commands::report::run(&args, color, cli.quiet),
     };
     match result {
         Ok(code) => code.into(),

@@ -621,7 +621,7 @@ pub fn failed_chunk() -> Input {
 /// Names and descriptions that try to break out of every format.
 pub fn hostile_names() -> Input {
     let mut input = demo();
-    let evil = "<script>alert(1)</script> *bold* _x_ | [l](http://x) `tick` $(rm -rf ~) ${var}\n# heading";
+    let evil = "<script>alert(1)</script> *bold* _x_ | [l](http://x) `tick` $(touch pwned) ${var}\n# heading";
     input.wave.description = Some(evil.into());
     input.wave.apps[0].name = format!("orders {evil}");
     input.wave.apps[0].description = Some(evil.into());

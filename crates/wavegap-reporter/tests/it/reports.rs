@@ -75,7 +75,7 @@ fn hostile_names() {
     let sh = get("fix.sh");
     for line in sh.lines() {
         assert!(
-            line.is_empty() || line.starts_with('#') || line.starts_with("run ") || !line.contains("rm -rf"),
+            line.is_empty() || line.starts_with('#') || line.starts_with("run ") || !line.contains("touch pwned"),
             "data escaped a comment in fix.sh: {line}"
         );
     }
@@ -146,4 +146,53 @@ fn console_summary_lists_the_top_findings() {
         text.trim_end()
             .ends_with("report written to reports/demo/ (report.md, report.html, findings.json, fix.sh, fix.tf)")
     );
+}
+
+/// Runs fix.sh against a stand-in `aws` that records its arguments: every command gets
+/// `--dry-run` unless `--apply` is given, and hostile descriptions arrive as one argument.
+#[test]
+fn fix_sh_passes_each_argument_intact_and_dry_runs_by_default() {
+    let files = render(&fixtures::hostile_names());
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("fix.sh");
+    std::fs::write(&script, &files.iter().find(|f| f.name == "fix.sh").unwrap().content).unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let log = dir.path().join("calls");
+    std::fs::write(
+        bin.join("aws"),
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >> {log}; done\necho ---- >> {log}\n\
+             for a in \"$@\"; do [ \"$a\" = --dry-run ] && {{ echo 'An error occurred (DryRunOperation)' >&2; exit 254; }}; done\nexit 0\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod").arg("+x").arg(bin.join("aws")).status().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    for (args, dry) in [(vec![], true), (vec!["--apply"], false)] {
+        let _ = std::fs::remove_file(&log);
+        let out = std::process::Command::new("sh")
+            .arg(&script)
+            .args(&args)
+            .env("PATH", &path)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let calls = std::fs::read_to_string(&log).unwrap();
+        let calls: Vec<Vec<&str>> =
+            calls.split("----\n").filter(|c| !c.is_empty()).map(|c| c.lines().collect()).collect();
+        assert_eq!(calls.len(), 5, "{calls:?}");
+        for call in &calls {
+            assert_eq!(call.contains(&"--dry-run"), dry, "{call:?}");
+            if let Some(i) = call.iter().position(|a| *a == "--ip-permissions") {
+                let perms: serde_json::Value = serde_json::from_str(call[i + 1]).expect("one JSON argument");
+                let text = perms.to_string();
+                assert!(text.contains("$(touch pwned)") && text.contains("it's"), "{text}");
+            }
+        }
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 3, "nothing but fix.sh, bin and the log: {leftovers:?}");
 }

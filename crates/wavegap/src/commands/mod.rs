@@ -6,3 +6,4 @@ pub mod fetch;
 pub mod inventory;
 pub mod plan;
 pub mod query;
+pub mod report;

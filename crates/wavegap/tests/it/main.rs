@@ -4,6 +4,7 @@ mod check;
 mod explain;
 mod fanout;
 mod inventory;
+mod report;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,250 @@
+//! `wavegap report WAVE`: resolve, query, analyse and write `reports/<wave>/`.
+//!
+//! Files waves read their inventory snapshot and run the aggregating query over the local
+//! flow-log files; CloudWatch waves resolve the servers with EC2 and fan the query out with
+//! Logs Insights. Either way the aggregates are saved next to the report (`flows.json`) so
+//! `--from-saved` can render again without querying.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, anyhow};
+use wavegap_core::analyze::{AnalysisOptions, analyze};
+use wavegap_core::flow::FlowData;
+use wavegap_core::inventory::{FlowLogDestination, Inventory};
+use wavegap_core::wave::{Source, WaveConfig};
+use wavegap_reporter::{RenderedFile, Renderer, ReportInput};
+use wavegap_resolver::AwsContext;
+use wavegap_runner::cloudwatch::{self, ExecOptions};
+use wavegap_runner::plan::QueryPlan;
+use wavegap_runner::rows::Aggregator;
+use wavegap_runner::saved::{self, SavedRun};
+
+use crate::cli::ReportArgs;
+use crate::commands::plan::runner_failure;
+use crate::exit::{Failure, Kind, OrFail, Success};
+
+/// Delivery lag of flow logs to CloudWatch Logs and to S3 (seconds), see DOMAIN.md.
+const CLOUDWATCH_LAG: i64 = 300;
+const S3_LAG: i64 = 600;
+
+pub fn run(args: &ReportArgs, color: bool, quiet: bool) -> Result<Success, Failure> {
+    let wave = load_wave(&args.query.wave, &args.query.waves_dir, color)?;
+    let now = chrono::Utc::now();
+    let window = wave.window.resolve(now.timestamp());
+    let out_dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&wave.name));
+    // Template errors surface before any query runs or any file is touched.
+    let renderer = match &args.templates {
+        Some(dir) => Renderer::with_overrides(dir),
+        None => Renderer::new(),
+    }
+    .or_fail(Kind::Config)?;
+
+    let mut extra: Vec<RenderedFile> = Vec::new();
+    let (inventory, data, log_groups) = match &wave.source {
+        Source::Files { dir, inventory } => {
+            let inventory = args.query.inventory.as_ref().unwrap_or(inventory);
+            let inv = wavegap_resolver::load_inventory(inventory)
+                .with_context(|| format!("cannot load the inventory snapshot of wave {}", wave.name))
+                .or_fail(Kind::Config)?;
+            let targets = s3_flow_logs(&inv);
+            let plan = crate::commands::plan::prepare(&args.query, Some(inv.clone()), color)?.plan;
+            if args.dry_run {
+                return print_plan(&plan);
+            }
+            let data = match &args.from_saved {
+                Some(path) => load_saved(path, &wave)?,
+                None => run_files(dir, &plan, wave.query.price_per_gb)?,
+            };
+            (inv, data, targets)
+        }
+        Source::CloudWatch if args.dry_run => {
+            let prepared = crate::commands::plan::prepare(&args.query, None, color)?;
+            return print_plan(&prepared.plan);
+        }
+        Source::CloudWatch => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")
+                .or_fail(Kind::Aws)?;
+            let (inv, data, groups, snapshot) = runtime.block_on(run_cloudwatch(args, &wave, color, quiet))?;
+            if let Some(snapshot) = snapshot {
+                extra.push(RenderedFile { name: "inventory.json", content: snapshot });
+            }
+            (inv, data, groups)
+        }
+    };
+    if args.from_saved.is_none() {
+        let saved = SavedRun::new(&wave.name, window, data.clone());
+        let mut text =
+            serde_json::to_string_pretty(&saved).context("cannot serialise flows.json").or_fail(Kind::Aws)?;
+        text.push('\n');
+        extra.push(RenderedFile { name: "flows.json", content: text });
+    }
+
+    let aggregation_interval =
+        inventory.flow_logs.values().filter_map(|f| f.max_aggregation_interval).max().map_or(600, i64::from);
+    let lag = match wave.source {
+        Source::Files { .. } => S3_LAG,
+        Source::CloudWatch => CLOUDWATCH_LAG,
+    };
+    let mut options = AnalysisOptions::new(window);
+    options.aggregation_interval = aggregation_interval;
+    // A window that ended long ago has had every record delivered.
+    options.delivery_lag = if now.timestamp() - window.end > lag { 0 } else { lag };
+    let analysis = analyze(&wave, &inventory, &data, &options);
+
+    let generated_at = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let generator = format!("wavegap {}", env!("CARGO_PKG_VERSION"));
+    let model = wavegap_reporter::build(&ReportInput {
+        wave: &wave,
+        inventory: &inventory,
+        flows: &data,
+        analysis: &analysis,
+        log_groups: &log_groups,
+        generated_at: &generated_at,
+        generator: &generator,
+    });
+    let mut files = renderer.render_all(&model).or_fail(Kind::Config)?;
+    files.extend(extra);
+    wavegap_reporter::write_atomically(&out_dir, &files).or_fail(Kind::Aws)?;
+
+    let summary = wavegap_reporter::summary(&model, &out_dir, 10);
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(summary.as_bytes());
+    let _ = stdout.flush();
+
+    if !data.gaps.is_empty() && args.fail_on_findings {
+        return Err(Failure::new(
+            Kind::Incomplete,
+            anyhow!(
+                "{} log group window(s) could not be queried: the report is incomplete\nhint: re-run later, or see the coverage gaps in {}",
+                data.gaps.len(),
+                out_dir.join("report.md").display()
+            ),
+        ));
+    }
+    let findings = analysis.rejected.len()
+        + analysis.unanswered.iter().filter(|f| f.suppressed.is_none()).count()
+        + analysis.not_seen.len();
+    if args.fail_on_findings && findings > 0 {
+        return Ok(Success::FindingsPresent);
+    }
+    Ok(Success::Ok)
+}
+
+/// The wave by name or path, with a located, readable error.
+fn load_wave(arg: &str, waves_dir: &Path, color: bool) -> Result<WaveConfig, Failure> {
+    crate::waves::load(&crate::waves::locate(arg, waves_dir)).map_err(|e| {
+        let text = e.render(color);
+        let text = text.trim_end();
+        Failure::new(Kind::Config, anyhow!("{}", text.strip_prefix("error: ").unwrap_or(text)))
+    })
+}
+
+fn print_plan(plan: &QueryPlan) -> Result<Success, Failure> {
+    let mut stdout = std::io::stdout().lock();
+    wavegap_runner::plan::write_plan(&mut stdout, plan).context("cannot write the plan").or_fail(Kind::Aws)?;
+    Ok(Success::Ok)
+}
+
+fn load_saved(path: &Path, wave: &WaveConfig) -> Result<FlowData, Failure> {
+    let run = saved::load(path).map_err(runner_failure)?;
+    if run.wave != wave.name {
+        return Err(Failure::new(
+            Kind::Config,
+            anyhow!(
+                "{} holds the flows of wave {}, not {}\nhint: pass the flows.json of a report of this wave",
+                path.display(),
+                run.wave,
+                wave.name
+            ),
+        ));
+    }
+    Ok(run.data)
+}
+
+/// The flow logs a files wave reads: every S3 flow log of the inventory (the directory holds
+/// their objects, whichever account or VPC they watch).
+fn s3_flow_logs(inventory: &Inventory) -> Vec<String> {
+    inventory
+        .flow_logs
+        .values()
+        .filter(|f| f.destination_type == FlowLogDestination::S3)
+        .map(|f| f.id.clone())
+        .collect()
+}
+
+fn run_files(dir: &Path, plan: &QueryPlan, price_per_gb: f64) -> Result<FlowData, Failure> {
+    let mut agg = Aggregator::new();
+    let mut queries = 0;
+    let mut bad_rows = 0_u64;
+    for chunk in &plan.chunks {
+        let query = wavegap_insights::Query::parse(&chunk.query)
+            .map_err(|e| anyhow!("the generated query does not parse: {e}"))
+            .or_fail(Kind::Config)?;
+        for &window in &plan.windows {
+            let options = wavegap_runner::local::LocalOptions::default();
+            let out = wavegap_runner::local::run_query(dir, &query, Some(window), &options).or_fail(Kind::Aws)?;
+            queries += 1;
+            if out.problem_count > 0 {
+                tracing::warn!(
+                    "{} problem(s) reading flow-log files under {}; first: {}",
+                    out.problem_count,
+                    dir.display(),
+                    out.problems.first().map(|p| format!("{}: {}", p.file.display(), p.what)).unwrap_or_default()
+                );
+            }
+            let stats = &out.result.statistics;
+            agg.add_stats(stats.records_scanned, stats.records_matched, stats.bytes_scanned);
+            for row in &out.result.rows {
+                if agg.add_row(row.iter().map(|(k, v)| (k.as_str(), v.as_str()))).is_err() {
+                    bad_rows += 1;
+                }
+            }
+        }
+    }
+    if bad_rows > 0 {
+        tracing::warn!("{bad_rows} result row(s) were not flows and were left out");
+    }
+    let mut data = agg.finish(price_per_gb);
+    data.stats.queries = queries;
+    Ok(data)
+}
+
+type CloudWatchRun = (Inventory, FlowData, Vec<String>, Option<String>);
+
+async fn run_cloudwatch(
+    args: &ReportArgs,
+    wave: &WaveConfig,
+    color: bool,
+    quiet: bool,
+) -> Result<CloudWatchRun, Failure> {
+    let ctx = AwsContext::new(&args.aws.settings(&wave.aws)).await.or_fail(Kind::Aws)?;
+    // The inventory: --inventory, or the one saved beside --from-saved flows, or EC2.
+    let saved_inventory = args.from_saved.as_ref().map(|p| p.with_file_name("inventory.json")).filter(|p| p.is_file());
+    let (inventory, snapshot) = if let Some(path) = args.query.inventory.clone().or(saved_inventory) {
+        (wavegap_resolver::load_inventory(&path).or_fail(Kind::Config)?, None)
+    } else {
+        let resolved = wavegap_resolver::Resolver::new(&ctx).resolve(wave).await.or_fail(Kind::Aws)?;
+        let text = wavegap_resolver::snapshot::to_json(&resolved.snapshot);
+        (resolved.inventory().clone(), Some(text))
+    };
+    let prepared = crate::commands::plan::prepare(&args.query, Some(inventory), color)?;
+    let log_groups: Vec<String> = prepared.plan.log_groups().map(str::to_owned).collect();
+    let data = if let Some(path) = &args.from_saved {
+        load_saved(path, wave)?
+    } else {
+        let options = ExecOptions { price_per_gb: wave.query.price_per_gb, ..ExecOptions::default() };
+        let interrupt = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        cloudwatch::run(&ctx.logs_client(), &prepared.plan, &options, crate::progress::for_stderr(quiet), interrupt)
+            .await
+            .map_err(runner_failure)?
+    };
+    Ok((prepared.inventory, data, log_groups, snapshot))
+}

@@ -1,0 +1,171 @@
+//! `wavegap report` end to end on the shipped demo wave (files source, fully offline).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::{repo_root, stderr, stdout, wavegap};
+
+const REPORT_FILES: [&str; 6] = ["report.md", "report.html", "findings.json", "fix.sh", "fix.tf", "flows.json"];
+
+fn read_dir(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap())
+        })
+        .collect()
+}
+
+fn report(out: &Path, extra: &[&str]) -> std::process::Output {
+    let out = out.to_str().unwrap();
+    let mut args = vec!["report", "demo", "--out", out];
+    args.extend_from_slice(extra);
+    wavegap(&repo_root(), &args)
+}
+
+#[test]
+fn demo_finds_the_five_missing_rules_and_the_unanswered_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = report(dir.path(), &[]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let files = read_dir(dir.path());
+    assert_eq!(files.keys().collect::<Vec<_>>(), {
+        let mut names = REPORT_FILES.to_vec();
+        names.sort_unstable();
+        names
+    });
+    let json: serde_json::Value = serde_json::from_str(&files["findings.json"]).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    let rejected: BTreeMap<String, String> = json["findings"]["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["id"].as_str().unwrap().to_owned(), f["culprits"][0]["hop"].as_str().unwrap().to_owned()))
+        .collect();
+    let expected: BTreeMap<String, String> = [
+        ("rejected/tcp/49172/10.0.0.7/10.0.0.8/request", "destination-sg-ingress"),
+        ("rejected/tcp/80/192.168.10.35/10.0.0.6/request", "destination-sg-ingress"),
+        ("rejected/udp/1434/10.0.0.6/10.0.0.8/request", "destination-sg-ingress"),
+        ("rejected/tcp/445/10.0.0.7/10.250.1.10/response", "return-source-nacl-inbound"),
+        ("rejected/tcp/8443/10.0.0.7/10.0.0.6/request", "source-sg-egress"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .collect();
+    assert_eq!(rejected, expected);
+    let unanswered: Vec<&str> =
+        json["findings"]["unanswered"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(unanswered, ["unanswered/tcp/443/10.0.0.7/192.168.50.20"]);
+    assert_eq!(json["proposals"].as_array().unwrap().len(), 5);
+    let text = stdout(&out);
+    assert!(text.starts_with("wave demo: 5 rejected, 1 unanswered"), "{text}");
+    assert!(text.contains("report written to"), "{text}");
+
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"Generated [0-9T:Z-]+ by wavegap [0-9.]+", "Generated [time] by wavegap [version]");
+    settings.add_filter(r#""generated_at": "[^"]*""#, r#""generated_at": "[time]""#);
+    settings.add_filter(r#""generator": "wavegap [^"]*""#, r#""generator": "wavegap [version]""#);
+    settings.bind(|| {
+        insta::assert_snapshot!("demo_report_md", &files["report.md"]);
+        insta::assert_snapshot!("demo_findings_json", &files["findings.json"]);
+        insta::assert_snapshot!("demo_fix_sh", &files["fix.sh"]);
+        insta::assert_snapshot!("demo_fix_tf", &files["fix.tf"]);
+    });
+}
+
+#[test]
+fn rerunning_changes_only_the_header_time_line() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    assert!(report(a.path(), &[]).status.success());
+    // Make sure the clock moves on to a different second.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert!(report(b.path(), &[]).status.success());
+    let (first, second) = (read_dir(a.path()), read_dir(b.path()));
+    for name in REPORT_FILES {
+        let (x, y) = (&first[name], &second[name]);
+        let differing: Vec<(&str, &str)> = x.lines().zip(y.lines()).filter(|(l, r)| l != r).collect();
+        assert_eq!(x.lines().count(), y.lines().count(), "{name}");
+        let allowed = usize::from(name != "flows.json");
+        assert_eq!(differing.len(), allowed, "{name}: {differing:?}");
+        for (l, _) in differing {
+            assert!(l.contains("Generated ") || l.contains("\"generated_at\""), "{name}: {l}");
+        }
+    }
+}
+
+#[test]
+fn fail_on_findings_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = report(dir.path(), &["--fail-on-findings"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(dir.path().join("report.md").is_file(), "the report is written before failing");
+}
+
+#[test]
+fn from_saved_renders_the_same_report_without_querying() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    assert!(report(a.path(), &[]).status.success());
+    let saved = a.path().join("flows.json");
+    let out = report(b.path(), &["--from-saved", saved.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (first, second) = (read_dir(a.path()), read_dir(b.path()));
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.contains("Generated ") && !l.contains("\"generated_at\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for name in ["report.md", "findings.json", "fix.sh", "fix.tf"] {
+        assert_eq!(strip(&first[name]), strip(&second[name]), "{name}");
+    }
+    assert!(!second.contains_key("flows.json"), "a re-render does not save the flows again");
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("never");
+    let out = report(&out_dir, &["--dry-run"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("query:") && text.contains("stats count(*)"), "{text}");
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_report_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(report(dir.path(), &[]).status.success());
+    let before = read_dir(dir.path());
+    let templates = tempfile::tempdir().unwrap();
+    std::fs::write(templates.path().join("fix.tf.j2"), "{{ no_such_value.at_all }}").unwrap();
+    let out = report(dir.path(), &["--templates", templates.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("template fix.tf"), "{}", stderr(&out));
+    assert_eq!(read_dir(dir.path()), before);
+}
+
+#[test]
+fn demo_html_works_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(report(dir.path(), &[]).status.success());
+    let root = repo_root();
+    assert!(
+        root.join("scripts/browser/node_modules/playwright-core").is_dir(),
+        "playwright-core is missing\nhint: run scripts/setup-browser.sh"
+    );
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-browser");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join("demo-end-to-end.png");
+    let out = std::process::Command::new("node")
+        .arg(root.join("scripts/browser/check-report.mjs"))
+        .arg(dir.path().join("report.html"))
+        .arg(&shot)
+        .output()
+        .expect("node runs");
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(shot.is_file());
+}
