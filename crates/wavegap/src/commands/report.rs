@@ -17,7 +17,6 @@ use wavegap_reporter::{RenderedFile, Renderer, ReportInput};
 use wavegap_resolver::AwsContext;
 use wavegap_runner::cloudwatch::{self, ExecOptions};
 use wavegap_runner::plan::QueryPlan;
-use wavegap_runner::rows::Aggregator;
 use wavegap_runner::saved::{self, SavedRun};
 
 use crate::cli::ReportArgs;
@@ -42,7 +41,7 @@ pub fn run(args: &ReportArgs, color: bool, quiet: bool) -> Result<Success, Failu
 
     let mut extra: Vec<RenderedFile> = Vec::new();
     let (inventory, data, log_groups) = match &wave.source {
-        Source::Files { dir, inventory } => {
+        Source::Files { inventory, .. } => {
             let inventory = args.query.inventory.as_ref().unwrap_or(inventory);
             let inv = wavegap_resolver::load_inventory(inventory)
                 .with_context(|| format!("cannot load the inventory snapshot of wave {}", wave.name))
@@ -52,9 +51,11 @@ pub fn run(args: &ReportArgs, color: bool, quiet: bool) -> Result<Success, Failu
             if args.dry_run {
                 return print_plan(&plan);
             }
-            let data = match &args.from_saved {
-                Some(path) => load_saved(path, &wave)?,
-                None => run_files(dir, &plan, wave.query.price_per_gb)?,
+            let data = if let Some(path) = &args.from_saved {
+                load_saved(path, &wave)?
+            } else {
+                let progress = crate::progress::for_stderr(quiet);
+                wavegap_runner::files::run(&plan, false, progress.as_ref()).map_err(runner_failure)?
             };
             (inv, data, targets)
         }
@@ -174,43 +175,6 @@ fn s3_flow_logs(inventory: &Inventory) -> Vec<String> {
         .filter(|f| f.destination_type == FlowLogDestination::S3)
         .map(|f| f.id.clone())
         .collect()
-}
-
-fn run_files(dir: &Path, plan: &QueryPlan, price_per_gb: f64) -> Result<FlowData, Failure> {
-    let mut agg = Aggregator::new();
-    let mut queries = 0;
-    let mut bad_rows = 0_u64;
-    for chunk in &plan.chunks {
-        let query = wavegap_insights::Query::parse(&chunk.query)
-            .map_err(|e| anyhow!("the generated query does not parse: {e}"))
-            .or_fail(Kind::Config)?;
-        for &window in &plan.windows {
-            let options = wavegap_runner::local::LocalOptions::default();
-            let out = wavegap_runner::local::run_query(dir, &query, Some(window), &options).or_fail(Kind::Aws)?;
-            queries += 1;
-            if out.problem_count > 0 {
-                tracing::warn!(
-                    "{} problem(s) reading flow-log files under {}; first: {}",
-                    out.problem_count,
-                    dir.display(),
-                    out.problems.first().map(|p| format!("{}: {}", p.file.display(), p.what)).unwrap_or_default()
-                );
-            }
-            let stats = &out.result.statistics;
-            agg.add_stats(stats.records_scanned, stats.records_matched, stats.bytes_scanned);
-            for row in &out.result.rows {
-                if agg.add_row(row.iter().map(|(k, v)| (k.as_str(), v.as_str()))).is_err() {
-                    bad_rows += 1;
-                }
-            }
-        }
-    }
-    if bad_rows > 0 {
-        tracing::warn!("{bad_rows} result row(s) were not flows and were left out");
-    }
-    let mut data = agg.finish(price_per_gb);
-    data.stats.queries = queries;
-    Ok(data)
 }
 
 type CloudWatchRun = (Inventory, FlowData, Vec<String>, Option<String>);
