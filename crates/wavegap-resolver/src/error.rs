@@ -181,7 +181,15 @@ where
     }
     let detail = DisplayErrorContext(err).to_string();
     if let Some(cred) = find_source::<CredentialsError>(err) {
-        let detail = DisplayErrorContext(cred).to_string();
+        let full = DisplayErrorContext(cred).to_string();
+        // An assume-role refusal arrives as a credentials error wrapping STS's answer.
+        if full.contains("AccessDenied") && full.contains("AssumeRole") {
+            let message = between(&full, "<Message>", "</Message>")
+                .unwrap_or("the role's trust policy or the caller's permissions refuse it")
+                .to_owned();
+            return Error::AccessDenied { action: "sts:AssumeRole", code: "AccessDenied".into(), message };
+        }
+        let detail = shorten(&full, 300);
         return match cred {
             CredentialsError::CredentialsNotLoaded(_) => Error::MissingCredentials { detail },
             _ if detail.to_ascii_lowercase().contains("expired") => Error::ExpiredCredentials { detail },
@@ -200,6 +208,20 @@ where
             if timeout { Error::Timeout { action, detail } } else { Error::Unreachable { action, detail } }
         }
         _ => Error::Other { action, detail },
+    }
+}
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let start = text.find(open)? + open.len();
+    let end = text[start..].find(close)? + start;
+    Some(&text[start..end])
+}
+
+/// The first `max` characters of an SDK error's text (they can carry a whole HTTP response).
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
     }
 }
 

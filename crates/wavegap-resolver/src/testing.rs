@@ -135,10 +135,7 @@ impl Moto {
             r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":[{}],"Resource":"*"}}]}}"#,
             actions.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(",")
         );
-        let encoded: String = policy
-            .bytes()
-            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-            .collect();
+        let encoded = url_encode(&policy);
         self.iam(&format!("Action=CreateUser&UserName={name}"));
         self.iam(&format!("Action=PutUserPolicy&UserName={name}&PolicyName=only&PolicyDocument={encoded}"));
         let key = self.iam(&format!("Action=CreateAccessKey&UserName={name}"));
@@ -230,6 +227,12 @@ impl Moto {
             CallContext { region: Some(REGION.into()), endpoint_url: Some(self.endpoint().into()), max_attempts: 3 };
         Resolver::from_clients(aws_sdk_ec2::Client::from_conf(ec2), self.logs(), call)
     }
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 /// One server of the seeded wave, with the ids moto gave it.

@@ -111,3 +111,34 @@ fn bad_regions_and_waves_exit_2() {
     check(&["inventory", "./w.toml", "--region", "Mars"], 2, "error: `Mars` is not a valid AWS region name");
     check(&["inventory", "./nowhere.toml"], 2, "error: no wave file ./nowhere.toml");
 }
+
+#[tokio::test]
+async fn the_waves_role_is_assumed_through_sts() {
+    let moto = testing::moto();
+    let seeded = testing::seed(&moto).await;
+    let dir = tempfile::tempdir().unwrap();
+    let role = format!("arn:aws:iam::{}:role/wavegap-reader", testing::ACCOUNT);
+    let wave = testing::wave_toml(&seeded)
+        .replace("[aws]\n", &format!("[aws]\nassume-role-arn = \"{role}\"\nexternal-id = \"wave-x\"\n"));
+    fs::write(dir.path().join("w.toml"), &wave).unwrap();
+    let args = ["inventory", "./w.toml", "--endpoint-url", moto.endpoint(), "-o", "i.json"];
+    let out = wavegap_aws(dir.path(), &args, &FAKE_CREDENTIALS);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let written = load_snapshot(&dir.path().join("i.json")).unwrap();
+    assert_eq!(written.network_interfaces.len(), 32);
+
+    // A caller that may not assume the role gets the refusal, named, in one line and a hint.
+    let (key, secret) = moto.iam_user("auditor", &["ec2:DescribeVpcs"]);
+    moto.enforce_iam();
+    let env = [("AWS_ACCESS_KEY_ID", key.as_str()), ("AWS_SECRET_ACCESS_KEY", secret.as_str())];
+    let out = wavegap_aws(dir.path(), &args, &env);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.ends_with(
+            "error: access denied for sts:AssumeRole: AccessDenied: User: arn:aws:iam::123456789012:user/auditor is not authorized to perform: sts:AssumeRole\nhint: the identity in use needs `sts:AssumeRole` (see the IAM policy in README.md)\n"
+        ),
+        "{err}"
+    );
+    moto.reset();
+}
