@@ -152,7 +152,7 @@ pub async fn run(
         let outcome = match joined {
             Ok(outcome) => outcome,
             Err(e) if e.is_cancelled() => continue,
-            Err(e) => Outcome::Fatal(RunnerError::Aws { operation: "query task", message: e.to_string() }),
+            Err(e) => Outcome::Fatal(RunnerError::Task { message: e.to_string() }),
         };
         let add_stats = |agg: &mut Aggregator, stats: &[Stats]| {
             for s in stats {
@@ -315,7 +315,7 @@ fn stats_of(s: Option<&QueryStatistics>) -> Stats {
 /// One (chunk, window) query, from admission to rows.
 async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
     let Some(chunk) = ctx.plan.chunks.iter().find(|c| c.number == job.chunk) else {
-        return Outcome::Fatal(RunnerError::Aws { operation: "plan", message: format!("no chunk {}", job.chunk) });
+        return Outcome::Fatal(RunnerError::Task { message: format!("the plan has no chunk {}", job.chunk) });
     };
     let _permit = tokio::select! {
         permit = ctx.permits.acquire() => match permit {

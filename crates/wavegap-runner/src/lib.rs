@@ -63,6 +63,8 @@ pub enum RunnerError {
     MalformedQuery { chunk: usize, message: String },
     #[error("CloudWatch Logs {operation} failed: {message}")]
     Aws { operation: &'static str, message: String },
+    #[error("a query task failed: {message}")]
+    Task { message: String },
     #[error("this plan reads CloudWatch Logs, not files")]
     NotAFilesPlan,
     #[error(
@@ -108,7 +110,7 @@ pub async fn fetch(
         let plan = plan.clone();
         let files = tokio::task::spawn_blocking(move || files::run(&plan, false, progress.as_ref()));
         return tokio::select! {
-            joined = files => joined.map_err(|e| RunnerError::Aws { operation: "local query", message: e.to_string() })?,
+            joined = files => joined.map_err(|e| RunnerError::Task { message: e.to_string() })?,
             () = interrupt => Err(RunnerError::Interrupted { stopped: 0 }),
         };
     }

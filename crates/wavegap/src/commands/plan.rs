@@ -99,7 +99,8 @@ pub fn runner_failure(e: RunnerError) -> Failure {
         | RunnerError::SavedWrite { .. }
         | RunnerError::SavedParse { .. }
         | RunnerError::SavedVersion { .. }
-        | RunnerError::Files(_) => Kind::Aws,
+        | RunnerError::Files(_)
+        | RunnerError::Task { .. } => Kind::Aws,
         _ => Kind::Config,
     };
     Failure::new(kind, e)
