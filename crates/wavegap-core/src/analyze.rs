@@ -1153,6 +1153,23 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn coverage_gaps_and_unknown_enis_become_caveats() {
+        let data = FlowData {
+            aggregates: vec![agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, ACC, "eni-gone")],
+            gaps: vec![crate::flow::CoverageGap {
+                log_groups: vec!["/aws/vpc/flowlogs".into()],
+                window: WINDOW,
+                reason: "query timed out".into(),
+            }],
+            ..FlowData::default()
+        };
+        let a = analyze(&wave(), &world(), &data, &AnalysisOptions::new(WINDOW));
+        let kinds: Vec<CaveatKind> = a.caveats.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, [CaveatKind::CoverageGap, CaveatKind::UnknownInventory]);
+        assert!(a.caveats[1].message.contains("eni-gone"));
+    }
+
+    #[test]
     fn ephemeral_range_follows_the_os() {
         let p = EphemeralPolicy::default();
         assert_eq!(ephemeral_range(Some(Os::Linux), p), PortRange { from: 32768, to: 61000 });
