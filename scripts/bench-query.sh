@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 kit=${WAVEGAP_BENCH_DIR:-$(cd .. && pwd)/shared/bench}
 data=${WAVEGAP_BENCH_DATA:-$HOME/.cache/wavegap/data}
 runs=${RUNS:-5}
+status=0
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/wavegap/target}
 
 scripts/setup-python.sh
@@ -26,9 +27,12 @@ cargo build --release --quiet -p wavegap
 bin=$CARGO_TARGET_DIR/release/wavegap
 
 echo "== bench set (8 M records): wavegap vs DuckDB and Polars"
-.venv/bin/python scripts/bench_query.py --wavegap "$bin" --data "$data/bench" --bench-kit "$kit" --runs "$runs" --python .venv/bin/python
+.venv/bin/python scripts/bench_query.py --wavegap "$bin" --data "$data/bench" --bench-kit "$kit" --runs "$runs" --python .venv/bin/python | tee /tmp/wavegap-bench.$$ || status=$?
+base=$(sed -n 's/^wavegap peak RSS = \([0-9.]*\) MB.*/\1/p' /tmp/wavegap-bench.$$)
+rm -f /tmp/wavegap-bench.$$
 if [ "${SKIP_10M:-0}" != 1 ]; then
   gen 10m --scale 10m --seed 1
   echo "== 10 M set: wavegap's peak RSS (must stay within +10 % of the 8 M set's)"
-  .venv/bin/python scripts/bench_query.py --wavegap "$bin" --data "$data/10m" --bench-kit "$kit" --runs 3 --python .venv/bin/python --wavegap-only
+  .venv/bin/python scripts/bench_query.py --wavegap "$bin" --data "$data/10m" --bench-kit "$kit" --runs "$runs" --python .venv/bin/python --wavegap-only --baseline-rss "$base"
 fi
+exit "${status:-0}"

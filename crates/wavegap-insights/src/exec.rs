@@ -9,8 +9,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use wavegap_core::flowlog::{FlowFormat, KnownField};
 
 use crate::ast::AggFunc;
+use crate::ast::BinOp;
 use crate::eval::{AggEnv, Env, RecordEnv, Resolved, RowEnv, eval};
-use crate::plan::{CAgg, Mode, Plan, RowCmd, StatsPlan};
+use crate::plan::{CAgg, CExpr, FieldRef, Mode, Plan, RowCmd, StatsPlan};
 use crate::value::{Val, sort_cmp};
 use crate::{Event, FlowLines, QueryResult, Statistics};
 
@@ -43,6 +44,9 @@ struct BoundFormat {
     format: FlowFormat,
     ext: Vec<Resolved>,
     interface_col: Option<usize>,
+    /// Text every matching line contains (from `field = "text"` in a top-level `and`), so
+    /// lines without it need not be split.
+    prefilter: Option<memchr::memmem::Finder<'static>>,
 }
 
 /// The default row limit of `StartQuery` when the query has no `limit`.
@@ -124,10 +128,14 @@ impl Executor {
 
     /// Feeds the complete lines of a flow-log file (after its header) through the query: the
     /// fast path of the local source. Each line is split once; `@timestamp` is the record's
-    /// `start` (seconds, or milliseconds above 2^31), `@logStream` its `interface-id`. Lines
-    /// outside `window_ms` (inclusive) are skipped and not counted as scanned; a line whose
-    /// field count differs from the format goes to `bad_line` with its line number and is
-    /// skipped. Empty lines are ignored.
+    /// `start` (seconds, or milliseconds above 2^31), `@logStream` its `interface-id`. Every
+    /// record read counts as scanned; those outside `window_ms` (inclusive) then never match.
+    /// A line whose field count differs from the format goes to `bad_line` with its line number
+    /// and is skipped. Empty lines are ignored.
+    ///
+    /// When the filters require a literal (`action = "REJECT"`), lines without it are not
+    /// split at all — provided the chunk's space count shows every line has the format's
+    /// field count; otherwise the chunk is read line by line so damage is still reported.
     pub fn push_flow_lines<'a>(&mut self, lines: &FlowLines<'a>, mut bad_line: impl FnMut(u64, &str)) {
         let plan = Arc::clone(&self.plan);
         let plan: &Plan = &plan;
@@ -141,46 +149,64 @@ impl Executor {
         let text: &'a str = lines.text;
         let bytes = text.as_bytes();
         let nfields = bound.format.len();
+        // Lines without the prefilter literal cannot match: find the literal and split only its
+        // lines. Every line is still counted as scanned. This is taken when the space count
+        // says each line has the header's field count (the normal case); otherwise the chunk
+        // takes the careful path below, so damaged lines are reported.
+        let fast = bound.prefilter.as_ref().filter(|_| {
+            let newlines = memchr::memchr_iter(b'\n', bytes).count();
+            let lines_in_chunk = newlines + usize::from(!bytes.ends_with(b"\n"));
+            let spaces = memchr::memchr_iter(b' ', bytes).count();
+            let ok = nfields > 1 && memchr::memchr(b'\t', bytes).is_none() && spaces == lines_in_chunk * (nfields - 1);
+            if ok {
+                self.stats.records_scanned += lines_in_chunk as u64;
+                self.stats.bytes_scanned += bytes.len() as u64;
+            }
+            ok
+        });
         let state = &mut self.state;
         let stats = &mut self.stats;
         let limit = self.limit;
         // One record: the split fields (or `None` to split again the careful way).
-        let mut record = |line: &'a str, line_no: u64, split: Option<&[&'a str]>, cols: &mut Vec<&'a str>| {
-            let fields: &[&str] = if let Some(f) = split {
-                f
-            } else {
-                split_fields(line, cols);
-                cols
+        let mut record =
+            |line: &'a str, line_no: u64, split: Option<&[&'a str]>, cols: &mut Vec<&'a str>, count: bool| {
+                let fields: &[&str] = if let Some(f) = split {
+                    f
+                } else {
+                    split_fields(line, cols);
+                    cols
+                };
+                if fields.len() != nfields {
+                    bad_line(line_no, line);
+                    return;
+                }
+                if count {
+                    stats.records_scanned += 1;
+                    stats.bytes_scanned += line.len() as u64 + 1;
+                }
+                let timestamp = start_col.and_then(|c| epoch_ms(fields[c])).unwrap_or(lines.default_timestamp);
+                if let Some((from, to)) = lines.window_ms
+                    && (timestamp < from || timestamp > to)
+                {
+                    return;
+                }
+                slots.fill(None);
+                let mut env = RecordEnv {
+                    ext: &bound.ext,
+                    cols: fields,
+                    valid: true,
+                    message: line,
+                    timestamp,
+                    ingestion_time: lines.ingestion_time,
+                    log_stream: None,
+                    log: lines.log,
+                    interface_col: bound.interface_col,
+                    slots: &mut slots,
+                    slot_defs: &plan.slots,
+                    parses: &plan.parses,
+                };
+                consume(state, stats, limit, plan, &mut env, &mut key);
             };
-            if fields.len() != nfields {
-                bad_line(line_no, line);
-                return;
-            }
-            let timestamp = start_col.and_then(|c| epoch_ms(fields[c])).unwrap_or(lines.default_timestamp);
-            if let Some((from, to)) = lines.window_ms
-                && (timestamp < from || timestamp > to)
-            {
-                return;
-            }
-            stats.records_scanned += 1;
-            stats.bytes_scanned += line.len() as u64 + 1;
-            slots.fill(None);
-            let mut env = RecordEnv {
-                ext: &bound.ext,
-                cols: fields,
-                valid: true,
-                message: line,
-                timestamp,
-                ingestion_time: lines.ingestion_time,
-                log_stream: None,
-                log: lines.log,
-                interface_col: bound.interface_col,
-                slots: &mut slots,
-                slot_defs: &plan.slots,
-                parses: &plan.parses,
-            };
-            consume(state, stats, limit, plan, &mut env, &mut key);
-        };
         let mut spare: Vec<&'a str> = Vec::with_capacity(32);
         let mut line_no = lines.first_line;
         if memchr::memchr(b'\t', bytes).is_some() {
@@ -188,9 +214,27 @@ impl Executor {
             for line in text.split('\n') {
                 let line = line.strip_suffix('\r').unwrap_or(line);
                 if !line.trim().is_empty() {
-                    record(line, line_no, None, &mut spare);
+                    record(line, line_no, None, &mut spare, true);
                 }
                 line_no += 1;
+            }
+            return;
+        }
+        if let Some(finder) = fast {
+            let mut next_line = 0;
+            let mut counted_to = 0;
+            for m in finder.find_iter(bytes) {
+                if m < next_line {
+                    continue;
+                }
+                let start = memchr::memrchr(b'\n', &bytes[..m]).map_or(0, |i| i + 1);
+                let end = memchr::memchr(b'\n', &bytes[m..]).map_or(bytes.len(), |i| m + i);
+                line_no += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count() as u64;
+                counted_to = start;
+                let line = &text[start..end];
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                record(line, line_no, None, &mut spare, false);
+                next_line = end + 1;
             }
             return;
         }
@@ -213,9 +257,9 @@ impl Executor {
                     return;
                 }
                 if clean && stop > field_start {
-                    record(line, line_no, Some(cols), &mut spare);
+                    record(line, line_no, Some(cols), &mut spare, true);
                 } else {
-                    record(line, line_no, None, &mut spare);
+                    record(line, line_no, None, &mut spare, true);
                 }
             };
         for pos in memchr::memchr2_iter(b' ', b'\n', bytes) {
@@ -341,6 +385,37 @@ fn epoch_ms(s: &str) -> Option<i64> {
     Some(if v > 1 << 31 { v } else { v * 1000 })
 }
 
+/// The longest literal that a line must contain to pass the record filters: from
+/// `field = "text"`, `field in ["text"]` or `field like "text"` on a flow-log field or
+/// `@message`, anywhere in a chain of `and`s.
+fn prefilter(plan: &Plan, ext: &[Resolved]) -> Option<memchr::memmem::Finder<'static>> {
+    fn from_line(r: FieldRef, ext: &[Resolved]) -> bool {
+        matches!(r, FieldRef::Ext(i) if matches!(ext[i], Resolved::Col(_) | Resolved::Message))
+    }
+    fn walk<'p>(e: &'p CExpr, ext: &[Resolved], out: &mut Vec<&'p [u8]>) {
+        match e {
+            CExpr::Bin(BinOp::And, a, b) => {
+                walk(a, ext, out);
+                walk(b, ext, out);
+            }
+            CExpr::StrEq(r, lit, false) if from_line(*r, ext) => out.push(lit.as_bytes()),
+            CExpr::InStr(r, set, false) if set.len() == 1 && from_line(*r, ext) => {
+                out.extend(set.iter().map(String::as_bytes));
+            }
+            CExpr::LikeStr(x, finder, false) if matches!(**x, CExpr::Field(r) if from_line(r, ext)) => {
+                out.push(finder.needle());
+            }
+            _ => {}
+        }
+    }
+    let mut lits = Vec::new();
+    for f in &plan.filters {
+        walk(f, ext, &mut lits);
+    }
+    let best = lits.into_iter().filter(|l| !l.is_empty() && !l.contains(&b'\n')).max_by_key(|l| l.len())?;
+    Some(memchr::memmem::Finder::new(best).into_owned())
+}
+
 /// Format addresses identify a format only while the caller's borrow lasts (one push call):
 /// afterwards another format may live at the same address.
 fn forget_addresses(bounds: &mut [BoundFormat]) {
@@ -362,7 +437,7 @@ fn bind(bounds: &mut Vec<BoundFormat>, last: &mut usize, plan: &Plan, format: &F
         *last = i;
         return i;
     }
-    let ext = plan
+    let ext: Vec<Resolved> = plan
         .ext_names
         .iter()
         .map(|name| match name.as_str() {
@@ -374,8 +449,10 @@ fn bind(bounds: &mut Vec<BoundFormat>, last: &mut usize, plan: &Plan, format: &F
             other => format.position_of_insights_name(other).map_or(Resolved::Missing, Resolved::Col),
         })
         .collect();
+    let prefilter = prefilter(plan, &ext);
     bounds.push(BoundFormat {
         addr,
+        prefilter,
         format: format.clone(),
         ext,
         interface_col: format.position(KnownField::InterfaceId),

@@ -114,7 +114,7 @@ pub struct FlowLines<'a> {
     pub default_timestamp: i64,
     /// `@ingestionTime` (ms), for S3 the object's time.
     pub ingestion_time: i64,
-    /// Only records with `@timestamp` in this range (ms, inclusive) are scanned.
+    /// Only records with `@timestamp` in this range (ms, inclusive) can match.
     pub window_ms: Option<(i64, i64)>,
 }
 

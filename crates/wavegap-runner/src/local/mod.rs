@@ -12,7 +12,7 @@
 //!   passes (default version 2); `@log` is `account-id:log-group` with the account of the group's
 //!   first record.
 //!
-//! Files are read on every core, each streamed in chunks of a few MiB, so memory stays flat
+//! Files are read on every core, each streamed in chunks of 1 MiB, so memory stays flat
 //! as the input grows; only the query's aggregation state grows. An object whose name puts it
 //! more than an hour before or 15 minutes after the window is skipped without being opened
 //! (S3 objects hold the records of the five minutes before their time, later if delivery
@@ -43,8 +43,9 @@ use self::discover::{FileKind, S3Name, find_files};
 
 /// How many problems are kept with their details (all are counted).
 const MAX_PROBLEMS: usize = 1000;
-/// Decompressed bytes handed to the engine at a time.
-const CHUNK: usize = 4 << 20;
+/// Decompressed bytes handed to the engine at a time: small enough that the buffer's
+/// footprint does not follow the size of the files.
+const CHUNK: usize = 1 << 20;
 /// An S3 object can hold records this much older than its name says (delivery lag).
 const BEFORE_NAME: i64 = 3600;
 /// … and this much newer (clock skew).
@@ -146,7 +147,7 @@ pub fn run_query(
             scope.spawn(|| {
                 let mut exec = new_executor(query, options);
                 let mut report = Report::default();
-                let mut buf = Vec::with_capacity(CHUNK + (1 << 20));
+                let mut buf = Vec::with_capacity(CHUNK + (256 << 10));
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((file, kind)) = files.get(i) else { break };
@@ -262,7 +263,7 @@ impl FileCtx<'_> {
         while !eof {
             let mut len = buf.len();
             while len < CHUNK {
-                buf.resize(len + (256 << 10), 0);
+                buf.resize(len + (128 << 10), 0);
                 match reader.read(&mut buf[len..]) {
                     Ok(0) => {
                         eof = true;

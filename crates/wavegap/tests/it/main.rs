@@ -5,6 +5,7 @@ mod explain;
 mod fanout;
 mod inventory;
 mod report;
+mod query;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
