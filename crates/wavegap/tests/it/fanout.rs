@@ -52,22 +52,14 @@ fn fixture() -> Fixture {
     f
 }
 
-/// The binary with a clean environment: no `AWS_*` of the developer's, a temp `HOME`, and
+/// The binary with a clean environment (no `AWS_*` of the developer's, a temp `HOME`) and
 /// fake credentials for the test endpoint.
 fn wavegap(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wavegap"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("AWS_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("HOME", home)
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+    let mut cmd = crate::clean_command(home, home);
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIDTEST")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("RUST_LOG")
-        .current_dir(home);
+        .env("AWS_EC2_METADATA_DISABLED", "true");
     cmd
 }
 

@@ -19,6 +19,12 @@ pub fn repo_root() -> PathBuf {
 /// that a developer's own configuration can never change a result.
 pub fn wavegap(cwd: &Path, args: &[&str]) -> Output {
     let home = tempfile::tempdir().expect("temp HOME");
+    clean_command(cwd, home.path()).args(args).output().expect("run wavegap")
+}
+
+/// The `wavegap` binary in `cwd` with every `AWS_*` variable removed and `home` as HOME, for
+/// tests that spawn it or add their own environment.
+pub fn clean_command(cwd: &Path, home: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wavegap"));
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("AWS_") {
@@ -28,11 +34,10 @@ pub fn wavegap(cwd: &Path, args: &[&str]) -> Output {
     cmd.env_remove("WAVEGAP_WAVES_DIR")
         .env_remove("RUST_LOG")
         .env("NO_COLOR", "1")
-        .env("HOME", home.path())
-        .env("USERPROFILE", home.path())
-        .current_dir(cwd)
-        .args(args);
-    cmd.output().expect("run wavegap")
+        .env("HOME", home)
+        .env("USERPROFILE", home)
+        .current_dir(cwd);
+    cmd
 }
 
 pub fn stdout(out: &Output) -> String {
