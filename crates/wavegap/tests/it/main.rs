@@ -4,8 +4,8 @@ mod check;
 mod explain;
 mod fanout;
 mod inventory;
-mod report;
 mod query;
+mod report;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
