@@ -8,8 +8,9 @@ use comfy_table::{ContentArrangement, Table};
 
 use crate::model::ReportModel;
 
-/// At most `limit` findings, rejected first (most records first), then unanswered.
-pub fn summary(model: &ReportModel, out_dir: &Path, limit: usize) -> String {
+/// At most `limit` findings, rejected first (most records first), then unanswered; `files`
+/// are the names written into `out_dir`.
+pub fn summary(model: &ReportModel, out_dir: &Path, files: &[&str], limit: usize) -> String {
     let c = &model.counts;
     let mut out = String::new();
     let _ = writeln!(
@@ -88,10 +89,6 @@ pub fn summary(model: &ReportModel, out_dir: &Path, limit: usize) -> String {
             let _ = writeln!(out, "… and {} more in the report", total - limit);
         }
     }
-    let _ = writeln!(
-        out,
-        "report written to {}/ (report.md, report.html, findings.json, fix.sh, fix.tf)",
-        out_dir.display()
-    );
+    let _ = writeln!(out, "report written to {}/ ({})", out_dir.display(), files.join(", "));
     out
 }

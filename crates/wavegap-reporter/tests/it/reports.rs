@@ -138,7 +138,7 @@ fn writes_every_file_atomically() {
 #[test]
 fn console_summary_lists_the_top_findings() {
     let model = build(&fixtures::demo().report_input());
-    let text = wavegap_reporter::summary(&model, Path::new("reports/demo"), 3);
+    let text = wavegap_reporter::summary(&model, Path::new("reports/demo"), &FILES, 3);
     assert!(text.starts_with("wave demo: 5 rejected, 1 unanswered, 0 expected not seen, 5 proposed changes"), "{text}");
     assert!(text.contains("app01 (10.0.0.7) -> db01 (10.0.0.8)"), "{text}");
     assert!(text.contains("… and 3 more in the report"), "{text}");

@@ -111,7 +111,8 @@ pub fn run(args: &ReportArgs, color: bool, quiet: bool) -> Result<Success, Failu
     files.extend(extra);
     wavegap_reporter::write_atomically(&out_dir, &files).or_fail(Kind::Aws)?;
 
-    let summary = wavegap_reporter::summary(&model, &out_dir, 10);
+    let names: Vec<&str> = files.iter().map(|f| f.name).collect();
+    let summary = wavegap_reporter::summary(&model, &out_dir, &names, 10);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(summary.as_bytes());
     let _ = stdout.flush();
