@@ -63,3 +63,18 @@ bench-fanout:
     d="$HOME/.cache/wavegap/data/fanout"; \
     [ -d "$d/cwl" ] || python3 ../shared/bench/gen_flowlogs.py --scale small --apps 40 --format cwl --out "$d" --seed 7; \
     cargo bench -p wavegap-runner --bench fanout -- "$d"
+
+# query benchmark: the seed triage through `wavegap query` against DuckDB and Polars (8 M records)
+[group('bench')]
+bench: setup
+    scripts/bench-query.sh
+
+# rendering benchmark: 10,000 findings to every report format
+[group('bench')]
+bench-render:
+    cargo bench -p wavegap-reporter --bench render
+
+# accuracy against the bench generator's ground truth on fresh seeds
+[group('bench')]
+accuracy:
+    cargo run -q -p wavegap-accuracy -- --fresh 5

@@ -9,8 +9,6 @@
 //! | 4 | incomplete data: some log groups or windows could not be queried |
 //! | 130 | interrupted (Ctrl-C) |
 
-#![allow(dead_code)] // until every command that uses these lands
-
 use std::process::ExitCode;
 
 /// A successful run's exit code.
