@@ -311,17 +311,19 @@ fn build_query(
     let ips = servers.iter().map(|ip| format!("\"{ip}\"")).collect::<Vec<_>>().join(", ");
     let mut conversation = format!("(srcAddr in [{ips}] or dstAddr in [{ips}])");
     if !networks.is_empty() {
-        for side in ["srcAddr", "dstAddr"] {
-            let nets = networks
+        let [src, dst] = ["srcAddr", "dstAddr"].map(|side| {
+            networks
                 .iter()
                 .map(|net| {
                     let f = if matches!(net, IpNet::V4(_)) { "isIpv4InSubnet" } else { "isIpv6InSubnet" };
                     format!("{f}({side}, \"{net}\")")
                 })
                 .collect::<Vec<_>>()
-                .join(" or ");
-            let _ = write!(conversation, "\n    and ({nets})");
-        }
+                .join(" or ")
+        });
+        // Accepted traffic matters only between the wave's networks; rejected traffic from
+        // anywhere is kept, so the analysis can count outside noise instead of never seeing it.
+        let _ = write!(conversation, "\n    and ((({src})\n    and ({dst}))\n    or action = \"REJECT\")");
     }
     if has(KnownField::LogStatus) {
         let _ = write!(q, "filter logStatus = \"SKIPDATA\"\n  or ({conversation})");
@@ -460,8 +462,9 @@ mod tests {
             q,
             r#"filter logStatus = "SKIPDATA"
   or ((srcAddr in ["10.0.0.6", "10.0.0.7"] or dstAddr in ["10.0.0.6", "10.0.0.7"])
-    and (isIpv4InSubnet(srcAddr, "10.0.0.0/8") or isIpv6InSubnet(srcAddr, "2001:db8::/32"))
+    and (((isIpv4InSubnet(srcAddr, "10.0.0.0/8") or isIpv6InSubnet(srcAddr, "2001:db8::/32"))
     and (isIpv4InSubnet(dstAddr, "10.0.0.0/8") or isIpv6InSubnet(dstAddr, "2001:db8::/32")))
+    or action = "REJECT"))
 | stats count(*) as flowRecords, sum(packets) as flowPackets, sum(bytes) as flowBytes, min(startTime) as firstSeen, max(endTime) as lastSeen, min(srcPort) as minSrcPort, max(srcPort) as maxSrcPort, min(dstPort) as minDstPort, max(dstPort) as maxDstPort
     by srcAddr, dstAddr, least(srcPort, dstPort) as servicePort, protocol, action, interfaceId, @log, logStatus"#
         );
