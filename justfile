@@ -34,7 +34,7 @@ setup:
 # every test of the workspace
 [group('dev')]
 test *ARGS: setup
-    cargo test --workspace --all-targets "$@"
+    cargo test --workspace --lib --bins --tests "$@"
 
 # format check and clippy with warnings as errors
 [group('dev')]
