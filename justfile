@@ -50,7 +50,7 @@ fmt:
 # review and accept changed insta snapshots
 [group('dev')]
 snap:
-    INSTA_UPDATE=always cargo test --workspace --all-targets
+    INSTA_UPDATE=always cargo test --workspace --lib --bins --tests
     @git status --short -- '*.snap'
 
 # what CI runs: lint, then every test
