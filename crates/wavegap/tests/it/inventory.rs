@@ -3,33 +3,23 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use wavegap_resolver::ec2json::Snapshot;
 use wavegap_resolver::{load_inventory, load_snapshot, testing};
 
-use crate::stderr;
+use crate::{clean_command, stderr};
 
 /// `wavegap ARGS` in `cwd` with every `AWS_*` variable removed, a temp HOME, no instance
 /// metadata look-up (it would leave this machine), and then `env`.
 fn wavegap_aws(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let home = tempfile::tempdir().expect("temp HOME");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wavegap"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("AWS_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.env_remove("WAVEGAP_WAVES_DIR")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .env("HOME", home.path())
-        .env("USERPROFILE", home.path())
+    clean_command(cwd, home.path())
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .envs(env.iter().copied())
-        .current_dir(cwd)
-        .args(args);
-    cmd.output().expect("run wavegap")
+        .args(args)
+        .output()
+        .expect("run wavegap")
 }
 
 const FAKE_CREDENTIALS: [(&str, &str); 2] = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")];
