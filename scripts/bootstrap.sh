@@ -5,7 +5,7 @@ set -euo pipefail
 
 if ! command -v just >/dev/null 2>&1; then
   if command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1; then
-    python3 -m pip install --quiet --disable-pip-version-check rust-just
+    python3 -m pip install --quiet --disable-pip-version-check rust-just || true
     hash -r
   fi
   if ! command -v just >/dev/null 2>&1; then
