@@ -2,9 +2,10 @@
 //! (`shared/bench/gen_flowlogs.py`) and scores it against the generator's ground truth.
 //!
 //! The pipeline is the real one: the truth's EC2-shaped inventory goes through the resolver's
-//! snapshot loader, the flow-log objects through the runner's aggregating query (the same text
-//! that goes to CloudWatch) executed by `wavegap-insights` and the runner's row aggregation,
-//! then `wavegap_core::analyze`. Measures, each as recall and precision:
+//! snapshot loader, the flow-log objects through the runner's files source (the plan's query,
+//! the same text that goes to CloudWatch, run by `wavegap_runner::local` and turned into
+//! `FlowData` by the runner's row aggregation, as `wavegap report` does), then
+//! `wavegap_core::analyze`. Measures, each as recall and precision:
 //!
 //! - **rejected**: the truth's internal REJECT tuples (faults) found as rejected findings;
 //!   findings that match no REJECT of the truth are false positives.
@@ -19,7 +20,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
-use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -33,16 +33,15 @@ use wavegap_core::analyze::{AnalysisOptions, analyze, ephemeral_range};
 use wavegap_core::eval::{Evaluator, FlowSpec, Outcome};
 use wavegap_core::findings::{Analysis, Hop, Leg, RuleChange};
 use wavegap_core::flow::{FlowData, TimeWindow};
-use wavegap_core::flowlog::FlowFormat;
 use wavegap_core::inventory::{IcmpMatch, Inventory, NaclEntry, Os, PortMatch, PortRange, Protocol, SgPeer, SgRule};
 use wavegap_core::propose::apply;
 use wavegap_core::wave::{
     App, AwsSettings, EphemeralPolicy, IgnoreRule, LogGroups, Networks, QuerySettings, Server, Source, WaveConfig,
     WindowSpec,
 };
-use wavegap_insights::{Event, Query};
-use wavegap_runner::plan::query_text;
-use wavegap_runner::rows::Aggregator;
+use wavegap_runner::files;
+use wavegap_runner::plan::{PlanOptions, QueryPlan};
+use wavegap_runner::progress::Silent;
 
 /// Score wavegap's analysis against the bench generator's ground truth.
 #[derive(Debug, Parser)]
@@ -252,69 +251,14 @@ fn wave_for(truth: &Value, window: TimeWindow) -> Result<WaveConfig> {
     })
 }
 
-/// Every `.log.gz` object under `dir`, sorted.
-fn objects(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let p = entry?.path();
-        if p.is_dir() {
-            objects(&p, out)?;
-        } else if p.to_string_lossy().ends_with(".log.gz") {
-            out.push(p);
-        }
-    }
-    out.sort();
-    Ok(())
-}
-
-/// The flow logs through the runner's aggregating query and row aggregation.
-fn flow_data(dir: &Path, wave: &WaveConfig) -> Result<FlowData> {
-    let mut files = Vec::new();
-    objects(&dir.join("AWSLogs"), &mut files)?;
-    // (log, text) per object; the header line gives the format.
-    let mut texts: Vec<(String, String)> = Vec::new();
-    for f in &files {
-        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        let parts: Vec<&str> = name.split('_').collect();
-        let (account, flow_log) = (parts.first().copied().unwrap_or("-"), parts.get(3).copied().unwrap_or("-"));
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(fs::File::open(f)?).read_to_string(&mut text)?;
-        texts.push((format!("{account}:{flow_log}"), text));
-    }
+/// The flow logs through the report's own files source: the plan's query, the local engine
+/// over the generated S3 tree, and the runner's row aggregation. Strict: generated data has no
+/// damaged lines, so any problem is a failure.
+fn flow_data(dir: &Path, wave: &WaveConfig, window: TimeWindow) -> Result<FlowData> {
     let servers: BTreeSet<IpAddr> = wave.servers().map(|s| s.ip).collect();
-    let mut agg = Aggregator::new();
-    let mut by_format: BTreeMap<String, (FlowFormat, Vec<usize>)> = BTreeMap::new();
-    for (i, (_, text)) in texts.iter().enumerate() {
-        let header = text.lines().next().unwrap_or_default();
-        let format = FlowFormat::from_header(header).map_err(|e| anyhow::anyhow!("bad header {header:?}: {e}"))?;
-        by_format.entry(header.to_owned()).or_insert_with(|| (format, Vec::new())).1.push(i);
-    }
-    for (format, idx) in by_format.values() {
-        let text = query_text(format, &servers, &BTreeSet::new()).map_err(|f| anyhow::anyhow!("format lacks {f}"))?;
-        let query = Query::parse(&text)?;
-        let start = format.position(wavegap_core::flowlog::KnownField::Start);
-        let mut exec = query.executor().with_limit(usize::MAX);
-        for i in idx {
-            let (log, text) = &texts[*i];
-            exec.push_all(text.lines().skip(1).filter(|l| !l.is_empty()).map(|line| {
-                let ts = start
-                    .and_then(|p| line.split_ascii_whitespace().nth(p))
-                    .and_then(|v| v.parse::<i64>().ok())
-                    .unwrap_or(0);
-                Event { message: line, timestamp: ts * 1000, ingestion_time: ts * 1000, log_stream: None, log, format }
-            }));
-        }
-        let result = exec.finish();
-        for row in &result.rows {
-            agg.add_row(row.iter().map(|(f, v)| (f.as_str(), v.as_str())))
-                .map_err(|e| anyhow::anyhow!("row rejected: {e}"))?;
-        }
-        agg.add_stats(
-            result.statistics.records_scanned,
-            result.statistics.records_matched,
-            result.statistics.bytes_scanned,
-        );
-    }
-    Ok(agg.finish(0.005))
+    let options = PlanOptions::from_settings(&wave.query);
+    let plan = QueryPlan::for_files(&dir.join("AWSLogs"), &servers, &BTreeSet::new(), window, &options)?;
+    Ok(files::run(&plan, true, &Silent)?)
 }
 
 fn sg_rule_of(fault: &Value) -> Result<(String, bool, SgRule)> {
@@ -375,7 +319,7 @@ fn score_one(dir: &Path, verbose: bool) -> Result<Vec<Measure>> {
     let hours = gen_args["hours"].as_i64().context("hours")?;
     let window = TimeWindow { start, end: start + hours * 3600 - 1 };
     let wave = wave_for(&truth, window)?;
-    let data = flow_data(dir, &wave)?;
+    let data = flow_data(dir, &wave, window)?;
     let opts = AnalysisOptions {
         aggregation_interval: gen_args["agg_interval"].as_i64().unwrap_or(600),
         // offline files, all delivered
