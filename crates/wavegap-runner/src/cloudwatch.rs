@@ -350,9 +350,7 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
                     admissions += 1;
                     if admissions > ctx.options.max_admission_waits {
                         let reason = format!("{reason}, still after {admissions} tries");
-                        let event = Event::Gap { chunk: job.chunk, window: job.window, reason: &reason, ended: false };
-                        ctx.progress.event(&event);
-                        return Outcome::Gap { job, reason, stats };
+                        return give_up(&ctx, job, reason, false, stats);
                     }
                     let event = Event::Retry { chunk: job.chunk, window: job.window, reason: &reason, ended: false };
                     ctx.progress.event(&event);
@@ -361,15 +359,7 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
                     }
                     continue;
                 }
-                Start::Gap(reason) => {
-                    ctx.progress.event(&Event::Gap {
-                        chunk: job.chunk,
-                        window: job.window,
-                        reason: &reason,
-                        ended: false,
-                    });
-                    return Outcome::Gap { job, reason, stats };
-                }
+                Start::Gap(reason) => return give_up(&ctx, job, reason, false, stats),
                 Start::Fatal(e) => return Outcome::Fatal(e),
             },
         };
@@ -400,14 +390,7 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
             Err(reason) => {
                 attempts += 1;
                 if attempts >= ctx.options.max_attempts {
-                    let reason = format!("query ended {reason} {attempts} times");
-                    ctx.progress.event(&Event::Gap {
-                        chunk: job.chunk,
-                        window: job.window,
-                        reason: &reason,
-                        ended: true,
-                    });
-                    return Outcome::Gap { job, reason, stats };
+                    return give_up(&ctx, job, format!("query ended {reason} {attempts} times"), true, stats);
                 }
                 let reason = format!("query ended {reason}");
                 ctx.progress.event(&Event::Retry {
@@ -431,6 +414,12 @@ type Polled = (Result<(), String>, Vec<Vec<(String, String)>>, Stats);
 
 /// Polls until a terminal status; `None` when the run is told to stop first (the query stays
 /// in `running`, so the interrupt path stops it).
+/// Reports a query as missing coverage; `ended` says whether it had started (for the running count).
+fn give_up(ctx: &Ctx, job: Job, reason: String, ended: bool, stats: Vec<Stats>) -> Outcome {
+    ctx.progress.event(&Event::Gap { chunk: job.chunk, window: job.window, reason: &reason, ended });
+    Outcome::Gap { job, reason, stats }
+}
+
 async fn poll(ctx: &Ctx, query_id: &str) -> Option<Polled> {
     let mut wait = ctx.options.poll_initial;
     let mut errors = 0u32;
