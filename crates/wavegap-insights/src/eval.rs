@@ -426,7 +426,7 @@ impl<'v> Env<'v> for RecordEnv<'v, '_> {
 
 /// A result row.
 pub(crate) struct RowEnv<'v> {
-    pub row: &'v [Val<'static>],
+    pub row: &'v [Val<'v>],
     pub timestamp_col: Option<usize>,
 }
 

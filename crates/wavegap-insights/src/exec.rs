@@ -1,7 +1,6 @@
 //! Running a plan: per-record filtering and aggregation into a partial state that can be
 //! merged with others (one per thread), then the row stage and the result.
 
-use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -15,7 +14,8 @@ use crate::plan::{CAgg, CExpr, FieldRef, Mode, Plan, RowCmd, StatsPlan};
 use crate::value::{Val, sort_cmp};
 use crate::{Event, FlowLines, QueryResult, Statistics};
 
-type Row = Vec<Val<'static>>;
+/// A row of the row stage; `stats` rows borrow their key text from the group keys.
+type Row<'k> = Vec<Val<'k>>;
 
 /// The partial state of one query over some events. Feed events with [`Executor::push_all`],
 /// combine the partial states of several threads with [`Executor::merge`], and turn the
@@ -33,7 +33,7 @@ pub struct Executor {
 #[derive(Debug)]
 enum State {
     Groups(Groups),
-    Rows(Vec<Row>),
+    Rows(Vec<Row<'static>>),
 }
 
 /// The plan's external names bound to one flow-log format.
@@ -290,7 +290,13 @@ impl Executor {
         self.stats.records_matched += other.stats.records_matched;
         self.stats.bytes_scanned += other.stats.bytes_scanned;
         match (&mut self.state, other.state) {
-            (State::Groups(a), State::Groups(b)) => a.merge(b),
+            (State::Groups(a), State::Groups(mut b)) => {
+                // The smaller into the larger: fewer inserts and no second full-size table.
+                if b.map.len() > a.map.len() {
+                    std::mem::swap(a, &mut b);
+                }
+                a.merge(b);
+            }
             (State::Rows(a), State::Rows(b)) => {
                 a.extend(b);
                 if let Mode::Records { truncate: Some((keys, k)), .. } = &self.plan.mode {
@@ -309,10 +315,14 @@ impl Executor {
     pub fn finish(self) -> QueryResult {
         let plan = &*self.plan;
         let mut ts_col = plan.timestamp_col;
+        // The group keys, which the rows borrow their text from.
+        let keys;
         let mut rows = match (self.state, &plan.mode) {
             (State::Groups(groups), Mode::Stats(stats)) => {
                 ts_col = None;
-                groups.into_rows(stats)
+                let mut cols;
+                (keys, cols) = groups.into_parts();
+                group_rows(&keys, &mut cols, stats)
             }
             (State::Rows(mut rows), Mode::Records { .. }) => {
                 // Newest first, as Insights returns records without `sort`.
@@ -326,20 +336,13 @@ impl Executor {
             rows = apply(cmd, rows, &mut ts_col);
         }
         rows.truncate(self.limit);
-        let columns: Vec<String> = plan.visible.iter().map(|&i| plan.columns[i].clone()).collect();
-        let rows = rows
-            .iter()
-            .map(|row| {
-                plan.visible
-                    .iter()
-                    .filter_map(|&i| {
-                        let text = row.get(i)?.text()?;
-                        Some((plan.columns[i].clone(), text.into_owned()))
-                    })
-                    .collect()
-            })
-            .collect();
-        QueryResult { columns, rows, statistics: self.stats }
+        let mut result = QueryResult::new(plan.visible.iter().map(|&i| plan.columns[i].clone()).collect());
+        result.statistics = self.stats;
+        // Row by row, so each row's values are freed as their text moves into the result.
+        for row in rows {
+            result.push_row(plan.visible.iter().map(|&i| row.get(i).and_then(Val::text)));
+        }
+        result
     }
 }
 
@@ -484,7 +487,7 @@ pub(crate) fn split_fields<'a>(line: &'a str, out: &mut Vec<&'a str>) {
 
 /// Sorts rows by `keys` (column, descending), ties by every column ascending so the order
 /// never depends on which thread read what first.
-fn order_rows(rows: &mut [Row], keys: &[(usize, bool)]) {
+fn order_rows(rows: &mut [Row<'_>], keys: &[(usize, bool)]) {
     rows.sort_by(|a, b| {
         for &(c, desc) in keys {
             let o = sort_cmp(a.get(c).unwrap_or(&Val::Missing), b.get(c).unwrap_or(&Val::Missing));
@@ -496,7 +499,7 @@ fn order_rows(rows: &mut [Row], keys: &[(usize, bool)]) {
     });
 }
 
-fn cmp_all(a: &Row, b: &Row) -> Ordering {
+fn cmp_all(a: &Row<'_>, b: &Row<'_>) -> Ordering {
     for (x, y) in a.iter().zip(b) {
         let o = sort_cmp(x, y);
         if o != Ordering::Equal {
@@ -506,7 +509,7 @@ fn cmp_all(a: &Row, b: &Row) -> Ordering {
     a.len().cmp(&b.len())
 }
 
-fn apply(cmd: &RowCmd, mut rows: Vec<Row>, ts_col: &mut Option<usize>) -> Vec<Row> {
+fn apply<'k>(cmd: &RowCmd, mut rows: Vec<Row<'k>>, ts_col: &mut Option<usize>) -> Vec<Row<'k>> {
     let timestamp_col = *ts_col;
     match cmd {
         RowCmd::Filter(e) => rows.retain(|row| eval(e, &mut RowEnv { row, timestamp_col }).truthy()),
@@ -523,33 +526,43 @@ fn apply(cmd: &RowCmd, mut rows: Vec<Row>, ts_col: &mut Option<usize>) -> Vec<Ro
             }
         }
         RowCmd::Sort(keys) => {
-            let mut keyed: Vec<(Vec<Val<'static>>, Row)> = rows
-                .into_iter()
-                .map(|row| {
-                    let k = keys
-                        .iter()
-                        .map(|(e, _)| eval(e, &mut RowEnv { row: &row, timestamp_col }).into_owned())
-                        .collect();
-                    (k, row)
+            let columns: Option<Vec<(usize, bool)>> = keys
+                .iter()
+                .map(|(e, desc)| match e {
+                    CExpr::Field(FieldRef::Col(c)) => Some((*c, *desc)),
+                    _ => None,
                 })
                 .collect();
-            keyed.sort_by(|(a, _), (b, _)| {
-                for ((x, y), (_, desc)) in a.iter().zip(b).zip(keys) {
-                    let o = sort_cmp(x, y);
-                    if o != Ordering::Equal {
-                        // Missing values stay last in both directions.
-                        return if *desc && !x.is_missing() && !y.is_missing() { o.reverse() } else { o };
-                    }
+            if let Some(columns) = columns {
+                // Keys that name columns (`sort count desc`) are compared in place.
+                fn get<'r>(row: &'r [Val<'_>], c: usize) -> Val<'r> {
+                    row.get(c).map_or(Val::Missing, Val::borrowed)
                 }
-                Ordering::Equal
-            });
-            rows = keyed.into_iter().map(|(_, r)| r).collect();
+                rows.sort_by(|a, b| sort_keys_cmp(columns.iter().map(|&(c, desc)| (get(a, c), get(b, c), desc))));
+            } else {
+                let mut keyed: Vec<(Vec<Val<'static>>, Row<'k>)> = rows
+                    .into_iter()
+                    .map(|row| {
+                        let k = keys
+                            .iter()
+                            .map(|(e, _)| eval(e, &mut RowEnv { row: &row, timestamp_col }).into_owned())
+                            .collect();
+                        (k, row)
+                    })
+                    .collect();
+                keyed.sort_by(|(a, _), (b, _)| {
+                    sort_keys_cmp(
+                        a.iter().zip(b).zip(keys).map(|((x, y), (_, desc))| (x.borrowed(), y.borrowed(), *desc)),
+                    )
+                });
+                rows = keyed.into_iter().map(|(_, r)| r).collect();
+            }
         }
         RowCmd::Limit(n) => rows.truncate(*n),
         RowCmd::Dedup(cols) => {
             let mut seen: FxHashSet<Vec<u8>> = FxHashSet::default();
             rows.retain(|row| {
-                let vals: Vec<&Val<'static>> = cols.iter().map(|&c| row.get(c).unwrap_or(&Val::Missing)).collect();
+                let vals: Vec<&Val<'_>> = cols.iter().map(|&c| row.get(c).unwrap_or(&Val::Missing)).collect();
                 if vals.iter().any(|v| v.is_missing()) {
                     return true;
                 }
@@ -569,10 +582,23 @@ fn apply(cmd: &RowCmd, mut rows: Vec<Row>, ts_col: &mut Option<usize>) -> Vec<Ro
                 groups.update(stats, &mut env, ts, &mut key);
             }
             *ts_col = None;
-            rows = groups.into_rows(stats);
+            let (keys, mut cols) = groups.into_parts();
+            rows = group_rows(&keys, &mut cols, stats).into_iter().map(owned_row).collect();
         }
     }
     rows
+}
+
+/// `sort`'s order over (left, right, descending) key values: missing values stay last in
+/// both directions.
+fn sort_keys_cmp<'a>(keys: impl Iterator<Item = (Val<'a>, Val<'a>, bool)>) -> Ordering {
+    for (x, y, desc) in keys {
+        let o = sort_cmp(&x, &y);
+        if o != Ordering::Equal {
+            return if desc && !x.is_missing() && !y.is_missing() { o.reverse() } else { o };
+        }
+    }
+    Ordering::Equal
 }
 
 fn encode_key(v: &Val<'_>, out: &mut Vec<u8>) {
@@ -595,8 +621,9 @@ fn encode_key(v: &Val<'_>, out: &mut Vec<u8>) {
     }
 }
 
-fn decode_key(mut b: &[u8]) -> Row {
-    let mut out = Vec::new();
+/// The key's values (text borrowed from the key), in a row with room for `capacity` values.
+fn decode_key(mut b: &[u8], capacity: usize) -> Row<'_> {
+    let mut out = Vec::with_capacity(capacity);
     while let Some((&tag, rest)) = b.split_first() {
         b = rest;
         let take8 = |b: &mut &[u8]| {
@@ -611,7 +638,7 @@ fn decode_key(mut b: &[u8]) -> Row {
                 let len = u32::from_le_bytes(<[u8; 4]>::try_from(len).expect("four bytes")) as usize;
                 let (s, rest) = rest.split_at(len);
                 b = rest;
-                Val::Str(Cow::Owned(String::from_utf8_lossy(s).into_owned()))
+                Val::Str(String::from_utf8_lossy(s))
             }
             2 => Val::Num(f64::from_bits(u64::from_le_bytes(take8(&mut b)))),
             _ => Val::Time(i64::from_le_bytes(take8(&mut b))),
@@ -619,6 +646,9 @@ fn decode_key(mut b: &[u8]) -> Row {
     }
     out
 }
+
+/// An encoded group key and its group number.
+type GroupKey = (Box<[u8]>, u32);
 
 /// Group-by state: one entry per distinct key, aggregate state stored column by column.
 #[derive(Debug)]
@@ -893,27 +923,37 @@ impl Groups {
         }
     }
 
-    /// One row per group: the keys, then the stats items; ordered by the keys ascending.
-    fn into_rows(mut self, plan: &StatsPlan) -> Vec<Row> {
-        let mut entries: Vec<(Row, u32)> = self.map.drain().map(|(k, g)| (decode_key(&k), g)).collect();
-        entries.sort_by(|(a, _), (b, _)| {
-            a.iter().zip(b).map(|(x, y)| sort_cmp(x, y)).find(|o| *o != Ordering::Equal).unwrap_or(Ordering::Equal)
-        });
-        // `stats count(*)` with no `by` over no records still answers one row of zeros.
-        if entries.is_empty() && plan.keys.is_empty() {
-            self.cols.iter_mut().for_each(AggCol::push);
-            entries.push((Vec::new(), 0));
-        }
-        entries
-            .into_iter()
-            .map(|(mut row, g)| {
-                let values: Vec<Val<'static>> =
-                    self.cols.iter_mut().zip(&plan.aggs).map(|(c, a)| c.result(g as usize, a.pct)).collect();
-                for item in &plan.items {
-                    row.push(eval(item, &mut AggEnv { values: &values }).into_owned());
-                }
-                row
-            })
-            .collect()
+    /// The encoded group keys with their group numbers, and the aggregate columns.
+    fn into_parts(self) -> (Vec<GroupKey>, Vec<AggCol>) {
+        (self.map.into_iter().collect(), self.cols)
     }
+}
+
+/// One row per group: the keys, then the stats items; ordered by the keys ascending.
+fn group_rows<'k>(keys: &'k [GroupKey], cols: &mut [AggCol], plan: &StatsPlan) -> Vec<Row<'k>> {
+    let width = plan.keys.len() + plan.items.len();
+    let mut entries: Vec<(Row<'k>, u32)> = keys.iter().map(|(k, g)| (decode_key(k, width), *g)).collect();
+    entries.sort_by(|(a, _), (b, _)| {
+        a.iter().zip(b).map(|(x, y)| sort_cmp(x, y)).find(|o| *o != Ordering::Equal).unwrap_or(Ordering::Equal)
+    });
+    // `stats count(*)` with no `by` over no records still answers one row of zeros.
+    if entries.is_empty() && plan.keys.is_empty() {
+        cols.iter_mut().for_each(AggCol::push);
+        entries.push((Vec::new(), 0));
+    }
+    entries
+        .into_iter()
+        .map(|(mut row, g)| {
+            let values: Vec<Val<'static>> =
+                cols.iter_mut().zip(&plan.aggs).map(|(c, a)| c.result(g as usize, a.pct)).collect();
+            for item in &plan.items {
+                row.push(eval(item, &mut AggEnv { values: &values }).into_owned());
+            }
+            row
+        })
+        .collect()
+}
+
+fn owned_row(row: Row<'_>) -> Row<'static> {
+    row.into_iter().map(Val::into_owned).collect()
 }

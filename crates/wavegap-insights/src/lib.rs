@@ -54,14 +54,15 @@ mod exec;
 mod lexer;
 mod parser;
 mod plan;
+mod result;
 mod value;
 
 use std::sync::Arc;
 
-use serde::Serialize;
 use wavegap_core::flowlog::FlowFormat;
 
 pub use exec::{DEFAULT_LIMIT, Executor};
+pub use result::{QueryResult, ResultRow, Statistics};
 
 /// A query that does not parse, or is outside the supported subset: where and why, in the
 /// spirit of `MalformedQueryException`'s `QueryCompileError`.
@@ -116,32 +117,6 @@ pub struct FlowLines<'a> {
     pub ingestion_time: i64,
     /// Only records with `@timestamp` in this range (ms, inclusive) can match.
     pub window_ms: Option<(i64, i64)>,
-}
-
-/// Query statistics, as `GetQueryResults` reports them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Statistics {
-    pub records_scanned: u64,
-    pub records_matched: u64,
-    pub bytes_scanned: u64,
-}
-
-/// What a query returns: rows of `(field, value)` pairs in column order, as `GetQueryResults`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct QueryResult {
-    /// Every column a row may have, in order.
-    pub columns: Vec<String>,
-    /// Each row's present values, in column order.
-    pub rows: Vec<Vec<(String, String)>>,
-    pub statistics: Statistics,
-}
-
-impl QueryResult {
-    /// The value of `field` in row `row`, if present.
-    pub fn get(&self, row: usize, field: &str) -> Option<&str> {
-        self.rows.get(row)?.iter().find(|(f, _)| f == field).map(|(_, v)| v.as_str())
-    }
 }
 
 /// A parsed, planned query. Cheap to clone; executors share the plan.

@@ -37,13 +37,13 @@ pub fn run(plan: &QueryPlan, strict: bool, progress: &dyn Progress) -> Result<Fl
         }
         let s = out.result.statistics;
         agg.add_stats(s.records_scanned, s.records_matched, s.bytes_scanned);
-        for row in &out.result.rows {
-            if let Err(e) = agg.add_row(row.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        for row in out.result.rows() {
+            if let Err(e) = agg.add_row(row.fields()) {
                 bad_rows += 1;
                 tracing::debug!("skipped a row: {e}");
             }
         }
-        let rows = out.result.rows.len();
+        let rows = out.result.len();
         progress.event(&Event::Finished { chunk: 1, window, rows, bytes_scanned: s.bytes_scanned });
     }
     if bad_rows > 0 {

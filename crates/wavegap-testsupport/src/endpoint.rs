@@ -398,9 +398,8 @@ fn get_query_results(shared: &Shared, input: &Value) -> Response {
     let (results, stats) = match (&q.outcome, status) {
         (Ok(r), "Complete") => {
             let rows: Vec<Value> = r
-                .rows
-                .iter()
-                .map(|row| Value::Array(row.iter().map(|(f, v)| json!({ "field": f, "value": v })).collect()))
+                .rows()
+                .map(|row| Value::Array(row.fields().map(|(f, v)| json!({ "field": f, "value": v })).collect()))
                 .collect();
             let s = r.statistics;
             (

@@ -47,9 +47,8 @@ pub fn run(query: &str, lines: &[&str]) -> QueryResult {
 /// Rows as `field=value` joined by spaces, one row per line.
 pub fn render(result: &QueryResult) -> String {
     result
-        .rows
-        .iter()
-        .map(|row| row.iter().map(|(f, v)| format!("{f}={v}")).collect::<Vec<_>>().join(" "))
+        .rows()
+        .map(|row| row.fields().map(|(f, v)| format!("{f}={v}")).collect::<Vec<_>>().join(" "))
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -162,9 +162,9 @@ pub fn run_query(
             });
         }
     });
-    let mut exec = new_executor(query, options);
-    let mut report = Report::default();
-    for (e, r) in partials.into_inner().expect("no reader panicked") {
+    let mut partials = partials.into_inner().expect("no reader panicked").into_iter();
+    let (mut exec, mut report) = partials.next().unwrap_or_else(|| (new_executor(query, options), Report::default()));
+    for (e, r) in partials {
         exec.merge(e);
         report.count += r.count;
         report.bad_lines += r.bad_lines;

@@ -98,12 +98,11 @@ fn engine_agrees_with_duckdb_on_generated_flow_logs() {
         assert_eq!(out.problem_count, 0, "{name}: {:?}", out.problems);
         let want = answers[name].as_array().unwrap_or_else(|| panic!("no DuckDB answer for {name}"));
         let got = &out.result;
-        assert_eq!(got.rows.len(), want.len(), "{name}: row count");
-        for (i, (row, expected)) in got.rows.iter().zip(want).enumerate() {
+        assert_eq!(got.len(), want.len(), "{name}: row count");
+        for (i, (row, expected)) in got.rows().zip(want).enumerate() {
             let expected = expected.as_array().unwrap();
-            assert_eq!(got.columns.len(), expected.len(), "{name}: columns {:?}", got.columns);
-            for (col, e) in got.columns.iter().zip(expected) {
-                let mine = row.iter().find(|(f, _)| f == col).map(|(_, v)| v.as_str());
+            assert_eq!(got.columns().len(), expected.len(), "{name}: columns {:?}", got.columns());
+            for ((col, mine), e) in got.columns().iter().zip(row.values()).zip(expected) {
                 assert!(same(mine, e.as_str()), "{name} row {i} column {col}: engine {mine:?}, DuckDB {e}\n{text}");
             }
             compared_rows += 1;

@@ -40,9 +40,8 @@ fn query(
 
 fn rows(out: &LocalOutput) -> String {
     out.result
-        .rows
-        .iter()
-        .map(|r| r.iter().map(|(f, v)| format!("{f}={v}")).collect::<Vec<_>>().join(" "))
+        .rows()
+        .map(|r| r.fields().map(|(f, v)| format!("{f}={v}")).collect::<Vec<_>>().join(" "))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -161,7 +160,14 @@ fn damage_is_reported_and_the_rest_is_read() {
     assert_eq!(out.bad_lines, 1);
     let result = rows(&out);
     assert!(result.contains("interfaceId=eni-d n=2"), "{result}");
-    let eni_e: u64 = out.result.rows.iter().find(|r| r[0].1 == "eni-e").map(|r| r[1].1.parse().unwrap()).unwrap();
+    let eni_e: u64 = out
+        .result
+        .rows()
+        .find(|r| r.get("interfaceId") == Some("eni-e"))
+        .and_then(|r| r.get("n"))
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(eni_e > 0 && eni_e < 1999, "part of the cut stream is read: {eni_e}");
 
     let strict = LocalOptions { strict: true, ..LocalOptions::default() };

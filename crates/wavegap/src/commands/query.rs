@@ -3,9 +3,10 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context as _;
+use serde::{Serialize, Serializer};
 use wavegap_core::flow::TimeWindow;
 use wavegap_core::flowlog::FlowFormat;
-use wavegap_insights::{Query, QueryResult};
+use wavegap_insights::{Query, QueryResult, ResultRow};
 use wavegap_runner::local::{LocalError, LocalOptions, run_query};
 
 use crate::cli::{OutputFormat, QueryArgs};
@@ -33,13 +34,13 @@ pub fn run(args: &QueryArgs) -> Result<Success, Failure> {
     })?;
     let format =
         args.output.unwrap_or(if std::io::stdout().is_terminal() { OutputFormat::Table } else { OutputFormat::Csv });
-    let text = match format {
-        OutputFormat::Table => table(&output.result),
-        OutputFormat::Csv => csv(&output.result),
-        OutputFormat::Json => json(&output.result)?,
+    let mut stdout = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    let written = match format {
+        OutputFormat::Table => stdout.write_all(table(&output.result).as_bytes()),
+        OutputFormat::Csv => csv(&output.result, &mut stdout),
+        OutputFormat::Json => json(&output.result, &mut stdout),
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match written.and_then(|()| stdout.flush()) {
         Ok(()) => {}
         // `wavegap query … | head` is fine.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
@@ -48,7 +49,7 @@ pub fn run(args: &QueryArgs) -> Result<Success, Failure> {
     let s = output.result.statistics;
     eprintln!(
         "{} rows; records scanned {}, matched {}; {} bytes scanned; {} files read, {} skipped by time",
-        output.result.rows.len(),
+        output.result.len(),
         s.records_scanned,
         s.records_matched,
         s.bytes_scanned,
@@ -86,48 +87,67 @@ fn window(start: Option<&str>, end: Option<&str>) -> anyhow::Result<Option<TimeW
     Ok(Some(TimeWindow { start, end }))
 }
 
-fn cell<'a>(row: &'a [(String, String)], column: &str) -> &'a str {
-    row.iter().find(|(f, _)| f == column).map_or("", |(_, v)| v.as_str())
-}
-
 fn table(result: &QueryResult) -> String {
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    table.set_header(&result.columns);
-    for row in &result.rows {
-        table.add_row(result.columns.iter().map(|c| cell(row, c)));
+    table.set_header(result.columns());
+    for row in result.rows() {
+        table.add_row(row.values().map(Option::unwrap_or_default));
     }
     format!("{table}\n")
 }
 
-fn csv(result: &QueryResult) -> String {
-    fn field(s: &str) -> String {
-        if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+/// RFC 4180: a header line, then a line per row; a missing value is an empty field.
+fn csv(result: &QueryResult, out: &mut impl Write) -> std::io::Result<()> {
+    fn line<'a>(out: &mut impl Write, fields: impl Iterator<Item = &'a str>) -> std::io::Result<()> {
+        for (i, f) in fields.enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            if f.contains([',', '"', '\n', '\r']) {
+                write!(out, "\"{}\"", f.replace('"', "\"\""))?;
+            } else {
+                out.write_all(f.as_bytes())?;
+            }
+        }
+        out.write_all(b"\n")
     }
-    let mut out = String::new();
-    out.push_str(&result.columns.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
-    out.push('\n');
-    for row in &result.rows {
-        out.push_str(&result.columns.iter().map(|c| field(cell(row, c))).collect::<Vec<_>>().join(","));
-        out.push('\n');
+    line(out, result.columns().iter().map(String::as_str))?;
+    for row in result.rows() {
+        line(out, row.values().map(Option::unwrap_or_default))?;
     }
-    out
+    Ok(())
 }
 
-/// The shape of `GetQueryResults`: rows of `{field, value}` and the statistics.
-fn json(result: &QueryResult) -> Result<String, Failure> {
-    let results: Vec<Vec<serde_json::Value>> = result
-        .rows
-        .iter()
-        .map(|row| row.iter().map(|(f, v)| serde_json::json!({ "field": f, "value": v })).collect())
-        .collect();
-    let doc = serde_json::json!({
-        "status": "Complete",
-        "columns": result.columns,
-        "results": results,
-        "statistics": result.statistics,
-    });
-    let mut text = serde_json::to_string_pretty(&doc).or_fail(Kind::Aws)?;
-    text.push('\n');
-    Ok(text)
+/// The shape of `GetQueryResults`: rows of `{field, value}` and the statistics, written as the
+/// rows go by.
+fn json(result: &QueryResult, out: &mut impl Write) -> std::io::Result<()> {
+    struct Rows<'a>(&'a QueryResult);
+    impl Serialize for Rows<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.0.rows().map(Row))
+        }
+    }
+    struct Row<'a>(ResultRow<'a>);
+    impl Serialize for Row<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.0.fields().map(|(field, value)| Field { field, value }))
+        }
+    }
+    #[derive(Serialize)]
+    struct Field<'a> {
+        field: &'a str,
+        value: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        status: &'static str,
+        columns: &'a [String],
+        results: Rows<'a>,
+        statistics: wavegap_insights::Statistics,
+    }
+    let doc =
+        Doc { status: "Complete", columns: result.columns(), results: Rows(result), statistics: result.statistics };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
 }

@@ -54,6 +54,22 @@ fn csv_json_and_statistics() {
 }
 
 #[test]
+fn a_missing_value_is_an_empty_csv_field_and_left_out_of_json() {
+    let dir = tree();
+    let files = dir.path().to_str().unwrap();
+    let text = "fields srcAddr, nothing, dstPort | filter dstPort = 1433 | limit 1";
+    let out = wavegap(dir.path(), &["query", text, "--files", files, "--output", "csv"]);
+    assert_eq!(stdout(&out), "srcAddr,nothing,dstPort\n10.0.0.7,,1433\n");
+    let out = wavegap(dir.path(), &["query", text, "--files", files, "--output", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["columns"], serde_json::json!(["srcAddr", "nothing", "dstPort"]));
+    assert_eq!(
+        doc["results"],
+        serde_json::json!([[{"field": "srcAddr", "value": "10.0.0.7"}, {"field": "dstPort", "value": "1433"}]])
+    );
+}
+
+#[test]
 fn exit_codes() {
     let dir = tree();
     let out = wavegap(dir.path(), &["query", "filter srcAddr = ", "--files", "."]);
