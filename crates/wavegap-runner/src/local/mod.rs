@@ -45,7 +45,7 @@ use self::discover::{FileKind, S3Name, find_files};
 const MAX_PROBLEMS: usize = 1000;
 /// Decompressed bytes handed to the engine at a time: small enough that the buffer's
 /// footprint does not follow the size of the files.
-const CHUNK: usize = 1 << 20;
+const CHUNK: usize = 256 << 10;
 /// An S3 object can hold records this much older than its name says (delivery lag).
 const BEFORE_NAME: i64 = 3600;
 /// … and this much newer (clock skew).

@@ -217,3 +217,33 @@ fn missing_or_empty_inputs_are_errors() {
     std::fs::write(dir.path().join("truth.json"), "{}").unwrap();
     assert!(matches!(query(dir.path(), q, None, &LocalOptions::default()), Err(LocalError::NoFiles { .. })));
 }
+
+#[test]
+fn files_larger_than_a_chunk_keep_every_record_and_line_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // About 1.3 MB of text, so several chunks, with one damaged line far in.
+    let mut text = format!("{HEADER}\n");
+    for i in 0..14_000u32 {
+        if i == 12_345 {
+            text.push_str("2 123456789012 eni-a cut short\n");
+        }
+        let action = if i % 4 == 0 { "REJECT" } else { "ACCEPT" };
+        text.push_str(&line("eni-a", "10.0.0.1", "10.0.0.2", 1000 + (i % 7) as u16, T0, action));
+        text.push('\n');
+    }
+    write_gz(&s3_path(root, "123456789012", "fl-1", "20240506T0010Z"), &text);
+    for (query_text, want) in [
+        // The literal prefilter path and the split-every-line path.
+        (r#"filter action = "REJECT" | stats count(*) as n"#, "n=3500"),
+        ("stats count(*) as n, sum(dstPort) as ports", "n=14000 ports=14042000"),
+    ] {
+        let out = query(root, query_text, None, &LocalOptions::default());
+        let out = out.unwrap();
+        assert_eq!(rows(&out), want, "{query_text}");
+        assert_eq!(out.result.statistics.records_scanned, 14_000, "{query_text}");
+        assert_eq!(out.bad_lines, 1, "{query_text}");
+        // Line 1 is the header; the damaged line comes after 12,345 records.
+        assert_eq!(out.problems[0].line, Some(12_347), "{query_text}");
+    }
+}
