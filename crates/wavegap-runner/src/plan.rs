@@ -157,10 +157,10 @@ impl QueryPlan {
         let mut fields: Vec<FlowField> = FlowFormat::default_v2().fields().to_vec();
         fields.extend([KnownField::TcpFlags, KnownField::FlowDirection].map(FlowField::Known));
         let superset = FlowFormat::from_fields(fields).expect("distinct known fields");
-        let query = build_query(&superset, servers, networks, false).map_err(|field| RunnerError::MissingField {
-            log_group: dir.display().to_string(),
-            field: field.to_owned(),
-        })?;
+        let query =
+            build_query(&superset, servers, networks, false, Addresses::PacketWherePresent).map_err(|field| {
+                RunnerError::MissingField { log_group: dir.display().to_string(), field: field.to_owned() }
+            })?;
         Ok(QueryPlan {
             files: Some(dir.to_owned()),
             chunks: vec![Chunk { number: 1, log_groups: Vec::new(), log_format: None, query }],
@@ -287,7 +287,32 @@ pub fn query_text(
     servers: &BTreeSet<IpAddr>,
     networks: &BTreeSet<IpNet>,
 ) -> Result<String, &'static str> {
-    build_query(format, servers, networks, !format.is_default())
+    let packet = format.position(KnownField::PktSrcAddr).is_some() && format.position(KnownField::PktDstAddr).is_some();
+    let addresses = if packet { Addresses::Packet } else { Addresses::Interface };
+    build_query(format, servers, networks, !format.is_default(), addresses)
+}
+
+/// Which fields give a record's addresses. `srcaddr`/`dstaddr` show the ENI's primary
+/// private IP; `pkt-srcaddr`/`pkt-dstaddr` the packet's own addresses (a secondary IP such as
+/// a cluster listener, an EKS pod, the far side of a NAT gateway), so servers are matched on
+/// those when the format has them (DOMAIN.md §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Addresses {
+    Interface,
+    Packet,
+    /// Files whose formats differ: the packet addresses where a file has them.
+    PacketWherePresent,
+}
+
+impl Addresses {
+    /// The source and destination expressions.
+    fn fields(self) -> [&'static str; 2] {
+        match self {
+            Addresses::Interface => ["srcAddr", "dstAddr"],
+            Addresses::Packet => ["pktSrcAddr", "pktDstAddr"],
+            Addresses::PacketWherePresent => ["coalesce(pktSrcAddr, srcAddr)", "coalesce(pktDstAddr, dstAddr)"],
+        }
+    }
 }
 
 /// The query over events whose fields are `format`'s, discovered or (`parse`) parsed.
@@ -296,6 +321,7 @@ fn build_query(
     servers: &BTreeSet<IpAddr>,
     networks: &BTreeSet<IpNet>,
     parse: bool,
+    addresses: Addresses,
 ) -> Result<String, &'static str> {
     use columns as c;
     if let Some(missing) = REQUIRED.iter().find(|k| format.position(**k).is_none()) {
@@ -308,10 +334,11 @@ fn build_query(
         q.push_str("\n| ");
     }
 
+    let [src_addr, dst_addr] = addresses.fields();
     let ips = servers.iter().map(|ip| format!("\"{ip}\"")).collect::<Vec<_>>().join(", ");
-    let mut conversation = format!("(srcAddr in [{ips}] or dstAddr in [{ips}])");
+    let mut conversation = format!("({src_addr} in [{ips}] or {dst_addr} in [{ips}])");
     if !networks.is_empty() {
-        let [src, dst] = ["srcAddr", "dstAddr"].map(|side| {
+        let [src, dst] = [src_addr, dst_addr].map(|side| {
             networks
                 .iter()
                 .map(|net| {
@@ -346,9 +373,10 @@ fn build_query(
             aggregates.push(format!("{agg}({}) as {alias}", field.insights_name()));
         }
     }
+    let key = |expr: &str, column: &str| if expr == column { expr.to_owned() } else { format!("{expr} as {column}") };
     let mut keys = vec![
-        c::SRC.to_owned(),
-        c::DST.to_owned(),
+        key(src_addr, c::SRC),
+        key(dst_addr, c::DST),
         format!("least(srcPort, dstPort) as {}", c::PORT),
         c::PROTOCOL.to_owned(),
         c::ACTION.to_owned(),
@@ -487,6 +515,40 @@ mod tests {
         assert!(!q.contains("weird"));
         let no_eni = FlowFormat::from_log_format("${srcaddr} ${dstaddr}").unwrap();
         assert_eq!(query_text(&no_eni, &BTreeSet::new(), &BTreeSet::new()), Err("interface-id"));
+    }
+
+    #[test]
+    fn packet_addresses_are_matched_when_the_format_has_them() {
+        let v3 = FlowFormat::from_log_format(
+            "${version} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action} ${pkt-srcaddr} ${pkt-dstaddr}",
+        )
+        .unwrap();
+        let servers = set(["10.0.0.6".parse().unwrap()]);
+        let nets = set(["10.0.0.0/8".parse().unwrap()]);
+        let q = query_text(&v3, &servers, &nets).unwrap();
+        assert!(q.contains("| filter (pktSrcAddr in [\"10.0.0.6\"] or pktDstAddr in [\"10.0.0.6\"])"), "{q}");
+        assert!(q.contains("isIpv4InSubnet(pktSrcAddr, \"10.0.0.0/8\")"), "{q}");
+        assert!(q.contains("by pktSrcAddr as srcAddr, pktDstAddr as dstAddr, least("), "{q}");
+        // Only one of the two is not enough: the interface addresses stay.
+        let half = FlowFormat::from_log_format(
+            "${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action} ${pkt-srcaddr}",
+        )
+        .unwrap();
+        let q = query_text(&half, &servers, &nets).unwrap();
+        assert!(q.contains("by srcAddr, dstAddr, least(") && !q.contains("pktSrcAddr in"), "{q}");
+        // Files differ in format: the packet address where a file has one.
+        let plan =
+            QueryPlan::for_files(Path::new("d"), &servers, &nets, TimeWindow { start: 0, end: 9 }, &options(50, 1))
+                .unwrap();
+        let q = &plan.chunks[0].query;
+        assert!(
+            q.contains("(coalesce(pktSrcAddr, srcAddr) in [\"10.0.0.6\"] or coalesce(pktDstAddr, dstAddr) in"),
+            "{q}"
+        );
+        assert!(
+            q.contains("by coalesce(pktSrcAddr, srcAddr) as srcAddr, coalesce(pktDstAddr, dstAddr) as dstAddr,"),
+            "{q}"
+        );
     }
 
     #[test]

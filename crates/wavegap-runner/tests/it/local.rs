@@ -247,3 +247,44 @@ fn files_larger_than_a_chunk_keep_every_record_and_line_number() {
         assert_eq!(out.problems[0].line, Some(12_347), "{query_text}");
     }
 }
+
+#[test]
+fn servers_on_secondary_addresses_are_found_through_the_packet_addresses() {
+    use wavegap_runner::files;
+    use wavegap_runner::plan::{PlanOptions, QueryPlan};
+    use wavegap_runner::progress::Silent;
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // A cluster listener on the db ENI's secondary address 10.0.0.80 (primary 10.0.0.8): the
+    // v5 record shows the primary in dstaddr and the listener in pkt-dstaddr. A v2 file beside
+    // it has no packet addresses at all.
+    let v5 = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status pkt-srcaddr pkt-dstaddr";
+    let rec = |dst: &str, pkt_dst: &str, action: &str| {
+        format!("5 eni-db 10.0.0.7 {dst} 50000 1433 6 3 156 {T0} {} {action} OK 10.0.0.7 {pkt_dst}", T0 + 20)
+    };
+    let text = format!("{v5}\n{}\n{}\n", rec("10.0.0.8", "10.0.0.80", "REJECT"), rec("10.0.0.8", "10.0.0.8", "ACCEPT"));
+    write_gz(&s3_path(root, "123456789012", "fl-5", "20240506T0010Z"), &text);
+    let v2 = format!("{HEADER}\n{}\n", line("eni-app", "10.0.0.7", "10.0.0.80", 1433, T0, "REJECT"));
+    write_gz(&s3_path(root, "123456789012", "fl-2", "20240506T0010Z"), &v2);
+
+    let servers = ["10.0.0.80".parse().unwrap()].into();
+    let options = PlanOptions { chunk_size: 50, windows: 1, row_limit: 10_000, max_in_flight: 1 };
+    let window = TimeWindow { start: T0 - 600, end: T0 + 600 };
+    let plan = QueryPlan::for_files(root, &servers, &std::collections::BTreeSet::new(), window, &options).unwrap();
+    let data = files::run(&plan, false, &Silent).unwrap();
+    let mut found: Vec<(String, String, String)> = data
+        .aggregates
+        .iter()
+        .map(|a| (a.interface_id.clone(), a.dst.to_string(), format!("{:?}", a.action)))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("eni-app".to_owned(), "10.0.0.80".to_owned(), "Reject".to_owned()),
+            ("eni-db".to_owned(), "10.0.0.80".to_owned(), "Reject".to_owned()),
+        ],
+        "the record to the primary address is not the listener's"
+    );
+}
