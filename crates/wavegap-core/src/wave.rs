@@ -16,7 +16,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 pub use self::error::{WaveError, WaveErrorKind};
-pub use self::load::{WaveFile, load};
+pub use self::load::{PathKind, WaveFile, load};
 use crate::flow::TimeWindow;
 use crate::inventory::{Os, proto};
 

@@ -8,7 +8,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use wavegap_core::wave::{self, WaveConfig, WaveError, WaveFile};
+use wavegap_core::wave::{self, PathKind, WaveConfig, WaveError, WaveFile};
 
 /// The file that holds the settings every wave in a directory shares.
 pub const DEFAULTS_FILE: &str = "defaults.toml";
@@ -82,7 +82,12 @@ pub fn load(path: &Path) -> Result<WaveConfig, LoadError> {
     let defaults_text = if defaults_path.is_file() { Some(read(&defaults_path)?) } else { None };
     let defaults = defaults_text.as_deref().map(|text| WaveFile { path: &defaults_path, text });
     tracing::debug!(wave = %path.display(), defaults = defaults.is_some(), "loading wave");
-    Ok(wave::load(WaveFile { path, text: &text }, defaults, dir)?)
+    let look = |path: &Path| match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => PathKind::Dir,
+        Ok(_) => PathKind::File,
+        Err(_) => PathKind::Missing,
+    };
+    Ok(wave::load(WaveFile { path, text: &text }, defaults, dir, &look)?)
 }
 
 #[cfg(test)]

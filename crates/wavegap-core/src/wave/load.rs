@@ -25,6 +25,15 @@ use super::{
 use crate::flow::TimeWindow;
 use crate::inventory::{Os, proto};
 
+/// What the caller's file system holds at a path: the loader reads nothing itself, so the
+/// caller answers for the paths a files source names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathKind {
+    Missing,
+    File,
+    Dir,
+}
+
 /// The text of a wave file (or of `defaults.toml`) and the path it was read from.
 #[derive(Debug, Clone, Copy)]
 pub struct WaveFile<'a> {
@@ -37,12 +46,18 @@ pub struct WaveFile<'a> {
 ///
 /// Relative paths in the wave (the files source and the inventory snapshot) are joined onto
 /// `base_dir`; the command line passes the directory that holds the wave file, so that a wave
-/// and its data can move together.
+/// and its data can move together. `look` says what is at such a path, so that a missing
+/// directory or snapshot is an error at its line in the wave file.
 ///
 /// Every key the wave sets replaces the same key of `defaults.toml` whole (arrays are not
 /// concatenated); keys the wave leaves out come from `defaults.toml`, then from the built-in
 /// defaults.
-pub fn load(wave: WaveFile<'_>, defaults: Option<WaveFile<'_>>, base_dir: &Path) -> Result<WaveConfig, WaveError> {
+pub fn load(
+    wave: WaveFile<'_>,
+    defaults: Option<WaveFile<'_>>,
+    base_dir: &Path,
+    look: &dyn Fn(&Path) -> PathKind,
+) -> Result<WaveConfig, WaveError> {
     let wave_doc = Doc { path: wave.path, text: wave.text };
     let defaults_doc = defaults.map(|d| Doc { path: d.path, text: d.text });
     let raw_defaults: RawDefaults = match &defaults_doc {
@@ -51,7 +66,7 @@ pub fn load(wave: WaveFile<'_>, defaults: Option<WaveFile<'_>>, base_dir: &Path)
     };
     let raw: RawWave = parse(&wave_doc)?;
     let defaults_doc = defaults_doc.unwrap_or(Doc { path: Path::new("defaults.toml"), text: "" });
-    Loader { wave: &wave_doc, defaults: &defaults_doc, base_dir }.build(raw, raw_defaults)
+    Loader { wave: &wave_doc, defaults: &defaults_doc, base_dir, look }.build(raw, raw_defaults)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -383,6 +398,7 @@ struct Loader<'d> {
     wave: &'d Doc<'d>,
     defaults: &'d Doc<'d>,
     base_dir: &'d Path,
+    look: &'d dyn Fn(&Path) -> PathKind,
 }
 
 impl<'d> Loader<'d> {
@@ -728,15 +744,25 @@ impl<'d> Loader<'d> {
                 .expected("`inventory = \"inventory/demo.json\"` next to `files`")
                 .hint("save one with the resolver, or write one by hand in the shape of the EC2 Describe* responses"));
         };
-        let path = |v: &At<'_, &String>| -> Result<PathBuf, WaveError> {
+        let path = |v: &At<'_, &String>, what: &str| -> Result<PathBuf, WaveError> {
             if v.value.trim().is_empty() {
                 return Err(v
                     .error(K::Invalid, "empty path")
                     .expected("a path, relative to the wave file's directory or absolute"));
             }
-            Ok(self.base_dir.join(v.value))
+            let path = self.base_dir.join(v.value);
+            match (what, (self.look)(&path)) {
+                (_, PathKind::Missing) => Err(v
+                    .error(K::Invalid, format!("`{}` does not exist", path.display()))
+                    .expected(format!("{what}, relative to the wave file's directory or absolute"))),
+                ("the inventory snapshot", PathKind::Dir) => Err(v
+                    .error(K::Invalid, format!("`{}` is a directory", path.display()))
+                    .expected("the inventory snapshot: a JSON file written by `wavegap inventory`")),
+                _ => Ok(path),
+            }
         };
-        Ok(Source::Files { dir: path(&files)?, inventory: path(&inventory)? })
+        let dir = path(&files, "the flow-log files (a directory, or one file)")?;
+        Ok(Source::Files { dir, inventory: path(&inventory, "the inventory snapshot")? })
     }
 
     fn window(&self, raw: Option<Spanned<RawWindow>>, query: &QuerySettings) -> Result<WindowSpec, WaveError> {
@@ -1261,7 +1287,9 @@ ip = "10.0.0.6"
 
     fn try_load(text: &str, defaults: Option<&str>) -> Result<WaveConfig, WaveError> {
         let defaults = defaults.map(|text| WaveFile { path: Path::new("waves/defaults.toml"), text });
-        load(WaveFile { path: Path::new("waves/w.toml"), text }, defaults, Path::new("/repo"))
+        // Every path exists: a name with an extension is a file, anything else a directory.
+        let look = |p: &Path| if p.extension().is_some() { PathKind::File } else { PathKind::Dir };
+        load(WaveFile { path: Path::new("waves/w.toml"), text }, defaults, Path::new("/repo"), &look)
     }
 
     /// `BASE` with `from` replaced by `to` (which must be there).

@@ -173,6 +173,17 @@ fn defaults_apply_and_their_errors_point_at_them() {
 fn files_source_paths_are_relative_to_the_wave_file() {
     let wave = format!("[source]\nfiles = \"data/flowlogs\"\ninventory = \"data/inventory.json\"\n{GOOD}");
     let dir = waves_dir(&[("offline.toml", &wave)]);
+    // Not there yet: an error at the line that names it.
+    let out = wavegap(dir.path(), &["--color", "never", "check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("error: `waves/data/flowlogs` does not exist\n --> waves/offline.toml:2:9 (source.files)"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::create_dir_all(dir.path().join("waves/data/flowlogs")).unwrap();
+    std::fs::write(dir.path().join("waves/data/inventory.json"), "{}").unwrap();
     let out = wavegap(dir.path(), &["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).ends_with("no log groups, 2026-11-20T00:00:00Z..2026-11-20T06:00:00Z, files waves/data/flowlogs + waves/data/inventory.json\n"), "{}", stdout(&out));
