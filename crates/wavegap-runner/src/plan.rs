@@ -31,6 +31,9 @@ pub const MAX_QUERY_LEN: usize = 10_000;
 pub mod columns {
     pub const SRC: &str = "srcAddr";
     pub const DST: &str = "dstAddr";
+    /// The packet addresses, when the format has them (instead of `SRC`/`DST`).
+    pub const PACKET_SRC: &str = "packetSrcAddr";
+    pub const PACKET_DST: &str = "packetDstAddr";
     pub const PORT: &str = "servicePort";
     pub const PROTOCOL: &str = "protocol";
     pub const ACTION: &str = "action";
@@ -305,12 +308,16 @@ enum Addresses {
 }
 
 impl Addresses {
-    /// The source and destination expressions.
-    fn fields(self) -> [&'static str; 2] {
+    /// The source and destination expressions, and the result columns they are grouped under
+    /// (names no record field has, so no alias shadows a field).
+    fn fields(self) -> [(&'static str, &'static str); 2] {
+        use columns as c;
         match self {
-            Addresses::Interface => ["srcAddr", "dstAddr"],
-            Addresses::Packet => ["pktSrcAddr", "pktDstAddr"],
-            Addresses::PacketWherePresent => ["coalesce(pktSrcAddr, srcAddr)", "coalesce(pktDstAddr, dstAddr)"],
+            Addresses::Interface => [("srcAddr", c::SRC), ("dstAddr", c::DST)],
+            Addresses::Packet => [("pktSrcAddr", c::PACKET_SRC), ("pktDstAddr", c::PACKET_DST)],
+            Addresses::PacketWherePresent => {
+                [("coalesce(pktSrcAddr, srcAddr)", c::PACKET_SRC), ("coalesce(pktDstAddr, dstAddr)", c::PACKET_DST)]
+            }
         }
     }
 }
@@ -334,7 +341,7 @@ fn build_query(
         q.push_str("\n| ");
     }
 
-    let [src_addr, dst_addr] = addresses.fields();
+    let [(src_addr, src_column), (dst_addr, dst_column)] = addresses.fields();
     let ips = servers.iter().map(|ip| format!("\"{ip}\"")).collect::<Vec<_>>().join(", ");
     let mut conversation = format!("({src_addr} in [{ips}] or {dst_addr} in [{ips}])");
     if !networks.is_empty() {
@@ -375,8 +382,8 @@ fn build_query(
     }
     let key = |expr: &str, column: &str| if expr == column { expr.to_owned() } else { format!("{expr} as {column}") };
     let mut keys = vec![
-        key(src_addr, c::SRC),
-        key(dst_addr, c::DST),
+        key(src_addr, src_column),
+        key(dst_addr, dst_column),
         format!("least(srcPort, dstPort) as {}", c::PORT),
         c::PROTOCOL.to_owned(),
         c::ACTION.to_owned(),
@@ -528,7 +535,7 @@ mod tests {
         let q = query_text(&v3, &servers, &nets).unwrap();
         assert!(q.contains("| filter (pktSrcAddr in [\"10.0.0.6\"] or pktDstAddr in [\"10.0.0.6\"])"), "{q}");
         assert!(q.contains("isIpv4InSubnet(pktSrcAddr, \"10.0.0.0/8\")"), "{q}");
-        assert!(q.contains("by pktSrcAddr as srcAddr, pktDstAddr as dstAddr, least("), "{q}");
+        assert!(q.contains("by pktSrcAddr as packetSrcAddr, pktDstAddr as packetDstAddr, least("), "{q}");
         // Only one of the two is not enough: the interface addresses stay.
         let half = FlowFormat::from_log_format(
             "${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action} ${pkt-srcaddr}",
@@ -546,7 +553,9 @@ mod tests {
             "{q}"
         );
         assert!(
-            q.contains("by coalesce(pktSrcAddr, srcAddr) as srcAddr, coalesce(pktDstAddr, dstAddr) as dstAddr,"),
+            q.contains(
+                "by coalesce(pktSrcAddr, srcAddr) as packetSrcAddr, coalesce(pktDstAddr, dstAddr) as packetDstAddr,"
+            ),
             "{q}"
         );
     }

@@ -81,8 +81,9 @@ impl Aggregator {
             let v = required(name)?;
             v.parse().map_err(|_| RowError { field: name, value: v.to_owned() })
         };
-        let src = parsed(c::SRC)?;
-        let dst = parsed(c::DST)?;
+        // The packet addresses when the query grouped on them, else the interface ones.
+        let src = parsed(if fields.contains_key(c::PACKET_SRC) { c::PACKET_SRC } else { c::SRC })?;
+        let dst = parsed(if fields.contains_key(c::PACKET_DST) { c::PACKET_DST } else { c::DST })?;
         let protocol =
             small::<u8>(get(c::PROTOCOL), c::PROTOCOL)?.ok_or(RowError { field: c::PROTOCOL, value: String::new() })?;
         let action = required(c::ACTION)

@@ -237,3 +237,27 @@ async fn an_interrupt_stops_every_running_query() {
     assert_eq!(started, stopped);
     assert_eq!(record.started.len(), 4, "the in-flight limit holds the other two back");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_format_with_packet_addresses_is_matched_on_them() {
+    // The db ENI's secondary address 10.0.0.80 is a cluster listener, the wave's server; the
+    // record's dstaddr shows the ENI's primary address 10.0.0.8.
+    let format = FlowFormat::from_log_format(&format!("{CUSTOM} ${{pkt-srcaddr}} ${{pkt-dstaddr}}")).unwrap();
+    let mut f = Fixture::new();
+    for (t, dst, pkt_dst) in [(1000, "10.0.0.8", "10.0.0.80"), (1100, "10.0.0.8", "10.0.0.8")] {
+        let line =
+            format!("5 eni-db 10.0.0.7 {dst} 50000 1433 6 3 156 {t} {} REJECT OK 2 ingress 10.0.0.7 {pkt_dst}", t + 20);
+        f.add_event("/fl/v5", &format, "eni-db-all", t * 1000, &line);
+    }
+    f.sort();
+    let endpoint = TestEndpoint::start(f.clone(), Faults::default()).await.unwrap();
+    let servers = BTreeSet::from(["10.0.0.80".parse().unwrap()]);
+    let options = PlanOptions { chunk_size: 50, windows: 1, row_limit: 10_000, max_in_flight: 1 };
+    let plan = QueryPlan::from_targets(&targets(&f), &servers, &BTreeSet::new(), WINDOW, &options).unwrap();
+    assert!(plan.chunks[0].query.contains("pktDstAddr in [\"10.0.0.80\"]"), "{}", plan.chunks[0].query);
+    let data = run(&endpoint, &plan).await.unwrap();
+    let mut want = agg("/fl/v5", "eni-db", ("10.0.0.7", "10.0.0.80", 1433, Action::Reject), (1, 3, 156), (1000, 1020));
+    want.direction = Some(FlowDirection::Ingress);
+    want.tcp_flags = Some(2);
+    assert_eq!(data.aggregates, [want], "only the record to the listener");
+}
