@@ -6,6 +6,7 @@ mod fanout;
 mod inventory;
 mod query;
 mod report;
+mod report_cloudwatch;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,79 @@
+//! `wavegap report` on a CloudWatch wave, end to end: the servers resolve against moto's EC2,
+//! the queries run on the Logs Insights test endpoint, and the report names the missing rule.
+
+use std::fs;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use wavegap_core::flowlog::FlowFormat;
+use wavegap_resolver::testing::{self, ACCOUNT, APP_LOG_FORMAT, LOG_GROUP_APP, LOG_GROUP_EXPLICIT, LOG_GROUP_LOG01};
+use wavegap_testsupport::{Faults, Fixture, TestEndpoint};
+
+use crate::{clean_command, stderr};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cloudwatch_wave_reports_the_missing_security_group_rule() {
+    let moto = testing::moto();
+    let seeded = testing::seed(&moto).await;
+    let (web, app) = (seeded.server("web01"), seeded.server("app01"));
+    // web01 → app01 tcp/8443: app-sg admits only 8080 from web-sg, so app01's ENI logs the
+    // REJECT; web01's ENI logs the request leaving (its SG and the NACLs allow it).
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().cast_signed();
+    let start = now - 600;
+    let format = FlowFormat::from_log_format(APP_LOG_FORMAT).unwrap();
+    let mut fixture = Fixture::new();
+    let vpc = &seeded.vpcs["app"];
+    for (eni, subnet, action, direction) in
+        [(&web.eni_id, "web", "ACCEPT", "egress"), (&app.eni_id, "app", "REJECT", "ingress")]
+    {
+        let subnet = &seeded.subnets[subnet];
+        let line = format!(
+            "5 {ACCOUNT} {vpc} {subnet} {eni} {w} {a} 50100 8443 6 3 180 {start} {end} {action} OK 2 {w} {a} {direction}",
+            w = web.ip,
+            a = app.ip,
+            end = start + 20,
+        );
+        fixture.add_event(LOG_GROUP_APP, &format, &format!("{eni}-all"), start * 1000, &line);
+    }
+    for group in [LOG_GROUP_LOG01, LOG_GROUP_EXPLICIT] {
+        fixture.add_group(group, FlowFormat::default_v2());
+    }
+    fixture.sort();
+    let logs = TestEndpoint::start(fixture, Faults::default()).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("waves")).unwrap();
+    fs::write(dir.path().join("waves/moto-wave.toml"), testing::wave_toml(&seeded)).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = clean_command(dir.path(), home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ENDPOINT_URL_EC2", moto.endpoint())
+        .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", logs.url())
+        .args(["report", "moto-wave", "--out", "out"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+
+    let doc: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("out/findings.json")).unwrap()).unwrap();
+    assert_eq!(doc["wave"]["source"], "cloudwatch");
+    let rejected = doc["findings"]["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 1, "{rejected:#?}");
+    let finding = &rejected[0];
+    assert_eq!(finding["id"], format!("rejected/tcp/8443/{}/{}/request", web.ip, app.ip));
+    assert_eq!(finding["attribution"], "confirmed", "{finding:#}");
+    assert_eq!(finding["culprits"][0]["hop"], "destination-sg-ingress", "{finding:#}");
+    assert_eq!(finding["culprits"][0]["resource"].as_str(), Some(seeded.groups["app"].as_str()), "{finding:#}");
+    // The fix opens tcp/8443 on app-sg to web01, and nothing else.
+    let proposals = doc["proposals"].as_array().unwrap();
+    assert_eq!(proposals.len(), 1, "{proposals:#?}");
+    let proposal = proposals[0].to_string();
+    assert!(proposal.contains(&seeded.groups["app"]) && proposal.contains("8443"), "{proposal}");
+    // Both queries' log groups were read, and the report says which servers no flow log covers.
+    assert_eq!(doc["coverage"]["complete"], true, "{:#}", doc["coverage"]);
+    assert!(logs.record().started.len() >= 2, "{:?}", logs.record().started);
+    let markdown = fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+    assert!(markdown.contains(&seeded.groups["app"]), "{markdown}");
+}
