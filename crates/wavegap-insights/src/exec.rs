@@ -326,8 +326,8 @@ impl Executor {
             }
             (State::Rows(mut rows), Mode::Records { .. }) => {
                 // Newest first, as Insights returns records without `sort`.
-                let keys: Vec<(usize, bool)> = ts_col.map(|c| (c, true)).into_iter().collect();
-                order_rows(&mut rows, &keys);
+                let newest_first: Vec<(usize, bool)> = ts_col.map(|c| (c, true)).into_iter().collect();
+                order_rows(&mut rows, &newest_first);
                 rows
             }
             _ => Vec::new(),
@@ -338,7 +338,7 @@ impl Executor {
         rows.truncate(self.limit);
         let mut result = QueryResult::new(plan.visible.iter().map(|&i| plan.columns[i].clone()).collect());
         result.statistics = self.stats;
-        // Row by row, so each row's values are freed as their text moves into the result.
+        // Row by row, so each row is freed as soon as its text is in the result.
         for row in rows {
             result.push_row(plan.visible.iter().map(|&i| row.get(i).and_then(Val::text)));
         }
