@@ -49,6 +49,8 @@ pub struct WaveErrorDetails {
     /// What to do next.
     pub hint: Option<String>,
     excerpt: Option<Excerpt>,
+    /// Mistakes in other parts of the same file, found in the same pass.
+    more: Vec<WaveError>,
 }
 
 impl std::ops::Deref for WaveError {
@@ -98,7 +100,23 @@ impl WaveError {
             expected: None,
             hint: None,
             excerpt,
+            more: Vec::new(),
         }))
+    }
+
+    /// The first of `errors` (by file, line and column) carrying the others in that order, or
+    /// `None` when there are none.
+    pub(crate) fn gather(mut errors: Vec<WaveError>) -> Option<WaveError> {
+        errors.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+        let mut errors = errors.into_iter();
+        let mut first = errors.next()?;
+        first.0.more.extend(errors);
+        Some(first)
+    }
+
+    /// The other mistakes found in the same file (each in a different part of it).
+    pub fn more(&self) -> &[WaveError] {
+        &self.more
     }
 
     #[must_use]
@@ -130,8 +148,17 @@ impl WaveError {
     ///    = hint: …
     /// ```
     ///
-    /// `color` adds ANSI colours (the caller decides, from `--color` and `NO_COLOR`).
+    /// `color` adds ANSI colours (the caller decides, from `--color` and `NO_COLOR`). The
+    /// [`more`](WaveError::more) mistakes follow, each as a block of its own.
     pub fn render(&self, color: bool) -> String {
+        let mut out = self.render_one(color);
+        for more in &self.more {
+            out.push_str(&more.render_one(color));
+        }
+        out
+    }
+
+    fn render_one(&self, color: bool) -> String {
         let paint = |code: &str, s: &str| if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_owned() };
         let red = |s: &str| paint("1;31", s);
         let blue = |s: &str| paint("1;34", s);

@@ -358,6 +358,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
 // ---------------------------------------------------------------------------------------
 // Validation
 
+/// The value, or `None` with the error kept in `errors`.
+fn ok<T>(errors: &mut Vec<WaveError>, result: Result<T, WaveError>) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
+}
+
 /// A value with the file and span it came from, for errors after merging two files.
 struct At<'d, T> {
     doc: &'d Doc<'d>,
@@ -411,25 +416,17 @@ impl<'d> Loader<'d> {
         }
     }
 
+    /// The wave's parts are checked one by one, so a file with a mistake in several parts
+    /// (a bad IP address and a bad window) reports them all at once.
     fn build(&self, raw: RawWave, defaults: RawDefaults) -> Result<WaveConfig, WaveError> {
-        let doc = self.wave;
-        let name = if let Some(name) = raw.name {
-            let name = at(doc, "name", name);
-            check_name(&name, "wave name")?;
-            name.value
-        } else {
-            let stem = doc.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            if !is_name(&stem) {
-                return Err(doc
-                    .error(K::Missing, None, "name", format!("the file name `{stem}` is not a valid wave name"))
-                    .expected("letters, digits, `.`, `_` and `-` (at most 64)")
-                    .hint("rename the file, or set `name = \"wave-3\"` at the top"));
-            }
-            stem
-        };
+        let mut errors = Vec::new();
+        let name = ok(&mut errors, self.name(raw.name));
         // The defaults on their own first, so that a mistake there is reported against
         // defaults.toml even when this wave overrides the key.
-        self.shared(RawDefaults::default(), defaults.clone())?;
+        if let Err(e) = self.shared(RawDefaults::default(), defaults.clone()) {
+            errors.push(e);
+            return Err(WaveError::gather(errors).expect("one error at least"));
+        }
         let wave_shared = RawDefaults {
             aws: raw.aws,
             networks: raw.networks,
@@ -439,22 +436,35 @@ impl<'d> Loader<'d> {
             ignore: raw.ignore,
             one_way: raw.one_way,
         };
-        let Shared { aws, networks, log_groups, log_groups_at, ephemeral, one_way, ignore, query } =
-            self.shared(wave_shared, defaults)?;
-        let source = self.source(raw.source)?;
-        if source == Source::CloudWatch && log_groups.names.is_empty() && !log_groups.discover {
-            let (d, span) = log_groups_at.map_or((self.wave, None), |(d, s)| (d, Some(s)));
-            return Err(d
-                .error(K::Missing, span, "log-groups", "no log groups to query")
-                .expected("`names = [\"/vpc/flow-logs\"]`, `discover = true`, or both")
-                .hint("list the flow-log groups, or set `discover = true` to find them from the servers' flow logs"));
+        let shared = ok(&mut errors, self.shared(wave_shared, defaults));
+        let source = ok(&mut errors, self.source(raw.source));
+        if let (Some(shared), Some(Source::CloudWatch)) = (&shared, &source)
+            && shared.log_groups.names.is_empty()
+            && !shared.log_groups.discover
+        {
+            let (d, span) = shared.log_groups_at.clone().map_or((self.wave, None), |(d, s)| (d, Some(s)));
+            errors.push(
+                d.error(K::Missing, span, "log-groups", "no log groups to query")
+                    .expected("`names = [\"/vpc/flow-logs\"]`, `discover = true`, or both")
+                    .hint(
+                        "list the flow-log groups, or set `discover = true` to find them from the servers' flow logs",
+                    ),
+            );
         }
-        let window = self.window(raw.window, &query)?;
-        let apps = self.apps(raw.apps, &networks)?;
+        let window = shared.as_ref().and_then(|s| ok(&mut errors, self.window(raw.window, &s.query)));
+        let apps = shared.as_ref().and_then(|s| ok(&mut errors, self.apps(raw.apps, &s.networks)));
+        if let Some(e) = WaveError::gather(errors) {
+            return Err(e);
+        }
+        let (Some(name), Some(shared), Some(source), Some(window), Some(apps)) = (name, shared, source, window, apps)
+        else {
+            unreachable!("every part without an error has a value");
+        };
+        let Shared { aws, networks, log_groups, ephemeral, one_way, ignore, query, .. } = shared;
         let config = WaveConfig {
             name,
             description: raw.description.filter(|d| !d.trim().is_empty()),
-            path: doc.path.to_path_buf(),
+            path: self.wave.path.to_path_buf(),
             window,
             aws,
             networks,
@@ -475,6 +485,23 @@ impl<'d> Loader<'d> {
             .map(|(i, flow)| self.expected_flow(&config, i, flow))
             .collect::<Result<_, _>>()?;
         Ok(WaveConfig { expected_flows, ..config })
+    }
+
+    fn name(&self, raw: Option<Spanned<String>>) -> Result<String, WaveError> {
+        let doc = self.wave;
+        if let Some(name) = raw {
+            let name = at(doc, "name", name);
+            check_name(&name, "wave name")?;
+            return Ok(name.value);
+        }
+        let stem = doc.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        if !is_name(&stem) {
+            return Err(doc
+                .error(K::Missing, None, "name", format!("the file name `{stem}` is not a valid wave name"))
+                .expected("letters, digits, `.`, `_` and `-` (at most 64)")
+                .hint("rename the file, or set `name = \"wave-3\"` at the top"));
+        }
+        Ok(stem)
     }
 
     /// The settings `defaults.toml` may hold, each key from the wave if it sets it.

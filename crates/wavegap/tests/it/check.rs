@@ -229,3 +229,19 @@ fn color_follows_the_flag() {
     let plain = wavegap(&repo_root(), &["--color", "never", "check", bad]);
     assert!(!stderr(&plain).contains('\x1b'));
 }
+
+#[test]
+fn mistakes_in_several_parts_of_a_wave_are_all_reported() {
+    let wave =
+        GOOD.replace("start = \"2026-11-20T00:00:00Z\"", "start = \"yesterday\"").replace("10.0.0.6", "10.0.0.300");
+    assert_ne!(wave, GOOD);
+    let dir = waves_dir(&[("w.toml", &wave), ("v.toml", GOOD), ("defaults.toml", "[log-groups]\ndiscover = true\n")]);
+    let out = wavegap(dir.path(), &["--color", "never", "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let window = err.find("(window.start)").unwrap_or_else(|| panic!("{err}"));
+    let ip = err.find("(apps[0].servers[0].ip)").unwrap_or_else(|| panic!("{err}"));
+    assert!(window < ip, "in file order\n{err}");
+    assert_eq!(err.matches("error: ").count(), 3, "two mistakes and the summary\n{err}");
+    assert!(err.ends_with("error: 1 of 2 waves invalid\n"), "{err}");
+}
