@@ -526,37 +526,14 @@ fn apply<'k>(cmd: &RowCmd, mut rows: Vec<Row<'k>>, ts_col: &mut Option<usize>) -
             }
         }
         RowCmd::Sort(keys) => {
-            let columns: Option<Vec<(usize, bool)>> = keys
-                .iter()
-                .map(|(e, desc)| match e {
-                    CExpr::Field(FieldRef::Col(c)) => Some((*c, *desc)),
-                    _ => None,
-                })
-                .collect();
-            if let Some(columns) = columns {
-                // Keys that name columns (`sort count desc`) are compared in place.
-                fn get<'r>(row: &'r [Val<'_>], c: usize) -> Val<'r> {
-                    row.get(c).map_or(Val::Missing, Val::borrowed)
-                }
-                rows.sort_by(|a, b| sort_keys_cmp(columns.iter().map(|&(c, desc)| (get(a, c), get(b, c), desc))));
-            } else {
-                let mut keyed: Vec<(Vec<Val<'static>>, Row<'k>)> = rows
-                    .into_iter()
-                    .map(|row| {
-                        let k = keys
-                            .iter()
-                            .map(|(e, _)| eval(e, &mut RowEnv { row: &row, timestamp_col }).into_owned())
-                            .collect();
-                        (k, row)
-                    })
-                    .collect();
-                keyed.sort_by(|(a, _), (b, _)| {
-                    sort_keys_cmp(
-                        a.iter().zip(b).zip(keys).map(|((x, y), (_, desc))| (x.borrowed(), y.borrowed(), *desc)),
-                    )
-                });
-                rows = keyed.into_iter().map(|(_, r)| r).collect();
-            }
+            // Keys are computed as rows are compared: most name a column (`sort count desc`),
+            // and no keyed copy of the rows is made.
+            rows.sort_by(|a, b| {
+                sort_keys_cmp(keys.iter().map(|(e, desc)| {
+                    let x = eval(e, &mut RowEnv { row: a, timestamp_col });
+                    (x, eval(e, &mut RowEnv { row: b, timestamp_col }), *desc)
+                }))
+            });
         }
         RowCmd::Limit(n) => rows.truncate(*n),
         RowCmd::Dedup(cols) => {
@@ -933,9 +910,7 @@ impl Groups {
 fn group_rows<'k>(keys: &'k [GroupKey], cols: &mut [AggCol], plan: &StatsPlan) -> Vec<Row<'k>> {
     let width = plan.keys.len() + plan.items.len();
     let mut entries: Vec<(Row<'k>, u32)> = keys.iter().map(|(k, g)| (decode_key(k, width), *g)).collect();
-    entries.sort_by(|(a, _), (b, _)| {
-        a.iter().zip(b).map(|(x, y)| sort_cmp(x, y)).find(|o| *o != Ordering::Equal).unwrap_or(Ordering::Equal)
-    });
+    entries.sort_by(|(a, _), (b, _)| cmp_all(a, b));
     // `stats count(*)` with no `by` over no records still answers one row of zeros.
     if entries.is_empty() && plan.keys.is_empty() {
         cols.iter_mut().for_each(AggCol::push);

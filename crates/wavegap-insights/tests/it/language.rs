@@ -136,7 +136,7 @@ fn aggregates() {
         "stats sum(bytes) / 1000 as kb, count(*) * 2 as twice by protocol | filter twice > 2 | sort kb desc",
         "protocol=6 kb=13.81 twice=10\nprotocol=1 kb=0.672 twice=4\nprotocol=- twice=4",
     );
-    // A key that names a column sorts in place, any other is computed: the same order.
+    // A key that names a column and one computed from it give the same order.
     for key in ["kb", "kb * 1"] {
         check(
             &format!("stats sum(bytes) / 1000 as kb by protocol | sort {key} desc"),

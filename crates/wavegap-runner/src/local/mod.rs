@@ -12,7 +12,7 @@
 //!   passes (default version 2); `@log` is `account-id:log-group` with the account of the group's
 //!   first record.
 //!
-//! Files are read on every core, each streamed in chunks of 1 MiB, so memory stays flat
+//! Files are read on every core, each streamed in chunks of 256 KiB, so memory stays flat
 //! as the input grows; only the query's aggregation state grows. An object whose name puts it
 //! more than an hour before or 15 minutes after the window is skipped without being opened
 //! (S3 objects hold the records of the five minutes before their time, later if delivery

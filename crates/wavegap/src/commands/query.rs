@@ -97,7 +97,8 @@ fn table(result: &QueryResult) -> String {
     format!("{table}\n")
 }
 
-/// RFC 4180: a header line, then a line per row; a missing value is an empty field.
+/// A header line, then a line per row (`\n` line ends); a field with a comma, quote or line
+/// break is quoted as RFC 4180 does it; a missing value is an empty field.
 fn csv(result: &QueryResult, out: &mut impl Write) -> std::io::Result<()> {
     fn line<'a>(out: &mut impl Write, fields: impl Iterator<Item = &'a str>) -> std::io::Result<()> {
         for (i, f) in fields.enumerate() {
