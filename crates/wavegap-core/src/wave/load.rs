@@ -771,25 +771,26 @@ impl<'d> Loader<'d> {
                 .expected("`inventory = \"inventory/demo.json\"` next to `files`")
                 .hint("save one with the resolver, or write one by hand in the shape of the EC2 Describe* responses"));
         };
-        let path = |v: &At<'_, &String>, what: &str| -> Result<PathBuf, WaveError> {
+        // `what` names the path for the error; `file_only` refuses a directory.
+        let path = |v: &At<'_, &String>, what: &str, file_only: bool| -> Result<PathBuf, WaveError> {
             if v.value.trim().is_empty() {
                 return Err(v
                     .error(K::Invalid, "empty path")
                     .expected("a path, relative to the wave file's directory or absolute"));
             }
             let path = self.base_dir.join(v.value);
-            match (what, (self.look)(&path)) {
-                (_, PathKind::Missing) => Err(v
+            match (self.look)(&path) {
+                PathKind::Missing => Err(v
                     .error(K::Invalid, format!("`{}` does not exist", path.display()))
                     .expected(format!("{what}, relative to the wave file's directory or absolute"))),
-                ("the inventory snapshot", PathKind::Dir) => Err(v
+                PathKind::Dir if file_only => Err(v
                     .error(K::Invalid, format!("`{}` is a directory", path.display()))
-                    .expected("the inventory snapshot: a JSON file written by `wavegap inventory`")),
-                _ => Ok(path),
+                    .expected(format!("{what}: a JSON file written by `wavegap inventory`"))),
+                PathKind::Dir | PathKind::File => Ok(path),
             }
         };
-        let dir = path(&files, "the flow-log files (a directory, or one file)")?;
-        Ok(Source::Files { dir, inventory: path(&inventory, "the inventory snapshot")? })
+        let dir = path(&files, "the flow-log files (a directory, or one file)", false)?;
+        Ok(Source::Files { dir, inventory: path(&inventory, "the inventory snapshot", true)? })
     }
 
     fn window(&self, raw: Option<Spanned<RawWindow>>, query: &QuerySettings) -> Result<WindowSpec, WaveError> {
