@@ -16,6 +16,51 @@ pub(crate) trait Env<'v> {
     fn agg(&mut self, _index: usize) -> Val<'v> {
         Val::Missing
     }
+
+    /// The address in `x`'s value as `kind` reads it; `cache` names where a record keeps it.
+    fn address(&mut self, x: &'v CExpr, kind: SubnetKind, _cache: Option<usize>) -> Option<IpAddr>
+    where
+        Self: Sized,
+    {
+        eval(x, self).text().and_then(|t| kind.parse(&t))
+    }
+}
+
+/// A condition's truth, without building a value: filters, `and`/`or` (short-circuit), `not`
+/// and the tests. Anything else is evaluated and its value tested.
+pub(crate) fn test<'v, E: Env<'v>>(e: &'v CExpr, env: &mut E) -> bool {
+    match e {
+        CExpr::Bin(BinOp::And, a, b) => test(a, env) && test(b, env),
+        CExpr::Bin(BinOp::Or, a, b) => test(a, env) || test(b, env),
+        CExpr::Not(a) => !test(a, env),
+        CExpr::StrEq(r, lit, ne) => match env.field(*r) {
+            Val::Str(s) => (s.as_ref() == lit.as_str()) != *ne,
+            Val::Missing => false,
+            other => compare(&other, &Val::str(lit)).is_some_and(|o| (o == Ordering::Equal) != *ne),
+        },
+        CExpr::InSet(x, set, neg) => {
+            let v = eval(x, env);
+            !v.is_missing() && set.contains(&v) != *neg
+        }
+        CExpr::In(x, items, neg) => {
+            let v = eval(x, env);
+            if v.is_missing() {
+                return false;
+            }
+            let found = items.iter().any(|i| compare(&v, &eval(i, env)) == Some(Ordering::Equal));
+            found != *neg
+        }
+        CExpr::LikeStr(x, finder, neg) => match eval(x, env).text() {
+            Some(s) => finder.find(s.as_bytes()).is_some() != *neg,
+            None => false,
+        },
+        CExpr::LikeRe(x, re, neg) => match eval(x, env).text() {
+            Some(s) => re.is_match(&s) != *neg,
+            None => false,
+        },
+        CExpr::InSubnet(x, net, kind, cache) => env.address(x, *kind, *cache).is_some_and(|ip| net.contains(ip)),
+        other => eval(other, env).truthy(),
+    }
 }
 
 #[allow(clippy::many_single_char_names)]
@@ -23,59 +68,23 @@ pub(crate) fn eval<'v, E: Env<'v>>(e: &'v CExpr, env: &mut E) -> Val<'v> {
     match e {
         CExpr::Field(r) => env.field(*r),
         CExpr::Lit(v) => v.borrowed(),
-        CExpr::StrEq(r, lit, ne) => {
-            let v = env.field(*r);
-            match &v {
-                Val::Str(s) => Val::bool((s.as_ref() == lit.as_str()) != *ne),
-                Val::Missing => Val::bool(false),
-                other => Val::bool(compare(other, &Val::str(lit)).is_some_and(|o| (o == Ordering::Equal) != *ne)),
-            }
-        }
-        CExpr::InStr(r, set, neg) => {
-            let v = env.field(*r);
-            match v.text() {
-                Some(s) => Val::bool(set.contains(s.as_ref()) != *neg),
-                None => Val::bool(false),
-            }
-        }
-        CExpr::Bin(BinOp::And, a, b) => Val::bool(eval(a, env).truthy() && eval(b, env).truthy()),
-        CExpr::Bin(BinOp::Or, a, b) => Val::bool(eval(a, env).truthy() || eval(b, env).truthy()),
+        CExpr::Bin(BinOp::And | BinOp::Or, ..)
+        | CExpr::Not(_)
+        | CExpr::StrEq(..)
+        | CExpr::InSet(..)
+        | CExpr::In(..)
+        | CExpr::LikeStr(..)
+        | CExpr::LikeRe(..)
+        | CExpr::InSubnet(..) => Val::bool(test(e, env)),
         CExpr::Bin(op, a, b) => {
             let x = eval(a, env);
             let y = eval(b, env);
             binary(*op, &x, &y)
         }
-        CExpr::Not(a) => Val::bool(!eval(a, env).truthy()),
         CExpr::Neg(a) => match eval(a, env) {
             Val::Missing => Val::Missing,
             v => v.as_num().map_or(Val::Missing, |n| Val::Num(-n)),
         },
-        CExpr::In(x, items, neg) => {
-            let v = eval(x, env);
-            if v.is_missing() {
-                return Val::bool(false);
-            }
-            let found = items.iter().any(|i| compare(&v, &eval(i, env)) == Some(Ordering::Equal));
-            Val::bool(found != *neg)
-        }
-        CExpr::LikeStr(x, finder, neg) => match eval(x, env).text() {
-            Some(s) => Val::bool(finder.find(s.as_bytes()).is_some() != *neg),
-            None => Val::bool(false),
-        },
-        CExpr::LikeRe(x, re, neg) => match eval(x, env).text() {
-            Some(s) => Val::bool(re.is_match(&s) != *neg),
-            None => Val::bool(false),
-        },
-        CExpr::InSubnet(x, net, kind) => {
-            let v = eval(x, env);
-            let Some(text) = v.text() else { return Val::bool(false) };
-            let ip = match kind {
-                SubnetKind::V4 => parse_ipv4(&text).map(IpAddr::V4),
-                SubnetKind::V6 => text.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6),
-                SubnetKind::Any => parse_ipv4(&text).map(IpAddr::V4).or_else(|| text.parse().ok()),
-            };
-            Val::bool(ip.is_some_and(|ip| net.contains(&ip)))
-        }
         CExpr::Call(f, args) => call(*f, args, env),
         CExpr::Agg(i) => env.agg(*i),
     }
@@ -307,6 +316,8 @@ pub(crate) struct RecordEnv<'v, 'r> {
     pub log: &'v str,
     pub interface_col: Option<usize>,
     pub slots: &'r mut [Option<Val<'v>>],
+    /// The plan's address caches for this record: `None` until a subnet test parses one.
+    pub addrs: &'r mut [Option<Option<IpAddr>>],
     pub slot_defs: &'v [SlotDef],
     pub parses: &'v [ParseDef],
 }
@@ -421,6 +432,17 @@ impl<'v> Env<'v> for RecordEnv<'v, '_> {
 
     fn timestamp(&mut self) -> Option<i64> {
         Some(self.timestamp)
+    }
+
+    fn address(&mut self, x: &'v CExpr, kind: SubnetKind, cache: Option<usize>) -> Option<IpAddr> {
+        if let Some(known) = cache.and_then(|i| self.addrs[i]) {
+            return known;
+        }
+        let ip = eval(x, self).text().and_then(|t| kind.parse(&t));
+        if let Some(i) = cache {
+            self.addrs[i] = Some(ip);
+        }
+        ip
     }
 }
 

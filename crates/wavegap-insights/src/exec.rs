@@ -9,7 +9,8 @@ use wavegap_core::flowlog::{FlowFormat, KnownField};
 
 use crate::ast::AggFunc;
 use crate::ast::BinOp;
-use crate::eval::{AggEnv, Env, RecordEnv, Resolved, RowEnv, eval};
+use crate::bind::{Stage, bind_stage};
+use crate::eval::{AggEnv, Env, RecordEnv, Resolved, RowEnv, eval, test};
 use crate::plan::{CAgg, CExpr, FieldRef, Mode, Plan, RowCmd, StatsPlan};
 use crate::value::{Val, sort_cmp};
 use crate::{Event, FlowLines, QueryResult, Statistics};
@@ -47,6 +48,8 @@ struct BoundFormat {
     /// Text every matching line contains (from `field = "text"` in a top-level `and`), so
     /// lines without it need not be split.
     prefilter: Option<memchr::memmem::Finder<'static>>,
+    /// The record stage bound to this format.
+    stage: Stage,
 }
 
 /// The default row limit of `StartQuery` when the query has no `limit`.
@@ -95,7 +98,6 @@ impl Executor {
         let plan: &Plan = &plan;
         forget_addresses(&mut self.bounds);
         let mut cols: Vec<&'a str> = Vec::with_capacity(32);
-        let mut slots: Vec<Option<Val<'_>>> = vec![None; plan.slots.len()];
         let mut key = Vec::with_capacity(128);
         for ev in events {
             self.stats.records_scanned += 1;
@@ -107,7 +109,10 @@ impl Executor {
             if !valid {
                 malformed(&ev);
             }
-            slots.fill(None);
+            // Per event: the values may borrow from this format's binding, which the next
+            // event's may replace.
+            let mut slots: Vec<Option<Val<'_>>> = vec![None; plan.slots.len()];
+            let mut addrs = vec![None; plan.addr_caches];
             let mut env = RecordEnv {
                 ext: &bound.ext,
                 cols: &cols,
@@ -119,10 +124,11 @@ impl Executor {
                 log: ev.log,
                 interface_col: bound.interface_col,
                 slots: &mut slots,
-                slot_defs: &plan.slots,
-                parses: &plan.parses,
+                addrs: &mut addrs,
+                slot_defs: &bound.stage.slots,
+                parses: &bound.stage.parses,
             };
-            consume(&mut self.state, &mut self.stats, self.limit, plan, &mut env, &mut key);
+            consume(&mut self.state, &mut self.stats, self.limit, &bound.stage, &mut env, &mut key);
         }
     }
 
@@ -145,6 +151,7 @@ impl Executor {
         let start_col = lines.format.position(KnownField::Start);
         let mut cols: Vec<&'a str> = Vec::with_capacity(32);
         let mut slots: Vec<Option<Val<'_>>> = vec![None; plan.slots.len()];
+        let mut addrs = vec![None; plan.addr_caches];
         let mut key = Vec::with_capacity(128);
         let text: &'a str = lines.text;
         let bytes = text.as_bytes();
@@ -191,6 +198,7 @@ impl Executor {
                     return;
                 }
                 slots.fill(None);
+                addrs.fill(None);
                 let mut env = RecordEnv {
                     ext: &bound.ext,
                     cols: fields,
@@ -202,10 +210,11 @@ impl Executor {
                     log: lines.log,
                     interface_col: bound.interface_col,
                     slots: &mut slots,
-                    slot_defs: &plan.slots,
-                    parses: &plan.parses,
+                    addrs: &mut addrs,
+                    slot_defs: &bound.stage.slots,
+                    parses: &bound.stage.parses,
                 };
-                consume(state, stats, limit, plan, &mut env, &mut key);
+                consume(state, stats, limit, &bound.stage, &mut env, &mut key);
             };
         let mut spare: Vec<&'a str> = Vec::with_capacity(32);
         let mut line_no = lines.first_line;
@@ -238,8 +247,9 @@ impl Executor {
             }
             return;
         }
-        // AWS separates fields with one space: one SIMD pass over the chunk finds every space
-        // and newline. A line with runs of spaces is split again the careful way.
+        // AWS separates fields with one space: one pass over the chunk, eight bytes at a time,
+        // finds every space and newline. A line with runs of spaces is split again the careful
+        // way.
         let mut line_start = 0;
         let mut field_start = 0;
         let mut clean = true;
@@ -262,7 +272,7 @@ impl Executor {
                     record(line, line_no, None, &mut spare, true);
                 }
             };
-        for pos in memchr::memchr2_iter(b' ', b'\n', bytes) {
+        for pos in Separators::new(bytes) {
             if bytes[pos] == b' ' {
                 if pos == field_start {
                     clean = false;
@@ -351,15 +361,15 @@ fn consume<'v>(
     state: &mut State,
     stats: &mut Statistics,
     limit: usize,
-    plan: &'v Plan,
+    stage: &'v Stage,
     env: &mut RecordEnv<'v, '_>,
     key: &mut Vec<u8>,
 ) {
-    if !plan.filters.iter().all(|f| eval(f, env).truthy()) {
+    if !stage.filters.iter().all(|f| test(f, env)) {
         return;
     }
     stats.records_matched += 1;
-    match (state, &plan.mode) {
+    match (state, &stage.mode) {
         (State::Groups(groups), Mode::Stats(s)) => {
             let ts = env.timestamp;
             groups.update(s, env, Some(ts), key);
@@ -391,7 +401,7 @@ fn epoch_ms(s: &str) -> Option<i64> {
 /// The longest literal that a line must contain to pass the record filters: from
 /// `field = "text"`, `field in ["text"]` or `field like "text"` on a flow-log field or
 /// `@message`, anywhere in a chain of `and`s.
-fn prefilter(plan: &Plan, ext: &[Resolved]) -> Option<memchr::memmem::Finder<'static>> {
+fn prefilter(stage: &Stage, ext: &[Resolved]) -> Option<memchr::memmem::Finder<'static>> {
     fn from_line(r: FieldRef, ext: &[Resolved]) -> bool {
         matches!(r, FieldRef::Ext(i) if matches!(ext[i], Resolved::Col(_) | Resolved::Message))
     }
@@ -402,8 +412,8 @@ fn prefilter(plan: &Plan, ext: &[Resolved]) -> Option<memchr::memmem::Finder<'st
                 walk(b, ext, out);
             }
             CExpr::StrEq(r, lit, false) if from_line(*r, ext) => out.push(lit.as_bytes()),
-            CExpr::InStr(r, set, false) if set.len() == 1 && from_line(*r, ext) => {
-                out.extend(set.iter().map(String::as_bytes));
+            CExpr::InSet(x, set, false) if matches!(**x, CExpr::Field(r) if from_line(r, ext)) => {
+                out.extend(set.single_text().map(str::as_bytes));
             }
             CExpr::LikeStr(x, finder, false) if matches!(**x, CExpr::Field(r) if from_line(r, ext)) => {
                 out.push(finder.needle());
@@ -412,7 +422,7 @@ fn prefilter(plan: &Plan, ext: &[Resolved]) -> Option<memchr::memmem::Finder<'st
         }
     }
     let mut lits = Vec::new();
-    for f in &plan.filters {
+    for f in &stage.filters {
         walk(f, ext, &mut lits);
     }
     let best = lits.into_iter().filter(|l| !l.is_empty() && !l.contains(&b'\n')).max_by_key(|l| l.len())?;
@@ -452,16 +462,83 @@ fn bind(bounds: &mut Vec<BoundFormat>, last: &mut usize, plan: &Plan, format: &F
             other => format.position_of_insights_name(other).map_or(Resolved::Missing, Resolved::Col),
         })
         .collect();
-    let prefilter = prefilter(plan, &ext);
+    let stage = bind_stage(plan, &ext);
+    let prefilter = prefilter(&stage, &ext);
     bounds.push(BoundFormat {
         addr,
         prefilter,
+        stage,
         format: format.clone(),
         ext,
         interface_col: format.position(KnownField::InterfaceId),
     });
     *last = bounds.len() - 1;
     *last
+}
+
+/// The positions of spaces and newlines in a chunk, found eight bytes at a time in a word
+/// (SWAR). A flow-log line has a separator every seven bytes or so, too often for a vector
+/// search to pay its start-up per match; here a match costs a few instructions.
+struct Separators<'b> {
+    words: std::slice::ChunksExact<'b, u8>,
+    /// Offset of the word `mask` came from.
+    base: usize,
+    /// Offset of the next word.
+    next: usize,
+    /// The separators of the current word not yet returned: the high bit of each such byte.
+    mask: u64,
+    /// Bytes after the last whole word (which start at `next` once the words are done).
+    tail: &'b [u8],
+}
+
+impl<'b> Separators<'b> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+
+    fn new(bytes: &'b [u8]) -> Self {
+        let words = bytes.chunks_exact(8);
+        let tail = words.remainder();
+        Separators { words, base: 0, next: 0, mask: 0, tail }
+    }
+
+    /// The high bit of every byte of `w` that is zero, and no other bit (exact, unlike the
+    /// shorter test that can flag a byte after a zero one).
+    fn zero_bytes(w: u64) -> u64 {
+        let low7 = !Self::HIGH;
+        !(((w & low7).wrapping_add(low7)) | w | low7)
+    }
+
+    fn separators(word: &[u8]) -> u64 {
+        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        Self::zero_bytes(w ^ (Self::ONES * u64::from(b' '))) | Self::zero_bytes(w ^ (Self::ONES * u64::from(b'\n')))
+    }
+}
+
+impl Iterator for Separators<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        loop {
+            if self.mask != 0 {
+                let i = self.mask.trailing_zeros() as usize / 8;
+                self.mask &= self.mask - 1;
+                return Some(self.base + i);
+            }
+            if let Some(word) = self.words.next() {
+                self.base = self.next;
+                self.next += 8;
+                self.mask = Self::separators(word);
+                continue;
+            }
+            let (&b, rest) = self.tail.split_first()?;
+            let at = self.next;
+            self.tail = rest;
+            self.next += 1;
+            if b == b' ' || b == b'\n' {
+                return Some(at);
+            }
+        }
+    }
 }
 
 /// Splits a line on runs of ASCII whitespace (AWS writes one space; other tools more).
@@ -512,7 +589,7 @@ fn cmp_all(a: &Row<'_>, b: &Row<'_>) -> Ordering {
 fn apply<'k>(cmd: &RowCmd, mut rows: Vec<Row<'k>>, ts_col: &mut Option<usize>) -> Vec<Row<'k>> {
     let timestamp_col = *ts_col;
     match cmd {
-        RowCmd::Filter(e) => rows.retain(|row| eval(e, &mut RowEnv { row, timestamp_col }).truthy()),
+        RowCmd::Filter(e) => rows.retain(|row| test(e, &mut RowEnv { row, timestamp_col })),
         RowCmd::Fields(list) => {
             for row in &mut rows {
                 let values: Vec<(usize, Val<'static>)> =
@@ -931,4 +1008,20 @@ fn group_rows<'k>(keys: &'k [GroupKey], cols: &mut [AggCol], plan: &StatsPlan) -
 
 fn owned_row(row: Row<'_>) -> Row<'static> {
     row.into_iter().map(Val::into_owned).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn separators_are_every_space_and_newline() {
+        let alphabet = [b' ', b'\n', b'a', b'\t', 0xa0, 0, 0xff, b'!'];
+        let text: Vec<u8> = (0..300usize).map(|i| alphabet[i * i % 7 + i % 2]).collect();
+        for start in 0..9 {
+            for end in (start..text.len()).step_by(13) {
+                let bytes = &text[start..end];
+                let want: Vec<usize> = memchr::memchr2_iter(b' ', b'\n', bytes).collect();
+                assert_eq!(super::Separators::new(bytes).collect::<Vec<_>>(), want, "{start}..{end}");
+            }
+        }
+    }
 }

@@ -49,12 +49,14 @@
 //! never a silently different answer.
 
 mod ast;
+mod bind;
 mod eval;
 mod exec;
 mod lexer;
 mod parser;
 mod plan;
 mod result;
+mod typed;
 mod value;
 
 use std::sync::Arc;

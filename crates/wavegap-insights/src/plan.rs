@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 use ipnet::IpNet;
 use memchr::memmem;
-use rustc_hash::FxHashSet;
 
 use crate::ast::{AggCall, AggFunc, BinOp, Command, Expr, Func, Named, ParsePattern, SortKey};
+pub(crate) use crate::typed::SubnetKind;
+use crate::typed::{Net, ValueSet};
 use crate::value::{Val, parse_num};
 
 /// Where a name's value comes from.
@@ -33,20 +34,15 @@ pub(crate) enum CExpr {
     In(Box<CExpr>, Vec<CExpr>, bool),
     /// `field = "text"` / `!=`, when the text is not a number: a byte comparison.
     StrEq(FieldRef, String, bool),
-    /// `field in ["a", "b"]` with only non-numeric texts.
-    InStr(FieldRef, Box<FxHashSet<String>>, bool),
+    /// `x in [...]` whose items are all constants: one hash lookup.
+    InSet(Box<CExpr>, Box<ValueSet>, bool),
     LikeStr(Box<CExpr>, Box<memmem::Finder<'static>>, bool),
     LikeRe(Box<CExpr>, Box<regex::Regex>, bool),
-    InSubnet(Box<CExpr>, Box<IpNet>, SubnetKind),
+    /// A subnet function with a constant CIDR; the subject's address is parsed once per
+    /// record into the address cache of that number, when it has one.
+    InSubnet(Box<CExpr>, Net, SubnetKind, Option<usize>),
     Call(Func, Vec<CExpr>),
     Agg(usize),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SubnetKind {
-    V4,
-    V6,
-    Any,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +106,8 @@ pub(crate) enum Mode {
 pub(crate) struct Plan {
     pub ext_names: Vec<String>,
     pub slots: Vec<SlotDef>,
+    /// How many per-record address caches the record stage has (see `CExpr::InSubnet`).
+    pub addr_caches: usize,
     pub parses: Vec<ParseDef>,
     pub filters: Vec<CExpr>,
     pub mode: Mode,
@@ -129,6 +127,65 @@ struct Compiler {
     ext_names: Vec<String>,
     slots: Vec<SlotDef>,
     parses: Vec<ParseDef>,
+    /// Computed values already in a slot, by their compiled form (`Debug` text).
+    shared: HashMap<String, usize>,
+    /// The field and kind of each address cache.
+    addr_caches: Vec<(FieldRef, SubnetKind)>,
+}
+
+/// What compiling an expression needs from the stage it runs in.
+pub(crate) trait Scope {
+    fn resolve(&mut self, name: &str) -> FieldRef;
+
+    /// `e` as the record stage reads it: a computed value (`coalesce(pktSrcAddr, srcAddr)`)
+    /// in a per-record slot, computed at most once per record however many tests and keys
+    /// read it. Result rows have no slots: there it is `e`.
+    fn share(&mut self, e: CExpr) -> CExpr {
+        e
+    }
+
+    /// The per-record cache of the address in field `r` as `kind` reads it, where records are
+    /// evaluated (so ten subnet tests on one field parse its text once).
+    fn address_cache(&mut self, _r: FieldRef, _kind: SubnetKind) -> Option<usize> {
+        None
+    }
+}
+
+impl<F: FnMut(&str) -> FieldRef> Scope for F {
+    fn resolve(&mut self, name: &str) -> FieldRef {
+        self(name)
+    }
+}
+
+impl Scope for Compiler {
+    fn resolve(&mut self, name: &str) -> FieldRef {
+        Compiler::resolve(self, name)
+    }
+
+    fn share(&mut self, e: CExpr) -> CExpr {
+        if matches!(e, CExpr::Field(_) | CExpr::Lit(_)) {
+            return e;
+        }
+        let key = format!("{e:?}");
+        let slot = if let Some(&slot) = self.shared.get(&key) {
+            slot
+        } else {
+            self.slots.push(SlotDef::Expr(e));
+            self.shared.insert(key, self.slots.len() - 1);
+            self.slots.len() - 1
+        };
+        CExpr::Field(FieldRef::Slot(slot))
+    }
+
+    fn address_cache(&mut self, r: FieldRef, kind: SubnetKind) -> Option<usize> {
+        if !matches!(r, FieldRef::Ext(_) | FieldRef::Slot(_)) {
+            return None;
+        }
+        Some(self.addr_caches.iter().position(|c| *c == (r, kind)).unwrap_or_else(|| {
+            self.addr_caches.push((r, kind));
+            self.addr_caches.len() - 1
+        }))
+    }
 }
 
 impl Compiler {
@@ -144,57 +201,77 @@ impl Compiler {
     }
 
     fn expr(&mut self, e: &Expr) -> CExpr {
-        compile_expr(e, &mut |name| self.resolve(name))
+        compile_expr(e, self)
     }
 
-    /// Defines `name` as the value of `expr`: an alias for a plain field, a slot otherwise.
+    /// Defines `name` as the value of `expr`: an alias for a plain field, a slot otherwise
+    /// (the one slot of that computation, shared with every other place that computes it).
     fn define(&mut self, n: &Named) -> FieldRef {
         let r = if let Expr::Field(src) = &n.expr {
             self.resolve(src)
         } else {
             let c = self.expr(&n.expr);
-            self.slots.push(SlotDef::Expr(c));
-            FieldRef::Slot(self.slots.len() - 1)
+            match self.share(c) {
+                CExpr::Field(r) => r,
+                c => {
+                    self.slots.push(SlotDef::Expr(c));
+                    FieldRef::Slot(self.slots.len() - 1)
+                }
+            }
         };
         self.scope.insert(n.name.clone(), r);
         r
     }
 }
 
-pub(crate) fn compile_expr(e: &Expr, resolve: &mut dyn FnMut(&str) -> FieldRef) -> CExpr {
-    let rec = |e: &Expr, resolve: &mut dyn FnMut(&str) -> FieldRef| Box::new(compile_expr(e, resolve));
-    let non_numeric_str = |e: &Expr| matches!(e, Expr::Str(s) if parse_num(s).is_none());
-    match e {
-        Expr::Field(name) => CExpr::Field(resolve(name)),
-        Expr::Str(s) => CExpr::Lit(Val::Str(s.clone().into())),
-        Expr::Num(n) => CExpr::Lit(Val::Num(*n)),
+pub(crate) fn compile_expr(e: &Expr, scope: &mut dyn Scope) -> CExpr {
+    let rec = |e: &Expr, scope: &mut dyn Scope| Box::new(compile_expr(e, scope));
+    // The subject of a test, shared when it is computed.
+    let subject = |e: &Expr, scope: &mut dyn Scope| {
+        let c = compile_expr(e, scope);
+        Box::new(scope.share(c))
+    };
+    let literal = |e: &Expr| match e {
+        Expr::Str(s) => Some(Val::Str(s.clone().into())),
+        Expr::Num(n) => Some(Val::Num(*n)),
         #[allow(clippy::cast_precision_loss)]
-        Expr::Span(ms) => CExpr::Lit(Val::Num(*ms as f64)),
-        Expr::Bin(op @ (BinOp::Eq | BinOp::Ne), a, b) if matches!((&**a, &**b), (Expr::Field(_), s) | (s, Expr::Field(_)) if non_numeric_str(s)) =>
-        {
-            let ((Expr::Field(name), Expr::Str(lit)) | (Expr::Str(lit), Expr::Field(name))) = (&**a, &**b) else {
-                unreachable!("checked by the guard")
+        Expr::Span(ms) => Some(Val::Num(*ms as f64)),
+        _ => None,
+    };
+    match e {
+        Expr::Field(name) => CExpr::Field(scope.resolve(name)),
+        Expr::Str(_) | Expr::Num(_) | Expr::Span(_) => CExpr::Lit(literal(e).expect("a literal")),
+        Expr::Bin(op @ (BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) => {
+            let (x, y) = (subject(a, scope), subject(b, scope));
+            // `field = "text"` with text that is no number compares bytes.
+            let text = |c: &CExpr| match c {
+                CExpr::Lit(Val::Str(s)) if parse_num(s).is_none() => Some(s.to_string()),
+                _ => None,
             };
-            CExpr::StrEq(resolve(name), lit.clone(), *op == BinOp::Ne)
-        }
-        Expr::Bin(op, a, b) => CExpr::Bin(*op, rec(a, resolve), rec(b, resolve)),
-        Expr::Not(a) => CExpr::Not(rec(a, resolve)),
-        Expr::Neg(a) => CExpr::Neg(rec(a, resolve)),
-        Expr::In(x, items, neg) => {
-            if let Expr::Field(name) = &**x
-                && !items.is_empty()
-                && items.iter().all(non_numeric_str)
-            {
-                let set =
-                    items.iter().filter_map(|i| if let Expr::Str(s) = i { Some(s.clone()) } else { None }).collect();
-                return CExpr::InStr(resolve(name), Box::new(set), *neg);
+            if matches!(op, BinOp::Eq | BinOp::Ne) {
+                match (&*x, &*y) {
+                    (CExpr::Field(r), other) | (other, CExpr::Field(r)) if text(other).is_some() => {
+                        return CExpr::StrEq(*r, text(other).expect("checked"), *op == BinOp::Ne);
+                    }
+                    _ => {}
+                }
             }
-            CExpr::In(rec(x, resolve), items.iter().map(|i| compile_expr(i, resolve)).collect(), *neg)
+            CExpr::Bin(*op, x, y)
+        }
+        Expr::Bin(op, a, b) => CExpr::Bin(*op, rec(a, scope), rec(b, scope)),
+        Expr::Not(a) => CExpr::Not(rec(a, scope)),
+        Expr::Neg(a) => CExpr::Neg(rec(a, scope)),
+        Expr::In(x, items, neg) => {
+            let x = subject(x, scope);
+            if let Some(constants) = items.iter().map(literal).collect::<Option<Vec<_>>>() {
+                return CExpr::InSet(x, Box::new(ValueSet::new(constants)), *neg);
+            }
+            CExpr::In(x, items.iter().map(|i| compile_expr(i, scope)).collect(), *neg)
         }
         Expr::LikeStr(x, s, neg) => {
-            CExpr::LikeStr(rec(x, resolve), Box::new(memmem::Finder::new(s.as_bytes()).into_owned()), *neg)
+            CExpr::LikeStr(subject(x, scope), Box::new(memmem::Finder::new(s.as_bytes()).into_owned()), *neg)
         }
-        Expr::LikeRe(x, re, neg) => CExpr::LikeRe(rec(x, resolve), Box::new(re.clone()), *neg),
+        Expr::LikeRe(x, re, neg) => CExpr::LikeRe(subject(x, scope), Box::new(re.clone()), *neg),
         Expr::Call(func @ (Func::IsIpv4InSubnet | Func::IsIpv6InSubnet | Func::IsIpInSubnet), args) => {
             let Expr::Str(cidr) = &args[1] else { unreachable!("checked by the parser") };
             let net: IpNet = cidr.parse().expect("checked by the parser");
@@ -203,9 +280,11 @@ pub(crate) fn compile_expr(e: &Expr, resolve: &mut dyn FnMut(&str) -> FieldRef) 
                 Func::IsIpv6InSubnet => SubnetKind::V6,
                 _ => SubnetKind::Any,
             };
-            CExpr::InSubnet(rec(&args[0], resolve), Box::new(net.trunc()), kind)
+            let x = subject(&args[0], scope);
+            let cache = if let CExpr::Field(r) = *x { scope.address_cache(r, kind) } else { None };
+            CExpr::InSubnet(x, Net::new(net), kind, cache)
         }
-        Expr::Call(func, args) => CExpr::Call(*func, args.iter().map(|a| compile_expr(a, resolve)).collect()),
+        Expr::Call(func, args) => CExpr::Call(*func, args.iter().map(|a| compile_expr(a, scope)).collect()),
         Expr::Agg(i) => CExpr::Agg(*i),
     }
 }
@@ -214,11 +293,14 @@ fn no_field(_: &str) -> FieldRef {
     FieldRef::Missing
 }
 
-fn compile_aggs(aggs: &[AggCall], resolve: &mut dyn FnMut(&str) -> FieldRef) -> Vec<CAgg> {
+fn compile_aggs(aggs: &[AggCall], scope: &mut dyn Scope) -> Vec<CAgg> {
     aggs.iter()
         .map(|a| CAgg {
             func: a.func,
-            arg: a.args.first().map(|e| compile_expr(e, resolve)),
+            arg: a.args.first().map(|e| {
+                let c = compile_expr(e, scope);
+                scope.share(c)
+            }),
             pct: match a.args.get(1) {
                 Some(Expr::Num(p)) => *p,
                 _ => 50.0,
@@ -276,7 +358,7 @@ impl RowScope {
     }
 
     fn expr(&self, e: &Expr) -> CExpr {
-        compile_expr(e, &mut |n| self.col(n))
+        compile_expr(e, &mut |n: &str| self.col(n))
     }
 
     fn add(&mut self, name: &str) -> usize {
@@ -294,21 +376,29 @@ impl RowScope {
     }
 }
 
-fn stats_plan(
-    aggs: &[AggCall],
-    items: &[Named],
-    by: &[Named],
-    resolve: &mut dyn FnMut(&str) -> FieldRef,
-) -> (StatsPlan, Vec<String>) {
-    let keys = by.iter().map(|n| compile_expr(&n.expr, resolve)).collect();
-    let caggs = compile_aggs(aggs, resolve);
+fn stats_plan(aggs: &[AggCall], items: &[Named], by: &[Named], scope: &mut dyn Scope) -> (StatsPlan, Vec<String>) {
+    let keys = by
+        .iter()
+        .map(|n| {
+            let c = compile_expr(&n.expr, scope);
+            scope.share(c)
+        })
+        .collect();
+    let caggs = compile_aggs(aggs, scope);
     let citems = items.iter().map(|n| compile_expr(&n.expr, &mut no_field)).collect();
     let names = by.iter().chain(items).map(|n| n.name.clone()).collect();
     (StatsPlan { keys, aggs: caggs, items: citems }, names)
 }
 
 pub(crate) fn compile(commands: &[Command]) -> Plan {
-    let mut c = Compiler { scope: HashMap::new(), ext_names: Vec::new(), slots: Vec::new(), parses: Vec::new() };
+    let mut c = Compiler {
+        scope: HashMap::new(),
+        ext_names: Vec::new(),
+        slots: Vec::new(),
+        parses: Vec::new(),
+        shared: HashMap::new(),
+        addr_caches: Vec::new(),
+    };
     let mut filters = Vec::new();
     // Columns chosen by `fields`/`display` in the record stage: (name, ref).
     let mut shown: Vec<(String, FieldRef)> = Vec::new();
@@ -354,7 +444,7 @@ pub(crate) fn compile(commands: &[Command]) -> Plan {
     let mut timestamp_col = None;
     let mut tail_start = 0;
     let mode = if let Some(Command::Stats { aggs, items, by }) = tail_cmds.first() {
-        let (plan, names) = stats_plan(aggs, items, by, &mut |n| c.resolve(n));
+        let (plan, names) = stats_plan(aggs, items, by, &mut c);
         for name in &names {
             let idx = rows.add(name);
             rows.show(idx);
@@ -438,7 +528,7 @@ pub(crate) fn compile(commands: &[Command]) -> Plan {
                 RowCmd::Dedup(names.iter().filter_map(|n| rows.columns.iter().rposition(|c| c == n)).collect())
             }
             Command::Stats { aggs, items, by } => {
-                let (plan, names) = stats_plan(aggs, items, by, &mut |n| rows.col(n));
+                let (plan, names) = stats_plan(aggs, items, by, &mut |n: &str| rows.col(n));
                 rows = RowScope { columns: Vec::new(), visible: Vec::new() };
                 for name in &names {
                     let idx = rows.add(name);
@@ -457,6 +547,7 @@ pub(crate) fn compile(commands: &[Command]) -> Plan {
     Plan {
         ext_names: c.ext_names,
         slots: c.slots,
+        addr_caches: c.addr_caches.len(),
         parses: c.parses,
         filters,
         mode,

@@ -95,7 +95,18 @@ pub(crate) fn parse_num(s: &str) -> Option<f64> {
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
         return None;
     }
-    if b.iter().any(|c| c.is_ascii_alphabetic() && !matches!(c, b'e' | b'E')) {
+    // Only digits, signs, one point and an exponent can make a number: everything else (an
+    // IPv4 address's second dot, an IPv6 colon, letters) is rejected before the float parser,
+    // which would reject it too, only slower.
+    let mut points = 0;
+    for &c in b {
+        match c {
+            b'0'..=b'9' | b'-' | b'+' | b'e' | b'E' => {}
+            b'.' => points += 1,
+            _ => return None,
+        }
+    }
+    if points > 1 {
         return None;
     }
     s.parse::<f64>().ok().filter(|n| n.is_finite())
@@ -208,5 +219,11 @@ mod tests {
         assert_eq!(parse_num("inf"), None);
         assert_eq!(parse_num("-"), None);
         assert_eq!(parse_num("10.0.0.6"), None);
+        for (text, n) in [("1.5e-3", Some(0.0015)), ("+7", Some(7.0)), (".5", Some(0.5)), ("5.", Some(5.0))] {
+            assert_eq!(parse_num(text), n, "{text}");
+        }
+        for text in ["2001:db8::1", "1.2.3", "1_000", "0x10", "1 2", "e5", "--1"] {
+            assert_eq!(parse_num(text), None, "{text}");
+        }
     }
 }
