@@ -26,6 +26,16 @@ pub(crate) trait Env<'v> {
     }
 }
 
+/// The value of `e`, reading a field without a call to `eval` (most subjects, keys and
+/// aggregate arguments are fields).
+#[inline]
+pub(crate) fn value<'v, E: Env<'v>>(e: &'v CExpr, env: &mut E) -> Val<'v> {
+    match e {
+        CExpr::Field(r) => env.field(*r),
+        _ => eval(e, env),
+    }
+}
+
 /// A condition's truth, without building a value: filters, `and`/`or` (short-circuit), `not`
 /// and the tests. Anything else is evaluated and its value tested.
 pub(crate) fn test<'v, E: Env<'v>>(e: &'v CExpr, env: &mut E) -> bool {
@@ -39,7 +49,7 @@ pub(crate) fn test<'v, E: Env<'v>>(e: &'v CExpr, env: &mut E) -> bool {
             other => compare(&other, &Val::str(lit)).is_some_and(|o| (o == Ordering::Equal) != *ne),
         },
         CExpr::InSet(x, set, neg) => {
-            let v = eval(x, env);
+            let v = value(x, env);
             !v.is_missing() && set.contains(&v) != *neg
         }
         CExpr::In(x, items, neg) => {
@@ -50,11 +60,11 @@ pub(crate) fn test<'v, E: Env<'v>>(e: &'v CExpr, env: &mut E) -> bool {
             let found = items.iter().any(|i| compare(&v, &eval(i, env)) == Some(Ordering::Equal));
             found != *neg
         }
-        CExpr::LikeStr(x, finder, neg) => match eval(x, env).text() {
+        CExpr::LikeStr(x, finder, neg) => match value(x, env).text() {
             Some(s) => finder.find(s.as_bytes()).is_some() != *neg,
             None => false,
         },
-        CExpr::LikeRe(x, re, neg) => match eval(x, env).text() {
+        CExpr::LikeRe(x, re, neg) => match value(x, env).text() {
             Some(s) => re.is_match(&s) != *neg,
             None => false,
         },
@@ -394,8 +404,9 @@ pub(crate) fn match_pattern<'s>(pattern: &ParsePattern, s: &'s str) -> Option<Ve
     }
 }
 
-impl<'v> Env<'v> for RecordEnv<'v, '_> {
-    fn field(&mut self, r: FieldRef) -> Val<'v> {
+impl<'v> RecordEnv<'v, '_> {
+    /// Every other kind of field than a column of the line (see `field`).
+    fn other_field(&mut self, r: FieldRef) -> Val<'v> {
         match r {
             FieldRef::Ext(i) => match self.ext[i] {
                 Resolved::Col(c) => self.col(c),
@@ -429,6 +440,20 @@ impl<'v> Env<'v> for RecordEnv<'v, '_> {
             FieldRef::Col(_) | FieldRef::Missing => Val::Missing,
         }
     }
+}
+
+impl<'v> Env<'v> for RecordEnv<'v, '_> {
+    /// A column of the line, the field most tests read, inline; the rest out of line.
+    #[inline]
+    fn field(&mut self, r: FieldRef) -> Val<'v> {
+        if let FieldRef::Ext(i) = r
+            && let Resolved::Col(c) = self.ext[i]
+            && self.valid
+        {
+            return Val::str(self.cols[c]);
+        }
+        self.other_field(r)
+    }
 
     fn timestamp(&mut self) -> Option<i64> {
         Some(self.timestamp)
@@ -438,7 +463,7 @@ impl<'v> Env<'v> for RecordEnv<'v, '_> {
         if let Some(known) = cache.and_then(|i| self.addrs[i]) {
             return known;
         }
-        let ip = eval(x, self).text().and_then(|t| kind.parse(&t));
+        let ip = value(x, self).text().and_then(|t| kind.parse(&t));
         if let Some(i) = cache {
             self.addrs[i] = Some(ip);
         }

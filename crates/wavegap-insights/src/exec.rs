@@ -10,9 +10,9 @@ use wavegap_core::flowlog::{FlowFormat, KnownField};
 use crate::ast::AggFunc;
 use crate::ast::BinOp;
 use crate::bind::{Stage, bind_stage};
-use crate::eval::{AggEnv, Env, RecordEnv, Resolved, RowEnv, eval, test};
+use crate::eval::{AggEnv, Env, RecordEnv, Resolved, RowEnv, eval, test, value};
 use crate::plan::{CAgg, CExpr, FieldRef, Mode, Plan, RowCmd, StatsPlan};
-use crate::value::{Val, sort_cmp};
+use crate::value::{Val, parse_num_bytes, sort_cmp};
 use crate::{Event, FlowLines, QueryResult, Statistics};
 
 /// A row of the row stage; `stats` rows borrow their key text from the group keys.
@@ -325,9 +325,19 @@ impl Executor {
     pub fn finish(self) -> QueryResult {
         let plan = &*self.plan;
         let mut ts_col = plan.timestamp_col;
+        let mut result = QueryResult::new(plan.visible.iter().map(|&i| plan.columns[i].clone()).collect());
+        result.statistics = self.stats;
         // The group keys, which the rows borrow their text from.
         let keys;
         let mut rows = match (self.state, &plan.mode) {
+            (State::Groups(groups), Mode::Stats(stats)) if plan.tail.is_empty() => {
+                // Nothing runs on the rows: each goes into the result as it is made.
+                let (keys, mut cols) = groups.into_parts();
+                for_each_group_row(&keys, &mut cols, stats, self.limit, |row| {
+                    result.push_row(plan.visible.iter().map(|&i| row.get(i).and_then(Val::text)));
+                });
+                return result;
+            }
             (State::Groups(groups), Mode::Stats(stats)) => {
                 ts_col = None;
                 let mut cols;
@@ -346,8 +356,6 @@ impl Executor {
             rows = apply(cmd, rows, &mut ts_col);
         }
         rows.truncate(self.limit);
-        let mut result = QueryResult::new(plan.visible.iter().map(|&i| plan.columns[i].clone()).collect());
-        result.statistics = self.stats;
         // Row by row, so each row is freed as soon as its text is in the result.
         for row in rows {
             result.push_row(plan.visible.iter().map(|&i| row.get(i).and_then(Val::text)));
@@ -495,6 +503,7 @@ impl<'b> Separators<'b> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
 
+    #[inline]
     fn new(bytes: &'b [u8]) -> Self {
         let words = bytes.chunks_exact(8);
         let tail = words.remainder();
@@ -503,11 +512,13 @@ impl<'b> Separators<'b> {
 
     /// The high bit of every byte of `w` that is zero, and no other bit (exact, unlike the
     /// shorter test that can flag a byte after a zero one).
+    #[inline]
     fn zero_bytes(w: u64) -> u64 {
         let low7 = !Self::HIGH;
         !(((w & low7).wrapping_add(low7)) | w | low7)
     }
 
+    #[inline]
     fn separators(word: &[u8]) -> u64 {
         let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
         Self::zero_bytes(w ^ (Self::ONES * u64::from(b' '))) | Self::zero_bytes(w ^ (Self::ONES * u64::from(b'\n')))
@@ -517,6 +528,7 @@ impl<'b> Separators<'b> {
 impl Iterator for Separators<'_> {
     type Item = usize;
 
+    #[inline]
     fn next(&mut self) -> Option<usize> {
         loop {
             if self.mask != 0 {
@@ -675,30 +687,82 @@ fn encode_key(v: &Val<'_>, out: &mut Vec<u8>) {
     }
 }
 
-/// The key's values (text borrowed from the key), in a row with room for `capacity` values.
-fn decode_key(mut b: &[u8], capacity: usize) -> Row<'_> {
-    let mut out = Vec::with_capacity(capacity);
-    while let Some((&tag, rest)) = b.split_first() {
-        b = rest;
+/// One value of an encoded key, text still as its bytes.
+enum KeyField<'k> {
+    Text(&'k [u8]),
+    Other(Val<'static>),
+}
+
+impl<'k> KeyField<'k> {
+    /// The first value of `b`, and `b` moved past it.
+    fn next(b: &mut &'k [u8]) -> Option<Self> {
+        let (&tag, rest) = b.split_first()?;
         let take8 = |b: &mut &[u8]| {
             let (x, rest) = b.split_at(8);
             *b = rest;
             <[u8; 8]>::try_from(x).expect("eight bytes")
         };
-        out.push(match tag {
-            0 => Val::Missing,
+        *b = rest;
+        Some(match tag {
+            0 => KeyField::Other(Val::Missing),
             1 => {
                 let (len, rest) = b.split_at(4);
                 let len = u32::from_le_bytes(<[u8; 4]>::try_from(len).expect("four bytes")) as usize;
                 let (s, rest) = rest.split_at(len);
-                b = rest;
-                Val::Str(String::from_utf8_lossy(s))
+                *b = rest;
+                KeyField::Text(s)
             }
-            2 => Val::Num(f64::from_bits(u64::from_le_bytes(take8(&mut b)))),
-            _ => Val::Time(i64::from_le_bytes(take8(&mut b))),
-        });
+            2 => KeyField::Other(Val::Num(f64::from_bits(u64::from_le_bytes(take8(b))))),
+            _ => KeyField::Other(Val::Time(i64::from_le_bytes(take8(b)))),
+        })
+    }
+
+    fn into_val(self) -> Val<'k> {
+        match self {
+            KeyField::Text(s) => Val::Str(String::from_utf8_lossy(s)),
+            KeyField::Other(v) => v,
+        }
+    }
+
+    /// `sort_cmp` of the two values; two texts without decoding them (text is compared as
+    /// numbers when both read as one, else byte by byte, as `str` orders).
+    fn cmp(self, other: KeyField<'_>) -> Ordering {
+        match (self, other) {
+            (KeyField::Text(x), KeyField::Text(y)) => match (parse_num_bytes(x), parse_num_bytes(y)) {
+                (Some(p), Some(q)) => p.total_cmp(&q),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => x.cmp(y),
+            },
+            (x, y) => sort_cmp(&x.into_val(), &y.into_val()),
+        }
+    }
+}
+
+/// The key's values (text borrowed from the key), in a row with room for `capacity` values.
+fn decode_key(mut b: &[u8], capacity: usize) -> Row<'_> {
+    let mut out = Vec::with_capacity(capacity);
+    while let Some(f) = KeyField::next(&mut b) {
+        out.push(f.into_val());
     }
     out
+}
+
+/// Two encoded keys in the order `cmp_all` gives their decoded rows.
+fn cmp_keys(mut a: &[u8], mut b: &[u8]) -> Ordering {
+    loop {
+        match (KeyField::next(&mut a), KeyField::next(&mut b)) {
+            (Some(x), Some(y)) => {
+                let o = x.cmp(y);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+        }
+    }
 }
 
 /// An encoded group key and its group number.
@@ -786,13 +850,22 @@ impl AggCol {
             }
             AggCol::Min(m) => {
                 let v = normalise(v);
-                if m[g].is_missing() || sort_cmp(&v, &m[g]) == Ordering::Less {
+                // Two numbers (the usual case: ports, times) compare as `sort_cmp` does.
+                let less = match (&v, &m[g]) {
+                    (Val::Num(a), Val::Num(b)) => a.total_cmp(b) == Ordering::Less,
+                    (_, old) => old.is_missing() || sort_cmp(&v, old) == Ordering::Less,
+                };
+                if less {
                     m[g] = v.into_owned();
                 }
             }
             AggCol::Max(m) => {
                 let v = normalise(v);
-                if m[g].is_missing() || max_cmp(&v, &m[g]) == Ordering::Greater {
+                let greater = match (&v, &m[g]) {
+                    (Val::Num(a), Val::Num(b)) => a.total_cmp(b) == Ordering::Greater,
+                    (_, old) => old.is_missing() || max_cmp(&v, old) == Ordering::Greater,
+                };
+                if greater {
                     m[g] = v.into_owned();
                 }
             }
@@ -942,7 +1015,7 @@ impl Groups {
     fn update<'v, E: Env<'v>>(&mut self, plan: &'v StatsPlan, env: &mut E, ts: Option<i64>, key: &mut Vec<u8>) {
         key.clear();
         for k in &plan.keys {
-            encode_key(&eval(k, env), key);
+            encode_key(&value(k, env), key);
         }
         let g = if let Some(&g) = self.map.get(key.as_slice()) {
             g as usize
@@ -955,7 +1028,7 @@ impl Groups {
         for (col, agg) in self.cols.iter_mut().zip(&plan.aggs) {
             let v = match (&agg.func, &agg.arg) {
                 (AggFunc::CountStar, _) | (_, None) => None,
-                (_, Some(e)) => Some(eval(e, env)),
+                (_, Some(e)) => Some(value(e, env)),
             };
             col.update(g, v, ts);
         }
@@ -985,25 +1058,48 @@ impl Groups {
 
 /// One row per group: the keys, then the stats items; ordered by the keys ascending.
 fn group_rows<'k>(keys: &'k [GroupKey], cols: &mut [AggCol], plan: &StatsPlan) -> Vec<Row<'k>> {
+    let mut rows = Vec::with_capacity(keys.len());
+    for_each_group_row(keys, cols, plan, usize::MAX, |row| rows.push(row));
+    rows
+}
+
+/// The first `limit` rows of [`group_rows`], one at a time: a sort of the group numbers by
+/// their encoded keys, not of decoded rows, so a large result is never held twice.
+fn for_each_group_row<'k>(
+    keys: &'k [GroupKey],
+    cols: &mut [AggCol],
+    plan: &StatsPlan,
+    limit: usize,
+    mut each: impl FnMut(Row<'k>),
+) {
     let width = plan.keys.len() + plan.items.len();
-    let mut entries: Vec<(Row<'k>, u32)> = keys.iter().map(|(k, g)| (decode_key(k, width), *g)).collect();
-    entries.sort_by(|(a, _), (b, _)| cmp_all(a, b));
-    // `stats count(*)` with no `by` over no records still answers one row of zeros.
-    if entries.is_empty() && plan.keys.is_empty() {
+    if keys.is_empty() && plan.keys.is_empty() {
         cols.iter_mut().for_each(AggCol::push);
-        entries.push((Vec::new(), 0));
     }
-    entries
-        .into_iter()
-        .map(|(mut row, g)| {
-            let values: Vec<Val<'static>> =
-                cols.iter_mut().zip(&plan.aggs).map(|(c, a)| c.result(g as usize, a.pct)).collect();
-            for item in &plan.items {
-                row.push(eval(item, &mut AggEnv { values: &values }).into_owned());
-            }
-            row
-        })
-        .collect()
+    let mut values = Vec::with_capacity(cols.len());
+    let mut row_of = |mut row: Row<'k>, g: u32| {
+        values.clear();
+        values.extend(cols.iter_mut().zip(&plan.aggs).map(|(c, a)| c.result(g as usize, a.pct)));
+        for item in &plan.items {
+            row.push(eval(item, &mut AggEnv { values: &values }).into_owned());
+        }
+        row
+    };
+    // `stats count(*)` with no `by` over no records still answers one row of zeros.
+    if keys.is_empty() && plan.keys.is_empty() {
+        if limit > 0 {
+            each(row_of(Vec::with_capacity(width), 0));
+        }
+        return;
+    }
+    // Stable, over the table's order, as the sort of decoded rows was.
+    let mut order: Vec<u32> = (0..u32::try_from(keys.len()).expect("fewer than 2^32 groups")).collect();
+    order.sort_by(|&a, &b| cmp_keys(&keys[a as usize].0, &keys[b as usize].0));
+    order.truncate(limit);
+    for i in order {
+        let (key, g) = &keys[i as usize];
+        each(row_of(decode_key(key, width), *g));
+    }
 }
 
 fn owned_row(row: Row<'_>) -> Row<'static> {

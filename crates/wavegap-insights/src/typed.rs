@@ -26,7 +26,7 @@ pub(crate) struct ValueSet {
     nums: FxHashSet<u64>,
     /// The text of the items that does not read as a number (text items, and numbers printed
     /// as `NaN` or `inf`, times as dates).
-    texts: FxHashSet<Box<str>>,
+    texts: Texts,
     /// The items as written, for values that are not text.
     items: Vec<Val<'static>>,
 }
@@ -39,10 +39,10 @@ impl ValueSet {
     /// `items` are literals: text or numbers.
     pub fn new(items: Vec<Val<'static>>) -> Self {
         let mut nums = FxHashSet::default();
-        let mut texts = FxHashSet::default();
-        let add_text = |t: &str, texts: &mut FxHashSet<Box<str>>| {
+        let mut texts = Texts::default();
+        let add_text = |t: &str, texts: &mut Texts| {
             if parse_num(t).is_none() {
-                texts.insert(Box::from(t));
+                texts.insert(t);
             }
         };
         for item in &items {
@@ -87,9 +87,53 @@ impl ValueSet {
     /// number (for the line prefilter).
     pub fn single_text(&self) -> Option<&str> {
         match (self.nums.is_empty(), self.texts.len(), self.items.as_slice()) {
-            (true, 1, [Val::Str(_)]) => self.texts.iter().next().map(AsRef::as_ref),
+            (true, 1, [Val::Str(s)]) => Some(s),
             _ => None,
         }
+    }
+}
+
+/// A set of texts. Short ones (addresses, ports, actions: up to 15 bytes) are kept as one
+/// 128-bit number each, their bytes and length, so a lookup hashes and compares two words
+/// instead of calling a string hash and `memcmp`.
+#[derive(Debug, Clone, Default)]
+struct Texts {
+    short: FxHashSet<u128>,
+    long: FxHashSet<Box<str>>,
+}
+
+impl Texts {
+    /// The bytes of `t` and its length in the last byte, when it fits.
+    fn short_key(t: &str) -> Option<u128> {
+        let b = t.as_bytes();
+        if b.len() > 15 {
+            return None;
+        }
+        let mut word = [0u8; 16];
+        word[..b.len()].copy_from_slice(b);
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            word[15] = b.len() as u8;
+        }
+        Some(u128::from_le_bytes(word))
+    }
+
+    fn insert(&mut self, t: &str) {
+        match Self::short_key(t) {
+            Some(k) => self.short.insert(k),
+            None => self.long.insert(Box::from(t)),
+        };
+    }
+
+    fn contains(&self, t: &str) -> bool {
+        match Self::short_key(t) {
+            Some(k) => self.short.contains(&k),
+            None => self.long.contains(t),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.short.len() + self.long.len()
     }
 }
 

@@ -78,8 +78,13 @@ impl<'a> Val<'a> {
 
 /// A number from text: digits fast, otherwise a decimal or exponent form. `inf`/`nan` and
 /// anything with letters are not numbers.
+#[inline]
 pub(crate) fn parse_num(s: &str) -> Option<f64> {
-    let b = s.as_bytes();
+    parse_num_bytes(s.as_bytes())
+}
+
+/// [`parse_num`] of text given as its bytes (group keys keep text as bytes).
+pub(crate) fn parse_num_bytes(b: &[u8]) -> Option<f64> {
     if b.is_empty() {
         return None;
     }
@@ -109,7 +114,7 @@ pub(crate) fn parse_num(s: &str) -> Option<f64> {
     if points > 1 {
         return None;
     }
-    s.parse::<f64>().ok().filter(|n| n.is_finite())
+    std::str::from_utf8(b).ok()?.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
 /// Numbers print without a fraction when whole (`12345`), otherwise in the shortest form that

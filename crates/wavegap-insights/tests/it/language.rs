@@ -218,3 +218,116 @@ fn lines_that_do_not_match_the_format_have_only_system_fields() {
     assert_eq!(bad, ["garbage line"]);
     assert_eq!(run("fields @message | filter srcAddr = \"x\"", &lines).len(), 0);
 }
+
+#[test]
+fn in_lists_compare_as_numbers_or_text_like_any_comparison() {
+    // Numbers and text in one list: `dstPort` is text that reads as a number.
+    check("filter dstPort in [443, \"22\", \"abc\"] | stats count(*) as n", "n=2");
+    check("filter protocol in [\"06\", \"1.0\"] | stats count(*) as n", "n=7");
+    check("filter dstPort in [\"-\"] | stats count(*) as n", "n=2");
+    check("filter srcAddr in [\"10.0.0.6\", 17, \"172.31.16.139\"] | stats count(*) as n", "n=3");
+    check("filter srcAddr not in [\"-\", \"10.0.0.7\"] | stats count(*) as n", "n=6");
+    // Text compares as written: an address in another spelling is another text.
+    check("filter srcAddr in [\"010.0.0.6\", \"10.0.0.6 \"] | stats count(*) as n", "n=0");
+    // A missing value is in no list and, as with `!=`, not outside one either.
+    check("filter nothere in [\"x\"] | stats count(*) as n", "n=0");
+    check("filter nothere not in [\"x\"] | stats count(*) as n", "n=0");
+    // A computed number against text and numbers.
+    check("filter least(srcPort, dstPort) in [\"22\", 443, 514] | stats count(*) as n", "n=3");
+    check("filter least(srcPort, dstPort) not in [0] | stats count(*) as n", "n=6");
+    // Items that are not constants are compared one by one (`-` = `-` on the two NODATA and
+    // SKIPDATA records).
+    check("filter srcAddr in [dstAddr, \"10.0.0.6\"] | stats count(*) as n", "n=3");
+}
+
+#[test]
+fn computed_fields_feed_tests_and_keys() {
+    check(
+        "fields coalesce(pktSrcAddr, srcAddr) as a, least(srcPort, dstPort) as p
+| filter a in [\"10.0.0.7\", \"192.168.1.9\"] and p in [1433, 443]
+| stats count(*) as n by a, p",
+        "a=10.0.0.7 p=1433 n=2\na=192.168.1.9 p=443 n=1",
+    );
+    // One computation read by several subnet tests, a test and a key.
+    check(
+        r#"filter isIpv4InSubnet(coalesce(nothere, srcAddr), "172.31.0.0/16") and not isIpv4InSubnet(coalesce(nothere, srcAddr), "172.31.16.0/24")
+| stats count(*) as n by coalesce(nothere, srcAddr) as a"#,
+        "a=172.31.9.69 n=1",
+    );
+    // A name defined twice: each test reads the definition in force where it is written.
+    check(
+        r#"fields srcAddr as a | filter a in ["10.0.0.7"] | fields dstAddr as a | stats count(*) as n by a"#,
+        "a=10.0.0.8 n=2",
+    );
+    check(r#"fields coalesce(srcAddr, "x") as a | filter a = "-" | stats count(*) as n by a"#, "a=- n=2");
+}
+
+#[test]
+fn subnet_tests_read_each_family_as_their_function_does() {
+    let format = FlowFormat::from_header("version srcaddr dstaddr action").unwrap();
+    let lines = [
+        "5 2001:db8::6 10.0.0.1 ACCEPT",
+        "5 10.0.0.6 2001:db8::1 REJECT",
+        "5 ::ffff:10.0.0.6 - ACCEPT",
+        "5 010.0.0.6 x ACCEPT",
+        "5 - - -",
+    ];
+    let evs: Vec<Event<'_>> = lines
+        .iter()
+        .map(|m| Event { message: m, timestamp: 0, ingestion_time: 0, log_stream: None, log: "1:g", format: &format })
+        .collect();
+    let count = |text: &str| {
+        let q = Query::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        crate::render(&q.run(evs.iter().copied()))
+    };
+    for (filter, n) in [
+        (r#"isIpv4InSubnet(srcAddr, "0.0.0.0/0")"#, 1),
+        (r#"isIpv6InSubnet(srcAddr, "::/0")"#, 2),
+        (r#"isIpInSubnet(srcAddr, "10.0.0.0/8")"#, 1),
+        (r#"isIpInSubnet(srcAddr, "::ffff:0:0/96")"#, 1),
+        (
+            r#"isIpv6InSubnet(srcAddr, "2001:db8::/32") or isIpv4InSubnet(srcAddr, "10.0.0.0/8") or isIpv6InSubnet(srcAddr, "::ffff:0:0/96")"#,
+            3,
+        ),
+        (r#"isIpv4InSubnet(dstAddr, "10.0.0.0/8") and srcAddr in ["2001:db8::6"]"#, 1),
+        (r#"srcAddr in ["2001:DB8::6"]"#, 0),
+        (r#"isIpv4InSubnet(srcAddr, "10.0.0.0/8") and isIpv6InSubnet(dstAddr, "2001:db8::/64")"#, 1),
+        (r#"not isIpv4InSubnet(srcAddr, "10.0.0.0/8")"#, 4),
+        (r#"isIpv4InSubnet(nothere, "0.0.0.0/0") or isIpv6InSubnet(nothere, "::/0")"#, 0),
+    ] {
+        assert_eq!(count(&format!("filter {filter} | stats count(*) as n")), format!("n={n}"), "{filter}");
+    }
+}
+
+#[test]
+fn one_query_over_formats_with_and_without_packet_addresses() {
+    let v2 = FlowFormat::default_v2();
+    let v5 = FlowFormat::from_header("version srcaddr dstaddr pkt-srcaddr pkt-dstaddr action").unwrap();
+    let packet_lines = ["5 10.0.0.5 10.0.0.8 10.0.0.7 10.0.0.8 REJECT", "5 10.0.0.7 10.0.0.8 - 10.0.0.8 ACCEPT"];
+    let mut evs = crate::events(LINES, &v2);
+    evs.extend(packet_lines.iter().map(|m| Event {
+        message: m,
+        timestamp: 0,
+        ingestion_time: 0,
+        log_stream: None,
+        log: "1:g",
+        format: &v5,
+    }));
+    let q = Query::parse(
+        r#"filter coalesce(pktSrcAddr, srcAddr) in ["10.0.0.7"] or coalesce(pktSrcAddr, srcAddr) = "-"
+| stats count(*) as n by coalesce(pktSrcAddr, srcAddr) as a, action"#,
+    )
+    .unwrap();
+    // v2 lines have no packet address (srcAddr counts); a `-` packet address is text, not
+    // missing, so it wins over srcAddr.
+    let want = "a=- action=- n=2\na=- action=ACCEPT n=1\na=10.0.0.7 action=REJECT n=3";
+    assert_eq!(crate::render(&q.run(evs.iter().copied())), want);
+    // The same, the events alternating formats in chunks merged afterwards.
+    let mut merged = q.executor();
+    for chunk in evs.chunks(3) {
+        let mut part = q.executor();
+        part.push_all(chunk.iter().copied());
+        merged.merge(part);
+    }
+    assert_eq!(crate::render(&merged.finish()), want);
+}

@@ -46,6 +46,8 @@ const MAX_PROBLEMS: usize = 1000;
 /// Decompressed bytes handed to the engine at a time: small enough that the buffer's
 /// footprint does not follow the size of the files.
 const CHUNK: usize = 256 << 10;
+/// The most bytes asked of the decoder at a time.
+const READ: usize = 128 << 10;
 /// An S3 object can hold records this much older than its name says (delivery lag).
 const BEFORE_NAME: i64 = 3600;
 /// … and this much newer (clock skew).
@@ -254,22 +256,28 @@ impl FileCtx<'_> {
     }
 
     /// Streams the file in chunks of whole lines to `each(chunk, first_line_number)`.
+    ///
+    /// The buffer is zeroed once, when it grows, not before every read: the bytes after a
+    /// chunk's last line move to the front and the next read fills in after them.
     fn for_each_chunk(&mut self, mut reader: Box<dyn Read>, mut each: impl FnMut(&mut Self, &[u8], u64)) {
         let mut buf = std::mem::take(self.buf);
-        buf.clear();
+        let mut filled = 0;
         let mut line_no = 1u64;
         let mut eof = false;
         let mut truncated = false;
+        // Read until this many bytes are in the buffer (more when one line is longer).
+        let mut want = CHUNK;
         while !eof {
-            let mut len = buf.len();
-            while len < CHUNK {
-                buf.resize(len + (128 << 10), 0);
-                match reader.read(&mut buf[len..]) {
+            while filled < want {
+                if buf.len() < filled + READ {
+                    buf.resize(filled + READ, 0);
+                }
+                match reader.read(&mut buf[filled..]) {
                     Ok(0) => {
                         eof = true;
                         break;
                     }
-                    Ok(n) => len += n,
+                    Ok(n) => filled += n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
@@ -284,13 +292,18 @@ impl FileCtx<'_> {
                     }
                 }
             }
-            buf.truncate(len);
             // A cut stream ends mid-line: its last partial line is dropped, not misread.
-            let upto = if eof && !truncated { buf.len() } else { memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1) };
+            let upto =
+                if eof && !truncated { filled } else { memchr::memrchr(b'\n', &buf[..filled]).map_or(0, |i| i + 1) };
             if upto > 0 {
                 each(self, &buf[..upto], line_no);
                 line_no += memchr::memchr_iter(b'\n', &buf[..upto]).count() as u64;
-                buf.drain(..upto);
+                buf.copy_within(upto..filled, 0);
+                filled -= upto;
+                want = CHUNK;
+            } else {
+                // No newline yet: the line goes on past the chunk.
+                want = filled + READ;
             }
         }
         *self.buf = buf;
