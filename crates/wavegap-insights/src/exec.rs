@@ -725,18 +725,37 @@ impl<'k> KeyField<'k> {
     }
 
     /// `sort_cmp` of the two values; two texts without decoding them (text is compared as
-    /// numbers when both read as one, else byte by byte, as `str` orders).
-    fn cmp(self, other: KeyField<'_>) -> Ordering {
-        match (self, other) {
-            (KeyField::Text(x), KeyField::Text(y)) => match (parse_num_bytes(x), parse_num_bytes(y)) {
-                (Some(p), Some(q)) => p.total_cmp(&q),
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (None, None) => x.cmp(y),
-            },
-            (x, y) => sort_cmp(&x.into_val(), &y.into_val()),
+    /// numbers when both read as one, else byte by byte, as `str` orders). `numeric` says
+    /// whether each text reads as a number, known beforehand.
+    fn cmp(self, other: KeyField<'_>, numeric: (bool, bool)) -> Ordering {
+        match (self, other, numeric) {
+            (KeyField::Text(x), KeyField::Text(y), (true, true)) => {
+                let num = |b| parse_num_bytes(b).expect("known to be a number");
+                num(x).total_cmp(&num(y))
+            }
+            (KeyField::Text(_), KeyField::Text(_), (true, false)) => Ordering::Less,
+            (KeyField::Text(_), KeyField::Text(_), (false, true)) => Ordering::Greater,
+            (KeyField::Text(x), KeyField::Text(y), (false, false)) => x.cmp(y),
+            (x, y, _) => sort_cmp(&x.into_val(), &y.into_val()),
         }
     }
+}
+
+/// Which of a key's values are text that reads as a number (bit `i` for value `i`; keys of
+/// more than 64 values are not sorted with it).
+fn numeric_texts(mut key: &[u8]) -> u64 {
+    let mut bits = 0;
+    let mut i = 0;
+    while let Some(f) = KeyField::next(&mut key) {
+        if let KeyField::Text(t) = f
+            && i < 64
+            && parse_num_bytes(t).is_some()
+        {
+            bits |= 1 << i;
+        }
+        i += 1;
+    }
+    bits
 }
 
 /// The key's values (text borrowed from the key), in a row with room for `capacity` values.
@@ -748,15 +767,18 @@ fn decode_key(mut b: &[u8], capacity: usize) -> Row<'_> {
     out
 }
 
-/// Two encoded keys in the order `cmp_all` gives their decoded rows.
-fn cmp_keys(mut a: &[u8], mut b: &[u8]) -> Ordering {
+/// Two encoded keys in the order `cmp_all` gives their decoded rows; `numeric` are their
+/// [`numeric_texts`].
+fn cmp_keys(mut a: &[u8], mut b: &[u8], numeric: (u64, u64)) -> Ordering {
+    let mut bit = 1u64;
     loop {
         match (KeyField::next(&mut a), KeyField::next(&mut b)) {
             (Some(x), Some(y)) => {
-                let o = x.cmp(y);
+                let o = x.cmp(y, (numeric.0 & bit != 0, numeric.1 & bit != 0));
                 if o != Ordering::Equal {
                     return o;
                 }
+                bit <<= 1;
             }
             (None, None) => return Ordering::Equal,
             (None, Some(_)) => return Ordering::Less,
@@ -1092,9 +1114,20 @@ fn for_each_group_row<'k>(
         }
         return;
     }
-    // Stable, over the table's order, as the sort of decoded rows was.
+    // Stable, over the table's order, as the sort of decoded rows was. Whether a text reads
+    // as a number is found once per group, not in every comparison.
     let mut order: Vec<u32> = (0..u32::try_from(keys.len()).expect("fewer than 2^32 groups")).collect();
-    order.sort_by(|&a, &b| cmp_keys(&keys[a as usize].0, &keys[b as usize].0));
+    if plan.keys.len() <= 64 {
+        let numeric: Vec<u64> = keys.iter().map(|(k, _)| numeric_texts(k)).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            cmp_keys(&keys[a].0, &keys[b].0, (numeric[a], numeric[b]))
+        });
+    } else {
+        order.sort_by(|&a, &b| {
+            cmp_all(&decode_key(&keys[a as usize].0, width), &decode_key(&keys[b as usize].0, width))
+        });
+    }
     order.truncate(limit);
     for i in order {
         let (key, g) = &keys[i as usize];

@@ -331,3 +331,19 @@ fn one_query_over_formats_with_and_without_packet_addresses() {
     }
     assert_eq!(crate::render(&merged.finish()), want);
 }
+
+#[test]
+fn stats_rows_are_in_key_order_numbers_before_text_missing_last() {
+    check(
+        "stats count(*) as n by dstPort",
+        "dstPort=0 n=2\ndstPort=22 n=1\ndstPort=443 n=1\ndstPort=514 n=1\ndstPort=1433 n=2\ndstPort=3389 n=1\ndstPort=- n=2",
+    );
+    check(
+        "filter protocol != 6 | stats count(*) as n by least(srcPort, dstPort) as p, protocol, nothere",
+        "p=0 protocol=1 n=2\np=514 protocol=17 n=1\nprotocol=- n=2",
+    );
+    check(
+        "stats count(*) as n by concat(action, \"\") as a, srcAddr like \"10.\" as ten | limit 3",
+        "a=- ten=0 n=2\na=ACCEPT ten=0 n=2\na=ACCEPT ten=1 n=1",
+    );
+}

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Benchmark the query a report runs: `wavegap query` with the text `wavegap plan` prints for a
+files wave over the bench set, against DuckDB computing the same aggregation
+(scripts/duckdb_report_query.py), and against wavegap's own seed triage on the same files.
+
+The waves are built from the set's truth the way the accuracy harness builds its wave: the
+servers of waves/wave-01.ips (1 x), then as many more again from the following waves' .ips
+files (2 x, 4 x); networks 10.0.0.0/8 and the truth's on-premises networks; the truth's
+EC2-shaped inventory as the snapshot. Every tool runs once per round, the order rotating from
+round to round; medians of whole-process wall time and peak RSS (/usr/bin/time -v). DuckDB's
+answer is compared with wavegap's row by row at every scale (the last run's outputs).
+
+Targets (issue 12): report query <= 0.25 x DuckDB and <= 1.5 x wavegap's triage; the scale line
+shows the cost at 1 x, 2 x and 4 x the servers (flat: 4 x within 1.25 x of 1 x).
+Exits non-zero when an answer differs or a target is missed.
+Usage: bench_report_query.py --wavegap BIN --data DIR [--runs N] [--python PY]
+"""
+import argparse
+import csv
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_query import TRIAGE, timed  # noqa: E402
+
+SCALES = (1, 2, 4)
+
+
+def servers(data, count):
+    """The first `count` server IPs of waves/wave-01.ips, wave-02.ips, … in order."""
+    ips = []
+    n = 1
+    while len(ips) < count:
+        path = os.path.join(data, f'waves/wave-{n:02d}.ips')
+        if not os.path.exists(path):
+            sys.exit(f'only {len(ips)} servers in the set, {count} wanted')
+        ips += [x.strip() for x in open(path) if x.strip() and x.strip() not in ips]
+        n += 1
+    return ips[:count]
+
+
+def write_wave(path, name, data, inventory, ips, networks, window):
+    internal = [n for n in networks if n.startswith('10.')]
+    onprem = [n for n in networks if not n.startswith('10.')]
+    lines = [f'name = "{name}"', '[source]', f'files = "{data}"', f'inventory = "{inventory}"', '[window]',
+             f'start = "{window[0]}"', f'end = "{window[1]}"', '[networks]',
+             'internal = [' + ', '.join(f'"{n}"' for n in internal) + ']',
+             'on-premises = [' + ', '.join(f'"{n}"' for n in onprem) + ']', '[[apps]]', 'name = "bench"']
+    for i, ip in enumerate(ips):
+        lines += ['[[apps.servers]]', f'name = "server-{i:03d}"', f'ip = "{ip}"']
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+
+
+def plan_query(wavegap, wave):
+    """The one query text of `wavegap plan WAVE` (a files wave has one window)."""
+    out = subprocess.run([wavegap, 'plan', wave], capture_output=True, text=True, check=True).stdout
+    lines = out.splitlines()
+    start = lines.index('query:') + 1
+    body = []
+    for line in lines[start:]:
+        if not line.startswith('  '):
+            break
+        body.append(line[2:])
+    return '\n'.join(body)
+
+
+def rows(path, header):
+    with open(path) as f:
+        r = list(csv.reader(f))
+    return sorted(r[1:] if header else r)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--wavegap', required=True)
+    ap.add_argument('--data', required=True)
+    ap.add_argument('--runs', type=int, default=5)
+    ap.add_argument('--python', default=sys.executable)
+    a = ap.parse_args()
+    here = os.path.dirname(os.path.abspath(__file__))
+    truth = json.load(open(os.path.join(a.data, 'truth.json')))
+    tmp = tempfile.mkdtemp(prefix='wavegap-report-bench-')
+    inventory = os.path.join(tmp, 'inventory.json')
+    with open(inventory, 'w') as f:
+        json.dump(truth['inventory'], f)
+    networks = ['10.0.0.0/8'] + truth['onprem']['networks']
+    gen = truth['generator']['args']
+    end = datetime.datetime.fromtimestamp(gen['start_epoch'] + gen['hours'] * 3600, datetime.timezone.utc)
+    window = (gen['start'], end.strftime('%Y-%m-%dT%H:%M:%SZ'))
+    base = sum(1 for x in open(os.path.join(a.data, 'waves/wave-01.ips')) if x.strip())
+    tools = {}
+    peers = {}
+    for k in SCALES:
+        ips = servers(a.data, base * k)
+        wave = os.path.join(tmp, f'report-{k}x.toml')
+        write_wave(wave, f'report-{k}x', a.data, inventory, ips, networks, window)
+        ips_path = os.path.join(tmp, f'servers-{k}x.txt')
+        with open(ips_path, 'w') as f:
+            f.write('\n'.join(ips) + '\n')
+        query = plan_query(a.wavegap, wave)
+        tools[f'report-{k}x'] = [a.wavegap, 'query', query, '--files', a.data, '--output', 'csv',
+                                 '--limit', '10000000', '-q']
+        peers[k] = [a.python, os.path.join(here, 'duckdb_report_query.py'), a.data, '--servers', ips_path,
+                    '--networks', ','.join(networks)]
+        if k == 1:
+            print(f'report query of a {len(ips)}-server wave (wavegap plan):\n{query}\n', file=sys.stderr)
+    tools['duckdb-1x'] = peers[1]
+    ips = ','.join(f'"{x}"' for x in servers(a.data, base))
+    tools['triage'] = [a.wavegap, 'query', TRIAGE.format(ips=ips), '--files', a.data, '--output', 'csv',
+                       '--limit', '1000000', '-q']
+    times = {t: [] for t in tools}
+    rss = {t: [] for t in tools}
+    for r in range(a.runs):
+        order = list(tools)
+        order = order[r % len(order):] + order[:r % len(order)]
+        for t in order:
+            w, m = timed(tools[t], os.path.join(tmp, f'{t}.csv'))
+            times[t].append(w)
+            rss[t].append(m)
+        print(f'round {r + 1}: ' + ', '.join(f'{t} {times[t][-1]:.2f}s' for t in tools), file=sys.stderr)
+    # Row by row at every scale: DuckDB's answer against wavegap's last one.
+    differ = False
+    for k in SCALES:
+        if k != 1:
+            timed(peers[k], os.path.join(tmp, f'duckdb-{k}x.csv'))
+        mine = rows(os.path.join(tmp, f'report-{k}x.csv'), header=True)
+        theirs = rows(os.path.join(tmp, f'duckdb-{k}x.csv'), header=False)
+        same = mine == theirs
+        differ |= not same
+        print(f'{"MATCH" if same else "DIFFER"} report-{k}x: wavegap {len(mine)} rows, DuckDB {len(theirs)} rows')
+        if not same:
+            for row in [x for x in mine if x not in set(map(tuple, theirs))][:5]:
+                print('  only wavegap:', ','.join(row))
+            for row in [x for x in theirs if x not in set(map(tuple, mine))][:5]:
+                print('  only DuckDB: ', ','.join(row))
+    med = {t: statistics.median(times[t]) for t in tools}
+    mrss = {t: statistics.median(rss[t]) for t in tools}
+    print(f'data: {a.data}')
+    print(f'{"run":<11} {"median s":>9} {"median peak RSS MB":>19}')
+    for t in tools:
+        print(f'{t:<11} {med[t]:>9.2f} {mrss[t]:>19.1f}')
+    missed = []
+
+    def target(line, ok):
+        print(f'{line}{"" if ok else "  MISSED"}')
+        if not ok:
+            missed.append(line)
+
+    ratio = med['report-1x'] / med['duckdb-1x']
+    target(f'report query / duckdb = {ratio:.2f}  (target <= 0.25)', ratio <= 0.25)
+    ratio = med['report-1x'] / med['triage']
+    target(f'report query / triage = {ratio:.2f}  (target <= 1.50)', ratio <= 1.50)
+    scale = ', '.join(f'{k} x ({base * k} servers) {med[f"report-{k}x"]:.2f} s {mrss[f"report-{k}x"]:.0f} MB'
+                      for k in SCALES)
+    print(f'scale: {scale}')
+    ratio = med['report-4x'] / med['report-1x']
+    target(f'report query at 4 x / 1 x the servers = {ratio:.2f}  (target <= 1.25)', ratio <= 1.25)
+    if differ or missed:
+        sys.exit(1)
+
+
+if __name__ == '__main__':
+    main()
