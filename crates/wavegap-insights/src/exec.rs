@@ -843,6 +843,38 @@ impl AggCol {
 
     /// Adds one value (`None` for `count(*)`, which counts records).
     fn update(&mut self, g: usize, v: Option<Val<'_>>, ts: Option<i64>) {
+        // The usual case first: text that reads as a number (`sum(bytes)`, `min(srcPort)`),
+        // read once, against a state that is a number or nothing yet. Anything else takes the
+        // general way below, which gives the same answer here.
+        if let Some(Val::Str(text)) = &v
+            && matches!(self, AggCol::Sum(_) | AggCol::Avg(_) | AggCol::Min(_) | AggCol::Max(_))
+            && let Some(n) = crate::value::parse_num(text)
+        {
+            match self {
+                AggCol::Sum(s) => {
+                    s[g] = Some(s[g].unwrap_or(0.0) + n);
+                    return;
+                }
+                AggCol::Avg(a) => {
+                    a[g].0 += n;
+                    a[g].1 += 1;
+                    return;
+                }
+                AggCol::Min(m) if matches!(m[g], Val::Missing | Val::Num(_)) => {
+                    if !matches!(m[g], Val::Num(best) if n.total_cmp(&best) != Ordering::Less) {
+                        m[g] = Val::Num(n);
+                    }
+                    return;
+                }
+                AggCol::Max(m) if matches!(m[g], Val::Missing | Val::Num(_)) => {
+                    if !matches!(m[g], Val::Num(best) if n.total_cmp(&best) != Ordering::Greater) {
+                        m[g] = Val::Num(n);
+                    }
+                    return;
+                }
+                _ => {}
+            }
+        }
         let Some(v) = v else {
             if let AggCol::Count(c) = self {
                 c[g] += 1;
