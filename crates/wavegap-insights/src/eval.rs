@@ -326,10 +326,17 @@ pub(crate) struct RecordEnv<'v, 'r> {
     pub log: &'v str,
     pub interface_col: Option<usize>,
     pub slots: &'r mut [Option<Val<'v>>],
-    /// The plan's address caches for this record: `None` until a subnet test parses one.
-    pub addrs: &'r mut [Option<Option<IpAddr>>],
+    /// The plan's address caches for this record.
+    pub addrs: &'r mut [Parsed],
     pub slot_defs: &'v [SlotDef],
     pub parses: &'v [ParseDef],
+}
+
+/// An address cache of one record: not read yet, or the address the text holds (if any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Parsed {
+    NotYet,
+    Done(Option<IpAddr>),
 }
 
 /// An external name bound to a format.
@@ -460,12 +467,12 @@ impl<'v> Env<'v> for RecordEnv<'v, '_> {
     }
 
     fn address(&mut self, x: &'v CExpr, kind: SubnetKind, cache: Option<usize>) -> Option<IpAddr> {
-        if let Some(known) = cache.and_then(|i| self.addrs[i]) {
+        if let Some(Parsed::Done(known)) = cache.map(|i| self.addrs[i]) {
             return known;
         }
         let ip = value(x, self).text().and_then(|t| kind.parse(&t));
         if let Some(i) = cache {
-            self.addrs[i] = Some(ip);
+            self.addrs[i] = Parsed::Done(ip);
         }
         ip
     }

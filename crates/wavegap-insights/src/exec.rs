@@ -10,7 +10,7 @@ use wavegap_core::flowlog::{FlowFormat, KnownField};
 use crate::ast::AggFunc;
 use crate::ast::BinOp;
 use crate::bind::{Stage, bind_stage};
-use crate::eval::{AggEnv, Env, RecordEnv, Resolved, RowEnv, eval, test, value};
+use crate::eval::{AggEnv, Env, Parsed, RecordEnv, Resolved, RowEnv, eval, test, value};
 use crate::plan::{CAgg, CExpr, FieldRef, Mode, Plan, RowCmd, StatsPlan};
 use crate::value::{Val, parse_num_bytes, sort_cmp};
 use crate::{Event, FlowLines, QueryResult, Statistics};
@@ -112,7 +112,7 @@ impl Executor {
             // Per event: the values may borrow from this format's binding, which the next
             // event's may replace.
             let mut slots: Vec<Option<Val<'_>>> = vec![None; plan.slots.len()];
-            let mut addrs = vec![None; plan.addr_caches];
+            let mut addrs = vec![Parsed::NotYet; plan.addr_caches];
             let mut env = RecordEnv {
                 ext: &bound.ext,
                 cols: &cols,
@@ -151,7 +151,7 @@ impl Executor {
         let start_col = lines.format.position(KnownField::Start);
         let mut cols: Vec<&'a str> = Vec::with_capacity(32);
         let mut slots: Vec<Option<Val<'_>>> = vec![None; plan.slots.len()];
-        let mut addrs = vec![None; plan.addr_caches];
+        let mut addrs = vec![Parsed::NotYet; plan.addr_caches];
         let mut key = Vec::with_capacity(128);
         let text: &'a str = lines.text;
         let bytes = text.as_bytes();
@@ -198,7 +198,7 @@ impl Executor {
                     return;
                 }
                 slots.fill(None);
-                addrs.fill(None);
+                addrs.fill(Parsed::NotYet);
                 let mut env = RecordEnv {
                     ext: &bound.ext,
                     cols: fields,
@@ -769,6 +769,7 @@ fn decode_key(mut b: &[u8], capacity: usize) -> Row<'_> {
 
 /// Two encoded keys in the order `cmp_all` gives their decoded rows; `numeric` are their
 /// [`numeric_texts`].
+#[allow(clippy::many_single_char_names)]
 fn cmp_keys(mut a: &[u8], mut b: &[u8], numeric: (u64, u64)) -> Ordering {
     let mut bit = 1u64;
     loop {
@@ -842,6 +843,7 @@ impl AggCol {
     }
 
     /// Adds one value (`None` for `count(*)`, which counts records).
+    #[allow(clippy::many_single_char_names)]
     fn update(&mut self, g: usize, v: Option<Val<'_>>, ts: Option<i64>) {
         // The usual case first: text that reads as a number (`sum(bytes)`, `min(srcPort)`),
         // read once, against a state that is a number or nothing yet. Anything else takes the

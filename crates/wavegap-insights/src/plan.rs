@@ -224,6 +224,7 @@ impl Compiler {
     }
 }
 
+#[allow(clippy::many_single_char_names)]
 pub(crate) fn compile_expr(e: &Expr, scope: &mut dyn Scope) -> CExpr {
     let rec = |e: &Expr, scope: &mut dyn Scope| Box::new(compile_expr(e, scope));
     // The subject of a test, shared when it is computed.
