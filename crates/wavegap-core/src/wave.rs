@@ -144,6 +144,13 @@ pub struct Server {
     pub on_premises: bool,
 }
 
+impl Server {
+    /// Every address the wave gives the server.
+    pub fn addresses(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        std::iter::once(self.ip)
+    }
+}
+
 /// An end of an expected flow: a server of the wave by name, or an address or network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

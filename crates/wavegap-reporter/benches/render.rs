@@ -14,6 +14,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
+use wavegap_core::direction::DirectionFrom;
 use wavegap_core::findings::{
     Analysis, Attribution, Culprit, Evidence, FlowEnd, Hop, Leg, Noise, PeerKind, Proposal, RejectedFinding,
     RuleChange, SCHEMA_VERSION, Summary, UnansweredFinding, UnansweredSignal,
@@ -173,6 +174,8 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
             protocol: 6,
             port,
             leg: Leg::Request,
+            direction_from: DirectionFrom::PortEvidence,
+            direction_split: false,
             attribution: Attribution::Confirmed,
             culprits: vec![Culprit {
                 hop: Hop::DestinationSgIngress,
@@ -204,6 +207,8 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
                 },
                 protocol: 6,
                 port: 443,
+                direction_from: DirectionFrom::TcpFlags,
+                direction_split: false,
                 signal: UnansweredSignal::SynOnly,
                 likely_cause: "no answer from on-premises".into(),
                 suppressed: None,
@@ -222,6 +227,7 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
         noise: Noise::default(),
         proposals,
         caveats: vec![],
+        accepted: vec![],
     };
     (wave, inventory, FlowData::default(), analysis)
 }

@@ -10,8 +10,7 @@ use serde::Serialize;
 use wavegap_core::findings::{
     Analysis, Caveat, FlowEnd, NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange, UnansweredFinding,
 };
-use wavegap_core::flow::{CoverageGap, FlowData, FlowRole};
-use wavegap_core::flowlog::Action;
+use wavegap_core::flow::{CoverageGap, FlowData};
 use wavegap_core::inventory::{Inventory, NaclEntry, Os, PortMatch, Protocol, SgPeer, SgRule};
 use wavegap_core::wave::{Source, WaveConfig};
 
@@ -319,7 +318,7 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
             analysis.proposals.iter().filter(|p| p.fixes.iter().any(|id| finding_ids.contains(id.as_str()))).collect();
         let views: Vec<ServerView> =
             app.servers.iter().filter_map(|s| server_by_ip.get(&s.ip.to_string()).map(|v| (*v).clone())).collect();
-        let diagram = app_diagram(wave, flows, &app.name, &app.servers, &rejected, &unanswered);
+        let diagram = app_diagram(wave, &analysis.accepted, &app.name, &app.servers, &rejected, &unanswered);
         apps.push(AppView {
             name: app.name.clone(),
             anchor: format!("app-{}", format::slug(&app.name)),
@@ -916,7 +915,7 @@ fn nacl_diff(inventory: &Inventory, acl_id: &str, proposals: &[&Proposal]) -> Ve
 
 fn app_diagram(
     wave: &WaveConfig,
-    flows: &FlowData,
+    accepted_flows: &[wavegap_core::findings::AcceptedFlow],
     app: &str,
     servers: &[wavegap_core::wave::Server],
     rejected: &[&RejectedFinding],
@@ -948,11 +947,8 @@ fn app_diagram(
         seen.insert(key);
     }
     let mut accepted: BTreeSet<(String, String, u8, u16)> = BTreeSet::new();
-    for a in &flows.aggregates {
-        if a.action != Action::Accept || a.role != FlowRole::Request {
-            continue;
-        }
-        let key = (a.src.to_string(), a.dst.to_string(), a.protocol, a.port);
+    for a in accepted_flows {
+        let key = (a.client.to_string(), a.server.to_string(), a.protocol, a.port);
         if (app_ips.contains(&key.0) || app_ips.contains(&key.1)) && !seen.contains(&key) {
             accepted.insert(key);
         }

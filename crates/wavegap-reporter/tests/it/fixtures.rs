@@ -11,12 +11,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ipnet::IpNet;
+use wavegap_core::direction::DirectionFrom;
 use wavegap_core::findings::{
     Analysis, Attribution, Caveat, CaveatKind, Culprit, Evidence, FlowEnd, Hop, IgnoredCount, Leg, Noise, NoiseSource,
     NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange, SCHEMA_VERSION, Summary, UnansweredFinding,
     UnansweredSignal,
 };
-use wavegap_core::flow::{CoverageGap, FlowAggregate, FlowData, FlowRole, ScanStats, TimeWindow};
+use wavegap_core::flow::{CoverageGap, FlowAggregate, FlowData, ScanStats, TimeWindow};
 use wavegap_core::flowlog::{Action, FlowDirection};
 use wavegap_core::inventory::{
     Eni, FlowLog, FlowLogDestination, Inventory, NaclEntry, NetworkAcl, PortMatch, PortRange, Protocol, RuleAction,
@@ -362,6 +363,8 @@ fn rejected(
         protocol,
         port,
         leg,
+        direction_from: DirectionFrom::PortEvidence,
+        direction_split: false,
         attribution: Attribution::Confirmed,
         culprits: vec![Culprit { hop, resource: resource.into(), rule: rule.into(), rule_number: None }],
         proposals: vec![proposal.into()],
@@ -449,6 +452,8 @@ pub fn analysis() -> Analysis {
         server: end("192.168.50.20", PeerKind::OnPremises, None, None),
         protocol: 6,
         port: 443,
+        direction_from: DirectionFrom::TcpFlags,
+        direction_split: false,
         signal: UnansweredSignal::SynOnly,
         likely_cause: "on-premises firewall or missing route back: the SYN left AWS and nothing came back".into(),
         suppressed: None,
@@ -516,6 +521,7 @@ pub fn analysis() -> Analysis {
         },
         proposals,
         caveats: vec![],
+        accepted: vec![],
     }
 }
 
@@ -527,7 +533,8 @@ fn aggregate(src: &str, dst: &str, protocol: u8, port: u16, action: Action, reco
         dst: ip(dst),
         protocol,
         port,
-        role: FlowRole::Request,
+        src_ports: Some(PortRange { from: 49152, to: 60000 }),
+        dst_ports: Some(PortRange::single(port)),
         action,
         direction: Some(FlowDirection::Egress),
         tcp_flags: Some(3),
@@ -551,6 +558,7 @@ pub fn flows() -> FlowData {
         ],
         skipdata: BTreeMap::new(),
         gaps: vec![],
+        damaged: vec![],
         stats: ScanStats {
             queries: 1,
             records_scanned: 453,
