@@ -13,9 +13,9 @@ use std::time::Duration;
 use ipnet::IpNet;
 use wavegap_core::direction::DirectionFrom;
 use wavegap_core::findings::{
-    Analysis, Attribution, Caveat, CaveatKind, Culprit, Evidence, FlowEnd, Hop, IgnoredCount, Leg, Noise, NoiseSource,
-    NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange, SCHEMA_VERSION, Summary, UnansweredFinding,
-    UnansweredSignal,
+    AcceptedFlow, Analysis, Attribution, Caveat, CaveatKind, Culprit, Evidence, FlowEnd, Hop, IgnoredCount, Leg, Noise,
+    NoiseSource, NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange, SCHEMA_VERSION, Summary,
+    UnansweredFinding, UnansweredSignal,
 };
 use wavegap_core::flow::{CoverageGap, FlowAggregate, FlowData, ScanStats, TimeWindow};
 use wavegap_core::flowlog::{Action, FlowDirection};
@@ -521,7 +521,13 @@ pub fn analysis() -> Analysis {
         },
         proposals,
         caveats: vec![],
-        accepted: vec![],
+        // What the analysis makes of `flows()`: each accepted aggregate is a request.
+        accepted: flows()
+            .aggregates
+            .iter()
+            .filter(|a| a.action == Action::Accept)
+            .map(|a| AcceptedFlow { client: a.src, server: a.dst, protocol: a.protocol, port: a.port })
+            .collect(),
     }
 }
 
