@@ -338,7 +338,7 @@ pub(crate) fn attribute(ev: &PathEvaluation, leg: Leg, enis: &[String]) -> (Attr
 
 fn is_one_way(wave: &WaveConfig, c: Conv) -> bool {
     let s = Service { protocol: c.protocol, port: c.port };
-    DEFAULT_ONE_WAY.contains(&s) || wave.one_way.contains(&s)
+    DEFAULT_ONE_WAY.contains(&s) || wave.one_way.iter().any(|o| o.matches(s, c.client, c.server))
 }
 
 /// Whether a missing answer means something for this service.
@@ -713,6 +713,7 @@ pub(crate) mod tests {
             name: name.into(),
             app: "app001".into(),
             ip: ip.parse().unwrap(),
+            ips: Vec::new(),
             instance_id: None,
             role: None,
             os,
@@ -748,6 +749,7 @@ pub(crate) mod tests {
             ignore: Vec::new(),
             one_way: Vec::new(),
             query: QuerySettings::default(),
+            dependencies: Vec::new(),
         }
     }
 
@@ -1111,7 +1113,7 @@ pub(crate) mod tests {
     #[test]
     fn one_way_services_are_never_unanswered() {
         let mut w = wave();
-        w.one_way.push(Service { protocol: proto::TCP, port: 9997 });
+        w.one_way.push(crate::wave::OneWay { service: Service { protocol: proto::TCP, port: 9997 }, peer: None });
         let a = run(
             &world(),
             &w,

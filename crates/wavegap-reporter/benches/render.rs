@@ -71,6 +71,7 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
                     name: format!("app{a:02}-srv{n:02}"),
                     app: format!("app{a:02}"),
                     ip: server_ip(a, n),
+                    ips: vec![],
                     instance_id: None,
                     role: Some("app".into()),
                     os: None,
@@ -94,6 +95,7 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
         ignore: vec![],
         one_way: vec![],
         query: QuerySettings::default(),
+        dependencies: vec![],
     };
     let mut inventory = Inventory::default();
     for a in 0..APPS {
