@@ -161,6 +161,7 @@ impl<'a> Context<'a> {
             subnet: eni.map(|e| e.subnet_id.clone()),
             vpc: eni.map(|e| e.vpc_id.clone()),
             in_wave: server.is_some(),
+            dependency: self.wave.dependency_by_ip(ip).map(|d| d.name.clone()),
         }
     }
 }
@@ -329,7 +330,7 @@ pub(crate) fn attribute(ev: &PathEvaluation, leg: Leg, enis: &[String]) -> (Attr
 
 fn is_one_way(wave: &WaveConfig, c: Conv) -> bool {
     let s = Service { protocol: c.protocol, port: c.port };
-    DEFAULT_ONE_WAY.contains(&s) || wave.one_way.contains(&s)
+    DEFAULT_ONE_WAY.contains(&s) || wave.one_way.iter().any(|o| o.matches(s, c.client, c.server))
 }
 
 /// Whether a missing answer means something for this service.
@@ -759,6 +760,7 @@ pub(crate) mod tests {
             name: name.into(),
             app: "app001".into(),
             ip: ip.parse().unwrap(),
+            ips: Vec::new(),
             instance_id: None,
             role: None,
             os,
@@ -794,6 +796,7 @@ pub(crate) mod tests {
             ignore: Vec::new(),
             one_way: Vec::new(),
             query: QuerySettings::default(),
+            dependencies: Vec::new(),
         }
     }
 
@@ -1174,7 +1177,7 @@ pub(crate) mod tests {
     #[test]
     fn one_way_services_are_never_unanswered() {
         let mut w = wave();
-        w.one_way.push(Service { protocol: proto::TCP, port: 9997 });
+        w.one_way.push(crate::wave::OneWay { service: Service { protocol: proto::TCP, port: 9997 }, peer: None });
         let a = run(
             &world(),
             &w,
@@ -1252,5 +1255,96 @@ pub(crate) mod tests {
         let a = serde_json::to_string(&run(&db_without_app_rule(), &wave(), aggs)).unwrap();
         let b = serde_json::to_string(&run(&db_without_app_rule(), &wave(), rev)).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn unanswered_address_in_a_subnet_that_no_eni_holds_is_an_aws_peer() {
+        let a = run(&world(), &wave(), vec![agg("10.0.0.7", "10.0.20.50", 6, 5432, RQ, ACC, "eni-app")]);
+        let u = &a.unanswered[0];
+        assert_eq!(u.server.kind, PeerKind::Aws);
+        assert!(u.likely_cause.starts_with("no interface holds this address"), "{}", u.likely_cause);
+    }
+
+    #[test]
+    fn one_way_limited_to_a_peer_holds_only_there() {
+        let mut w = wave();
+        w.one_way.push(crate::wave::OneWay {
+            service: Service { protocol: proto::TCP, port: 9997 },
+            peer: Some("192.168.20.6/32".parse().unwrap()),
+        });
+        let a = run(
+            &world(),
+            &w,
+            vec![
+                agg("10.0.0.6", "192.168.20.6", 6, 9997, RQ, ACC, "eni-web"),
+                agg("10.0.0.6", "192.168.20.7", 6, 9997, RQ, ACC, "eni-web"),
+            ],
+        );
+        let ids: Vec<&str> = a.unanswered.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["unanswered/tcp/9997/10.0.0.6/192.168.20.7"]);
+    }
+
+    #[test]
+    fn dependencies_are_named_but_never_in_scope() {
+        let mut w = wave();
+        w.dependencies.push(crate::wave::Dependency {
+            name: "ad-dc-1".into(),
+            ip: "192.168.10.5".parse().unwrap(),
+            note: None,
+        });
+        let a = run(
+            &world(),
+            &w,
+            vec![
+                agg("10.0.0.7", "192.168.10.5", 6, 636, RQ, ACC, "eni-app"),
+                // The dependency's own traffic with a third party is not the wave's.
+                agg("192.168.10.5", "192.168.10.6", 6, 445, RQ, REJ, "eni-x"),
+            ],
+        );
+        assert_eq!(a.unanswered[0].server.name(), Some("ad-dc-1"));
+        assert!(!a.unanswered[0].server.in_wave);
+        assert!(a.rejected.is_empty() && a.noise.outside.is_empty());
+    }
+
+    #[test]
+    fn damaged_input_and_one_sided_flow_logs_are_caveats() {
+        let mut inv = world();
+        for (id, eni, traffic) in
+            [("fl-web", "eni-web", "ACCEPT"), ("fl-db", "eni-db", "REJECT"), ("fl-app", "eni-app", "ALL")]
+        {
+            inv.flow_logs.insert(
+                id.into(),
+                crate::inventory::FlowLog {
+                    id: id.into(),
+                    resource_id: eni.into(),
+                    destination_type: crate::inventory::FlowLogDestination::S3,
+                    log_group: None,
+                    destination: None,
+                    traffic_type: Some(traffic.into()),
+                    log_format: None,
+                    status: None,
+                    max_aggregation_interval: None,
+                },
+            );
+        }
+        let data = FlowData {
+            damaged: vec![crate::flow::DamagedInput {
+                object: "flowlogs/a.log.gz".into(),
+                problems: 2,
+                line: Some(41),
+                what: "the gzip stream is truncated".into(),
+            }],
+            ..FlowData::default()
+        };
+        let a = analyze(&wave(), &inv, &data, &AnalysisOptions::new(WINDOW));
+        let got: Vec<(CaveatKind, &str)> = a.caveats.iter().map(|c| (c.kind, c.message.as_str())).collect();
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert_eq!(got[0].0, CaveatKind::DamagedInput);
+        assert!(got[0].1.starts_with("flowlogs/a.log.gz:41: 2 problem(s), first: the gzip stream is truncated"));
+        assert!(got.iter().any(|(k, m)| *k == CaveatKind::LimitedVisibility
+            && m.starts_with("web01 (eni-web): its flow logs record only ACCEPT")));
+        assert!(got.iter().any(|(k, m)| *k == CaveatKind::LimitedVisibility
+            && m.starts_with("db01 (eni-db): its flow logs record only REJECT")));
+        assert!(!data.complete());
     }
 }

@@ -95,6 +95,16 @@ pub struct FlowEnd {
     pub vpc: Option<String>,
     /// Whether the address is one of the wave's servers.
     pub in_wave: bool,
+    /// The name of a `[[dependencies]]` entry with this address (never in the wave).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependency: Option<String>,
+}
+
+impl FlowEnd {
+    /// The name a report shows: the server's, else the dependency's.
+    pub fn name(&self) -> Option<&str> {
+        self.server.as_deref().or(self.dependency.as_deref())
+    }
 }
 
 /// The records behind a finding.

@@ -690,6 +690,7 @@ mod tests {
             name: "app01".into(),
             app: "app001".into(),
             ip: "10.0.0.7".parse().unwrap(),
+            ips: Vec::new(),
             instance_id: None,
             role: None,
             os: None,

@@ -83,8 +83,10 @@ impl<'a> Scope<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::tests::wave;
+    use crate::analyze::tests::{Role::Request as RQ, agg, run, wave};
     use crate::eval::tests::world;
+    use crate::findings::Attribution;
+    use crate::flowlog::Action::Reject as REJ;
 
     #[test]
     fn a_server_is_every_address_of_its_enis() {
@@ -102,5 +104,43 @@ mod tests {
         assert!(scope.is_internal("2001:db8:0:20::8".parse().unwrap()));
         assert!(scope.networks().contains(&"2001:db8::/56".parse().unwrap()));
         assert!(scope.server("10.0.20.10".parse().unwrap()).is_none());
+    }
+
+    /// A dual-stack db01: its ENI carries `2001:db8:0:20::8` and a secondary 10.0.20.9.
+    fn dual_stack() -> Inventory {
+        let mut inv = world();
+        let eni = inv.enis.get_mut("eni-db").unwrap();
+        eni.private_ips.push("10.0.20.9".parse().unwrap());
+        eni.private_ips.push("2001:db8:0:20::8".parse().unwrap());
+        inv.vpcs.get_mut("vpc-a").unwrap().cidrs.push("2001:db8::/56".parse().unwrap());
+        inv.subnets.get_mut("subnet-db").unwrap().cidrs.push("2001:db8:0:20::/64".parse().unwrap());
+        inv.subnets.get_mut("subnet-web").unwrap().cidrs.push("2001:db8:0:0::/64".parse().unwrap());
+        inv.enis.get_mut("eni-app").unwrap().private_ips.push("2001:db8::7".parse().unwrap());
+        // db01 opens 1433 to app01 by group, which matches the group members' IPv6 too.
+        inv
+    }
+
+    #[test]
+    fn a_reject_on_a_servers_ipv6_address_is_a_finding_with_an_ipv6_proposal() {
+        let mut inv = dual_stack();
+        inv.security_groups.get_mut("sg-db").unwrap().ingress.clear();
+        let a = run(&inv, &wave(), vec![agg("2001:db8::7", "2001:db8:0:20::8", 6, 1433, RQ, REJ, "eni-db")]);
+        assert_eq!(a.rejected.len(), 1, "{:#?}", a.noise);
+        let f = &a.rejected[0];
+        assert_eq!(f.id, "rejected/tcp/1433/2001:db8::7/2001:db8:0:20::8/request");
+        assert_eq!((f.client.server.as_deref(), f.server.server.as_deref()), (Some("app01"), Some("db01")));
+        assert_eq!(f.attribution, Attribution::Confirmed);
+        let json = serde_json::to_string(&a.proposals).unwrap();
+        assert!(json.contains("2001:db8::7/128"), "{json}");
+        assert!(!json.contains("::/0") && !json.contains("0.0.0.0/0"), "{json}");
+    }
+
+    #[test]
+    fn a_secondary_address_names_its_server() {
+        let mut inv = dual_stack();
+        inv.security_groups.get_mut("sg-db").unwrap().ingress.clear();
+        let a = run(&inv, &wave(), vec![agg("10.0.0.7", "10.0.20.9", 6, 1433, RQ, REJ, "eni-db")]);
+        assert_eq!(a.rejected.len(), 1);
+        assert_eq!(a.rejected[0].server.server.as_deref(), Some("db01"));
     }
 }

@@ -46,6 +46,7 @@ fn end(app: usize, n: usize) -> FlowEnd {
         subnet: Some(format!("subnet-{app:02}")),
         vpc: Some("vpc-1".into()),
         in_wave: true,
+        dependency: None,
     }
 }
 
@@ -72,6 +73,7 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
                     name: format!("app{a:02}-srv{n:02}"),
                     app: format!("app{a:02}"),
                     ip: server_ip(a, n),
+                    ips: vec![],
                     instance_id: None,
                     role: Some("app".into()),
                     os: None,
@@ -95,6 +97,7 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
         ignore: vec![],
         one_way: vec![],
         query: QuerySettings::default(),
+        dependencies: vec![],
     };
     let mut inventory = Inventory::default();
     for a in 0..APPS {
@@ -204,6 +207,7 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
                     subnet: None,
                     vpc: None,
                     in_wave: false,
+                    dependency: None,
                 },
                 protocol: 6,
                 port: 443,

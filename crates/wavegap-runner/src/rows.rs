@@ -134,6 +134,34 @@ impl Aggregator {
         self.gaps.push(gap);
     }
 
+    /// Adds one query's rows; the rows that are not flows of the aggregating query make
+    /// `object` (that query's results) damaged input, so the report says what was skipped.
+    /// Returns how many were skipped.
+    pub fn add_rows<'a, R, F>(&mut self, object: impl FnOnce() -> String, rows: R) -> u64
+    where
+        R: IntoIterator<Item = F>,
+        F: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let mut bad = 0u64;
+        let mut first = None;
+        for row in rows {
+            if let Err(e) = self.add_row(row) {
+                tracing::debug!("skipped a row: {e}");
+                bad += 1;
+                first.get_or_insert(e);
+            }
+        }
+        if let Some(e) = first {
+            self.add_damaged(DamagedInput {
+                object: object(),
+                problems: bad,
+                line: None,
+                what: format!("{bad} result row(s) could not be read, first: {e}"),
+            });
+        }
+        bad
+    }
+
     /// Adds an object that could not be read whole; the same object seen again (another
     /// window's query read it too) is counted once.
     pub fn add_damaged(&mut self, damaged: DamagedInput) {

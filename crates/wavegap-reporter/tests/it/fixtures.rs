@@ -24,7 +24,7 @@ use wavegap_core::inventory::{
     SecurityGroup, SgPeer, SgRule, Subnet, Vpc, VpcPeering,
 };
 use wavegap_core::wave::{
-    App, AwsSettings, EphemeralPolicy, IgnoreRule, LogGroups, Networks, QuerySettings, Server, Service, Source,
+    App, AwsSettings, EphemeralPolicy, IgnoreRule, LogGroups, Networks, OneWay, QuerySettings, Server, Service, Source,
     WaveConfig, WindowSpec,
 };
 
@@ -79,6 +79,7 @@ fn server(name: &str, addr: &str, role: &str) -> Server {
         name: name.into(),
         app: "orders".into(),
         ip: ip(addr),
+        ips: vec![],
         instance_id: None,
         role: Some(role.into()),
         os: Some(wavegap_core::inventory::Os::Windows),
@@ -111,8 +112,9 @@ pub fn wave() -> WaveConfig {
             service: None,
             reason: "vulnerability scanner (weekly sweep)".into(),
         }],
-        one_way: vec![Service { protocol: 17, port: 514 }],
+        one_way: vec![OneWay { service: Service { protocol: 17, port: 514 }, peer: None }],
         query: QuerySettings { max_window: Duration::from_secs(86_400), ..QuerySettings::default() },
+        dependencies: vec![],
     }
 }
 
@@ -313,6 +315,7 @@ fn end(addr: &str, kind: PeerKind, name: Option<&str>, eni: Option<&str>) -> Flo
         subnet: eni.map(|_| SUBNET.into()),
         vpc: eni.map(|_| VPC.into()),
         in_wave: name.is_some(),
+        dependency: None,
     }
 }
 
