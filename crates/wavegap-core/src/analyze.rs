@@ -1,7 +1,7 @@
 //! From flow aggregates to findings: who dropped each rejected flow, which flows went
 //! unanswered, which expected flows never showed up, and what is noise.
 //!
-//! The flow log never says which layer dropped a packet (DOMAIN.md §3 "What a REJECT record
+//! The flow log never says which layer dropped a packet (docs/domain.md §4 "What a REJECT record
 //! can and cannot say"), so every rejected conversation is evaluated against the inventory and
 //! the verdict is cross-checked with the ENI that logged the REJECT. Responses are only ever
 //! blamed on NACLs: security groups are stateful.
@@ -60,7 +60,7 @@ pub const DEFAULT_ONE_WAY: [Service; 7] = [
 /// UDP services that answer every request, so a missing answer means something.
 pub const UDP_REQUEST_RESPONSE: [u16; 8] = [53, 67, 88, 123, 161, 389, 1434, 1812];
 
-/// The ports a client answers on, from its OS when known (DOMAIN.md §3), else the wave's policy.
+/// The ports a client answers on, from its OS when known (docs/domain.md §4), else the wave's policy.
 pub fn ephemeral_range(os: Option<Os>, policy: EphemeralPolicy) -> PortRange {
     match os {
         // 32768-60999 is the Linux default; the AWS documentation says 61000: cover both.
@@ -245,7 +245,7 @@ pub(crate) fn rejected_id(c: Conv, leg: Leg) -> String {
     )
 }
 
-/// Which hops a REJECT logged on `eni` can come from (DOMAIN.md §3).
+/// Which hops a REJECT logged on `eni` can come from (docs/domain.md §4).
 fn hops_logged_at(ev: &PathEvaluation, leg: Leg, enis: &[String]) -> Option<Vec<Hop>> {
     let at_src = ev.src_eni.as_ref().is_some_and(|e| enis.contains(e));
     let at_dst = ev.dst_eni.as_ref().is_some_and(|e| enis.contains(e));
@@ -1018,7 +1018,7 @@ pub(crate) mod tests {
 
     #[test]
     fn unknown_role_reject_opposite_an_accept_is_a_response() {
-        // DOMAIN.md's ping: inbound ICMP accepted, the answer rejected by the NACL outbound
+        // the ping of docs/domain.md §4: inbound ICMP accepted, the answer rejected by the NACL outbound
         let mut inv = world();
         let acl = inv.nacls.get_mut("acl-web").unwrap();
         acl.entries.retain(|e| !e.egress);

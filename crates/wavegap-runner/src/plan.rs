@@ -300,7 +300,7 @@ pub fn query_text(
 /// Which fields give a record's addresses. `srcaddr`/`dstaddr` show the ENI's primary
 /// private IP; `pkt-srcaddr`/`pkt-dstaddr` the packet's own addresses (a secondary IP such as
 /// a cluster listener, an EKS pod, the far side of a NAT gateway), so servers are matched on
-/// those when the format has them (DOMAIN.md §1).
+/// those when the format has them (docs/domain.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Addresses {
     Interface,

@@ -23,7 +23,7 @@ use crate::cli::ReportArgs;
 use crate::commands::plan::runner_failure;
 use crate::exit::{Failure, Kind, OrFail, Success};
 
-/// Delivery lag of flow logs to CloudWatch Logs and to S3 (seconds), see DOMAIN.md.
+/// Delivery lag of flow logs to CloudWatch Logs and to S3 (seconds), see docs/domain.md §1.
 const CLOUDWATCH_LAG: i64 = 300;
 const S3_LAG: i64 = 600;
 
