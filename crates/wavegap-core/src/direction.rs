@@ -331,31 +331,17 @@ mod tests {
     //! Hand-made cases from AWS's documented semantics, none of which the bench generator
     //! produces: clients whose ephemeral port is below the service port.
     use super::*;
-    use crate::analyze::tests::{WINDOW, run, wave};
+    use crate::analyze::tests::{Role, agg, run, wave};
     use crate::eval::tests::{sg_rule, world};
     use crate::findings::{Analysis, Attribution};
     use crate::inventory::{Inventory, Os, SgPeer};
 
     /// One record group with one port on each side, as the query returns a single connection.
     fn pair(src: &str, sport: u16, dst: &str, dport: u16, action: Action, eni: &str) -> FlowAggregate {
-        FlowAggregate {
-            log_group: "/aws/vpc/flowlogs".into(),
-            interface_id: eni.into(),
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            protocol: proto::TCP,
-            port: sport.min(dport),
-            src_ports: Some(PortRange::single(sport)),
-            dst_ports: Some(PortRange::single(dport)),
-            action,
-            direction: None,
-            tcp_flags: None,
-            records: 2,
-            packets: 4,
-            bytes: 240,
-            first_seen: WINDOW.start + 60,
-            last_seen: WINDOW.start + 120,
-        }
+        let mut a = agg(src, dst, proto::TCP, sport.min(dport), Role::Unknown, action, eni);
+        a.src_ports = Some(PortRange::single(sport));
+        a.dst_ports = Some(PortRange::single(dport));
+        a
     }
 
     fn ids(a: &Analysis) -> Vec<(&str, DirectionFrom, bool)> {
@@ -387,7 +373,7 @@ mod tests {
         assert_eq!(ids(&a), [(FINDING, DirectionFrom::PortEvidence, false)], "{:#?}", a.rejected);
         let f = &a.rejected[0];
         assert_eq!(f.attribution, Attribution::Confirmed);
-        assert_eq!(f.evidence.records, 8, "every client port is one conversation");
+        assert_eq!(f.evidence.records, 12, "every client port is one conversation");
         assert_eq!(a.proposals.len(), 1);
     }
 
