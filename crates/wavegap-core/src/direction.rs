@@ -14,8 +14,9 @@
 //!    outbound checks; read as a response, only a return-path NACL can drop it (security groups
 //!    are stateful). When the inventory drops the packet at that side under one reading only,
 //!    that reading is the record's.
-//! 3. **Port evidence**: the port that stays fixed while the other varies across the records
-//!    of one address pair; the same REJECT test with the side taken from the ENI that logged
+//! 3. **Port evidence**: the port that stays fixed while the other varies (the end of more
+//!    distinct peer and port pairs: a client may reuse its port towards two services, a
+//!    listener is the fixed end of many clients); the same REJECT test with the side taken from the ENI that logged
 //!    it; an expected flow of the wave; a port a security group of that end opens; a
 //!    well-known service port; the OS ephemeral range of each end.
 //!
@@ -78,31 +79,38 @@ fn well_known(port: u16) -> bool {
     port < 1024 || WELL_KNOWN.contains(&port)
 }
 
-/// The ports the other end used with one end's port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Partners {
-    One(u16),
-    Many,
-}
+/// How many distinct partners (peer address and port) of one end's port are counted: past
+/// that, the port is plainly one that many talk to.
+const PARTNERS_CAP: usize = 4;
+
+/// The distinct (peer, peer port) pairs seen with one end's port, up to [`PARTNERS_CAP`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Partners(Vec<(IpAddr, u16)>);
 
 impl Partners {
-    fn of(range: PortRange) -> Self {
-        if range.from == range.to { Partners::One(range.from) } else { Partners::Many }
+    fn add(&mut self, peer: IpAddr, ports: PortRange) {
+        if ports.from != ports.to {
+            // A range is several ports already: a listener's many clients.
+            self.0.resize(PARTNERS_CAP, (peer, ports.from));
+            return;
+        }
+        if self.0.len() < PARTNERS_CAP && !self.0.contains(&(peer, ports.from)) {
+            self.0.push((peer, ports.from));
+        }
     }
 
-    fn add(self, other: Partners) -> Self {
-        match (self, other) {
-            (Partners::One(a), Partners::One(b)) if a == b => self,
-            _ => Partners::Many,
-        }
+    fn count(&self) -> usize {
+        self.0.len()
     }
 }
 
 /// Orients the aggregates of one analysis, with indexes over all of them.
 pub(crate) struct Orienter<'c, 'a> {
     ctx: &'c Context<'a>,
-    /// (end, its port, other end, protocol) → the ports the other end used with it.
-    partners: HashMap<(IpAddr, u16, IpAddr, u8), Partners>,
+    /// (end, its port, protocol) → the peers and peer ports seen with it. A service port is
+    /// the fixed end of many (client, client port) pairs; a client port, reused at most
+    /// towards a few services, of few.
+    partners: HashMap<(IpAddr, u16, u8), Partners>,
     /// OR of the flags of single-port-pair records: (src, src port, dst, dst port, protocol).
     flags: HashMap<(IpAddr, u16, IpAddr, u16, u8), u16>,
     /// Accepted (src, dst, protocol, port) tuples, for flows without ports.
@@ -119,7 +127,7 @@ fn single(r: PortRange) -> bool {
 
 impl<'c, 'a> Orienter<'c, 'a> {
     pub fn new(ctx: &'c Context<'a>, aggregates: &[FlowAggregate]) -> Self {
-        let mut partners: HashMap<(IpAddr, u16, IpAddr, u8), Partners> = HashMap::new();
+        let mut partners: HashMap<(IpAddr, u16, u8), Partners> = HashMap::new();
         let mut flags: HashMap<(IpAddr, u16, IpAddr, u16, u8), u16> = HashMap::new();
         let mut accepted = HashSet::new();
         for a in aggregates {
@@ -132,8 +140,7 @@ impl<'c, 'a> Orienter<'c, 'a> {
             }
             for (end, range, other, other_range) in [(a.src, s, a.dst, d), (a.dst, d, a.src, s)] {
                 if single(range) {
-                    let p = Partners::of(other_range);
-                    partners.entry((end, range.from, other, a.protocol)).and_modify(|e| *e = e.add(p)).or_insert(p);
+                    partners.entry((end, range.from, a.protocol)).or_default().add(other, other_range);
                 }
             }
             if let (Some(f), true) = (a.tcp_flags, single(s) && single(d)) {
@@ -221,8 +228,9 @@ impl<'c, 'a> Orienter<'c, 'a> {
                 return Some((leg, DirectionFrom::FlowDirection));
             }
         }
-        let many = |end, port, other| self.partners.get(&(end, port, other, a.protocol)) == Some(&Partners::Many);
-        if let Some(leg) = either(many(a.dst, y, a.src), many(a.src, x, a.dst)) {
+        let partners = |end, port| self.partners.get(&(end, port, a.protocol)).map_or(0, Partners::count);
+        let (server_y, server_x) = (partners(a.dst, y), partners(a.src, x));
+        if let Some(leg) = either(server_y > server_x, server_x > server_y) {
             return Some((leg, DirectionFrom::PortEvidence));
         }
         if a.action == Action::Reject && a.direction.is_none() {
@@ -446,5 +454,23 @@ mod tests {
         // A guessed accepted request is never reported unanswered.
         let a = run(&world(), &w, vec![pair(APP, 50002, "192.168.50.20", 50001, Action::Accept, "eni-app")]);
         assert!(a.unanswered.is_empty(), "{:#?}", a.unanswered);
+    }
+
+    #[test]
+    fn a_client_port_reused_towards_two_services_is_still_the_client() {
+        // 10.1.0.5 reuses port 53803 for web01:80 (answered) and web01:443 (rejected); 443 is
+        // the fixed end of other clients too. Seen on the generated bench set.
+        let c = "10.1.0.5";
+        let web = "10.0.0.6";
+        let aggs = vec![
+            pair(c, 53803, web, 80, Action::Accept, "eni-web"),
+            pair(web, 80, c, 53803, Action::Accept, "eni-web"),
+            pair(c, 53803, web, 443, Action::Reject, "eni-web"),
+            pair("192.168.10.1", 50000, web, 443, Action::Accept, "eni-web"),
+            pair("192.168.10.2", 50001, web, 443, Action::Accept, "eni-web"),
+        ];
+        let a = run(&world(), &wave(), aggs);
+        assert_eq!(ids(&a), [("rejected/tcp/443/10.1.0.5/10.0.0.6/request", DirectionFrom::PortEvidence, false)]);
+        assert_eq!(a.rejected[0].attribution, Attribution::Confirmed);
     }
 }
