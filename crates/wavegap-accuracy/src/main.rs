@@ -198,6 +198,7 @@ fn wave_for(truth: &Value, window: TimeWindow) -> Result<WaveConfig> {
                 name: s["name"].as_str().context("server name")?.to_owned(),
                 app: name.clone(),
                 ip: ip(&s["ip"])?,
+                ips: Vec::new(),
                 instance_id: s["instance"].as_str().map(String::from),
                 role: s["role"].as_str().map(String::from),
                 os: match s["os"].as_str() {
@@ -248,6 +249,7 @@ fn wave_for(truth: &Value, window: TimeWindow) -> Result<WaveConfig> {
         ignore,
         one_way: Vec::new(),
         query: QuerySettings::default(),
+        dependencies: Vec::new(),
     })
 }
 

@@ -1,7 +1,7 @@
 //! From flow aggregates to findings: who dropped each rejected flow, which flows went
 //! unanswered, which expected flows never showed up, and what is noise.
 //!
-//! The flow log never says which layer dropped a packet (DOMAIN.md §3 "What a REJECT record
+//! The flow log never says which layer dropped a packet (docs/domain.md §4 "What a REJECT record
 //! can and cannot say"), so every rejected conversation is evaluated against the inventory and
 //! the verdict is cross-checked with the ENI that logged the REJECT. Responses are only ever
 //! blamed on NACLs: security groups are stateful.
@@ -11,15 +11,18 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use crate::direction::{DirectionFrom, Orientation, Orienter};
 use crate::eval::{Evaluator, FlowSpec, Outcome, PathEvaluation, service_label};
 use crate::findings::{
-    Analysis, Attribution, Caveat, CaveatKind, Culprit, Evidence, FlowEnd, Hop, IgnoredCount, Leg, Noise, NoiseSource,
-    NotSeenFinding, PeerKind, RejectedFinding, SCHEMA_VERSION, Summary, UnansweredFinding, UnansweredSignal,
+    AcceptedFlow, Analysis, Attribution, Caveat, CaveatKind, Culprit, Evidence, FlowEnd, Hop, IgnoredCount, Leg, Noise,
+    NoiseSource, NotSeenFinding, PeerKind, RejectedFinding, SCHEMA_VERSION, Summary, UnansweredFinding,
+    UnansweredSignal,
 };
-use crate::flow::{FlowAggregate, FlowData, FlowRole, TimeWindow};
+use crate::flow::{FlowAggregate, FlowData, TimeWindow};
 use crate::flowlog::Action;
 use crate::inventory::{Inventory, Os, PortRange, proto};
 use crate::propose;
+use crate::scope::Scope;
 use crate::wave::{Endpoint, EphemeralPolicy, Service, WaveConfig};
 
 /// What the analysis needs besides the wave, the inventory and the flows.
@@ -57,7 +60,7 @@ pub const DEFAULT_ONE_WAY: [Service; 7] = [
 /// UDP services that answer every request, so a missing answer means something.
 pub const UDP_REQUEST_RESPONSE: [u16; 8] = [53, 67, 88, 123, 161, 389, 1434, 1812];
 
-/// The ports a client answers on, from its OS when known (DOMAIN.md §3), else the wave's policy.
+/// The ports a client answers on, from its OS when known (docs/domain.md §4), else the wave's policy.
 pub fn ephemeral_range(os: Option<Os>, policy: EphemeralPolicy) -> PortRange {
     match os {
         // 32768-60999 is the Linux default; the AWS documentation says 61000: cover both.
@@ -95,45 +98,41 @@ pub(crate) struct Conv {
 pub(crate) struct Context<'a> {
     pub wave: &'a WaveConfig,
     pub eval: Evaluator<'a>,
-    servers: HashMap<IpAddr, (&'a str, &'a str, Option<Os>)>,
-    internal: Vec<IpNet>,
-}
-
-fn rfc1918() -> Vec<IpNet> {
-    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"].iter().map(|s| s.parse().expect("literal")).collect()
+    pub scope: Scope<'a>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(wave: &'a WaveConfig, inv: &'a Inventory) -> Self {
-        let servers = wave.servers().map(|s| (s.ip, (s.name.as_str(), s.app.as_str(), s.os))).collect();
-        let mut internal = if wave.networks.internal.is_empty() { rfc1918() } else { wave.networks.internal.clone() };
-        internal.extend(wave.networks.on_premises.iter().copied());
-        internal.extend(inv.vpcs.values().flat_map(|v| v.cidrs.iter().copied()));
-        Context { wave, eval: Evaluator::new(inv), servers, internal }
+        Context { wave, eval: Evaluator::new(inv), scope: Scope::new(wave, inv) }
     }
 
     pub fn in_wave(&self, ip: IpAddr) -> bool {
-        self.servers.contains_key(&ip)
+        self.scope.server(ip).is_some()
     }
 
     pub fn kind(&self, ip: IpAddr) -> PeerKind {
-        if self.eval.eni(ip).is_some() {
+        if self.eval.eni(ip).is_some() || self.in_aws_subnet(ip) {
             PeerKind::Aws
         } else if self.wave.networks.on_premises.iter().any(|n| n.contains(&ip))
-            || self.wave.servers().any(|s| s.ip == ip && s.on_premises)
+            || self.scope.server(ip).is_some_and(|s| s.on_premises)
         {
             PeerKind::OnPremises
-        } else if self.internal.iter().any(|n| n.contains(&ip)) {
+        } else if self.scope.is_internal(ip) {
             PeerKind::Internal
         } else {
             PeerKind::External
         }
     }
 
+    /// Whether a subnet of the inventory holds the address (whether or not an ENI does).
+    fn in_aws_subnet(&self, ip: IpAddr) -> bool {
+        self.eval.inventory().subnets.values().any(|s| s.cidrs.iter().any(|c| c.contains(&ip)))
+    }
+
     /// The OS of an address: the wave's server entry, else the instance's platform.
     pub fn os(&self, ip: IpAddr) -> Option<Os> {
-        if let Some((_, _, Some(os))) = self.servers.get(&ip) {
-            return Some(*os);
+        if let Some(os) = self.scope.server(ip).and_then(|s| s.os) {
+            return Some(os);
         }
         let eni = self.eval.eni(ip)?;
         let inst = self.eval.inventory().instances.get(eni.instance_id.as_deref()?)?;
@@ -152,35 +151,17 @@ impl<'a> Context<'a> {
 
     pub fn end(&self, ip: IpAddr) -> FlowEnd {
         let eni = self.eval.eni(ip);
-        let server = self.servers.get(&ip);
+        let server = self.scope.server(ip);
         FlowEnd {
             ip,
             kind: self.kind(ip),
-            server: server.map(|s| s.0.to_owned()),
-            app: server.map(|s| s.1.to_owned()),
+            server: server.map(|s| s.name.clone()),
+            app: server.map(|s| s.app.clone()),
             eni: eni.map(|e| e.id.clone()),
             subnet: eni.map(|e| e.subnet_id.clone()),
             vpc: eni.map(|e| e.vpc_id.clone()),
             in_wave: server.is_some(),
-        }
-    }
-}
-
-/// Orients an aggregate as a conversation and says which leg it carries.
-fn orient(a: &FlowAggregate, accepted_pairs: &HashSet<(IpAddr, IpAddr, u8, u16)>) -> (Conv, Leg) {
-    let forward = Conv { client: a.src, server: a.dst, protocol: a.protocol, port: a.port };
-    let backward = Conv { client: a.dst, server: a.src, protocol: a.protocol, port: a.port };
-    match a.role {
-        FlowRole::Request => (forward, Leg::Request),
-        FlowRole::Response => (backward, Leg::Response),
-        // Same ports or none (ICMP): a REJECT whose opposite direction was accepted is the
-        // answer to that accepted request (DOMAIN.md's ping example).
-        FlowRole::Unknown => {
-            if a.action == Action::Reject && accepted_pairs.contains(&(a.dst, a.src, a.protocol, a.port)) {
-                (backward, Leg::Response)
-            } else {
-                (forward, Leg::Request)
-            }
+            dependency: self.wave.dependency_by_ip(ip).map(|d| d.name.clone()),
         }
     }
 }
@@ -195,10 +176,15 @@ struct EvidenceAcc {
     enis: BTreeSet<String>,
     log_groups: BTreeSet<String>,
     flags: Option<u16>,
+    direction: Option<(DirectionFrom, bool)>,
 }
 
 impl EvidenceAcc {
-    fn add(&mut self, a: &FlowAggregate) {
+    fn add(&mut self, a: &FlowAggregate, o: &Orientation) {
+        self.direction = Some(match self.direction {
+            None => (o.from, o.split),
+            Some((from, split)) => (from.strongest(o.from), split || o.split),
+        });
         self.records += a.records;
         self.packets += a.packets;
         self.bytes += a.bytes;
@@ -209,6 +195,12 @@ impl EvidenceAcc {
         if let Some(f) = a.tcp_flags {
             self.flags = Some(self.flags.unwrap_or(0) | f);
         }
+    }
+
+    /// How the direction was decided: the strongest evidence of any record group, and
+    /// whether any of them was a guess.
+    fn direction(&self) -> (DirectionFrom, bool) {
+        self.direction.unwrap_or((DirectionFrom::PortEvidence, true))
     }
 
     fn finish(self) -> Evidence {
@@ -253,7 +245,7 @@ pub(crate) fn rejected_id(c: Conv, leg: Leg) -> String {
     )
 }
 
-/// Which hops a REJECT logged on `eni` can come from (DOMAIN.md §3).
+/// Which hops a REJECT logged on `eni` can come from (docs/domain.md §4).
 fn hops_logged_at(ev: &PathEvaluation, leg: Leg, enis: &[String]) -> Option<Vec<Hop>> {
     let at_src = ev.src_eni.as_ref().is_some_and(|e| enis.contains(e));
     let at_dst = ev.dst_eni.as_ref().is_some_and(|e| enis.contains(e));
@@ -338,7 +330,7 @@ pub(crate) fn attribute(ev: &PathEvaluation, leg: Leg, enis: &[String]) -> (Attr
 
 fn is_one_way(wave: &WaveConfig, c: Conv) -> bool {
     let s = Service { protocol: c.protocol, port: c.port };
-    DEFAULT_ONE_WAY.contains(&s) || wave.one_way.contains(&s)
+    DEFAULT_ONE_WAY.contains(&s) || wave.one_way.iter().any(|o| o.matches(s, c.client, c.server))
 }
 
 /// Whether a missing answer means something for this service.
@@ -359,24 +351,28 @@ const TCP_SYN: u16 = 2;
 /// Runs the whole analysis.
 pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &AnalysisOptions) -> Analysis {
     let ctx = Context::new(wave, inv);
-    let accepted_pairs: HashSet<(IpAddr, IpAddr, u8, u16)> = data
-        .aggregates
+    let orienter = Orienter::new(&ctx, &data.aggregates);
+    let oriented: Vec<(&FlowAggregate, Orientation)> =
+        data.aggregates.iter().map(|a| (a, orienter.orient(a))).collect();
+    // Conversations whose answer was seen: an accepted response.
+    let answered: HashSet<Conv> = oriented
         .iter()
-        .filter(|a| a.action == Action::Accept)
-        .map(|a| (a.src, a.dst, a.protocol, a.port))
+        .filter(|(a, o)| a.action == Action::Accept && o.leg == Leg::Response)
+        .map(|(_, o)| o.conv)
         .collect();
 
     let mut caveats = Vec::new();
     let mut ignored: BTreeMap<usize, (u64, BTreeSet<Conv>)> = BTreeMap::new();
-    let mut outside: BTreeMap<IpAddr, Vec<&FlowAggregate>> = BTreeMap::new();
-    let mut rejected: BTreeMap<(Conv, Leg), Vec<&FlowAggregate>> = BTreeMap::new();
-    let mut accepted: BTreeMap<Conv, Vec<&FlowAggregate>> = BTreeMap::new();
+    let mut outside: BTreeMap<IpAddr, Vec<(&FlowAggregate, Conv)>> = BTreeMap::new();
+    let mut rejected: BTreeMap<(Conv, Leg), Vec<(&FlowAggregate, Orientation)>> = BTreeMap::new();
+    let mut accepted: BTreeMap<Conv, Vec<(&FlowAggregate, Orientation)>> = BTreeMap::new();
+    let mut accepted_flows: BTreeSet<Conv> = BTreeSet::new();
     let mut rejected_convs: HashSet<Conv> = HashSet::new();
     let mut unknown_enis: BTreeSet<&str> = BTreeSet::new();
     let mut in_scope = 0usize;
 
-    for a in &data.aggregates {
-        let (conv, leg) = orient(a, &accepted_pairs);
+    for &(a, o) in &oriented {
+        let (conv, leg) = (o.conv, o.leg);
         if !ctx.in_wave(conv.client) && !ctx.in_wave(conv.server) {
             continue;
         }
@@ -402,14 +398,17 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
             Action::Reject => {
                 let peer = if ctx.in_wave(conv.client) { conv.server } else { conv.client };
                 if ctx.kind(peer) == PeerKind::External {
-                    outside.entry(a.src).or_default().push(a);
+                    outside.entry(a.src).or_default().push((a, conv));
                 } else {
-                    rejected.entry((conv, leg)).or_default().push(a);
+                    rejected.entry((conv, leg)).or_default().push((a, o));
                 }
             }
             Action::Accept => {
-                if leg == Leg::Request && a.role != FlowRole::Unknown {
-                    accepted.entry(conv).or_default().push(a);
+                if leg == Leg::Request && !o.split {
+                    accepted.entry(conv).or_default().push((a, o));
+                }
+                if leg == Leg::Request {
+                    accepted_flows.insert(conv);
                 }
             }
         }
@@ -424,10 +423,10 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
     }
     let scanners: HashSet<IpAddr> =
         probe_ports.iter().filter(|(_, p)| p.len() >= opts.scanner_ports).map(|(ip, _)| *ip).collect();
-    let mut scanner_aggs: BTreeMap<IpAddr, Vec<&FlowAggregate>> = BTreeMap::new();
+    let mut scanner_aggs: BTreeMap<IpAddr, Vec<(&FlowAggregate, Conv)>> = BTreeMap::new();
     rejected.retain(|(conv, leg), aggs| {
         if *leg == Leg::Request && scanners.contains(&conv.client) {
-            scanner_aggs.entry(conv.client).or_default().extend(aggs.iter().copied());
+            scanner_aggs.entry(conv.client).or_default().extend(aggs.iter().map(|(a, _)| (*a, *conv)));
             false
         } else {
             true
@@ -439,9 +438,10 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
     let mut evaluations = Vec::new();
     for ((conv, leg), aggs) in &rejected {
         let mut acc = EvidenceAcc::default();
-        for a in aggs {
-            acc.add(a);
+        for (a, o) in aggs {
+            acc.add(a, o);
         }
+        let (direction_from, direction_split) = acc.direction();
         let evidence = acc.finish();
         let ev = ctx.eval.evaluate(&ctx.spec(*conv));
         let (attribution, culprits, explanation) = attribute(&ev, *leg, &evidence.enis);
@@ -452,6 +452,8 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
             protocol: conv.protocol,
             port: conv.port,
             leg: *leg,
+            direction_from,
+            direction_split,
             attribution,
             culprits,
             explanation: format!("{} {}: {explanation}", service_label(conv.protocol, conv.port), leg_words(*leg)),
@@ -465,13 +467,9 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
     let window_short = opts.window.seconds() < opts.aggregation_interval + opts.delivery_lag;
     // Records of the last minutes may still be in delivery: an answer may be on its way.
     let recent_after = opts.window.end - opts.delivery_lag;
-    let answered: HashSet<(IpAddr, IpAddr, u8, u16)> = accepted_pairs;
     let mut unanswered = Vec::new();
     for (conv, aggs) in &accepted {
-        if !expects_answer(wave, *conv)
-            || rejected_convs.contains(conv)
-            || answered.contains(&(conv.server, conv.client, conv.protocol, conv.port))
-        {
+        if !expects_answer(wave, *conv) || rejected_convs.contains(conv) || answered.contains(conv) {
             continue;
         }
         let kind = ctx.kind(if ctx.in_wave(conv.client) { conv.server } else { conv.client });
@@ -479,9 +477,10 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
             continue;
         }
         let mut acc = EvidenceAcc::default();
-        for a in aggs {
-            acc.add(a);
+        for (a, o) in aggs {
+            acc.add(a, o);
         }
+        let (direction_from, direction_split) = acc.direction();
         let evidence = acc.finish();
         let signal = match evidence.tcp_flags {
             // The client acknowledged something: a handshake completed, the return records
@@ -495,6 +494,11 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
             PeerKind::OnPremises => {
                 "no answer from on-premises: an on-premises firewall, a missing route back to AWS, \
                                      or a host that is down"
+                    .to_owned()
+            }
+            PeerKind::Aws if ctx.eval.eni(conv.server).is_none() => {
+                "no interface holds this address: the instance was terminated, is not launched yet, or moved \
+                 to another address"
                     .to_owned()
             }
             PeerKind::Aws => "the AWS peer never answered and no REJECT was logged: the service is not listening, \
@@ -522,6 +526,8 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
             server: ctx.end(conv.server),
             protocol: conv.protocol,
             port: conv.port,
+            direction_from,
+            direction_split,
             signal,
             likely_cause,
             suppressed,
@@ -530,7 +536,7 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
     }
 
     // Expected flows never seen.
-    let seen: HashSet<Conv> = data.aggregates.iter().map(|a| orient(a, &answered).0).collect();
+    let seen: HashSet<Conv> = oriented.iter().map(|(_, o)| o.conv).collect();
     let not_seen = expected_not_seen(wave, &seen);
 
     // Noise.
@@ -586,6 +592,17 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
             ),
         });
     }
+    for d in &data.damaged {
+        let at = d.line.map_or_else(String::new, |l| format!(":{l}"));
+        caveats.push(Caveat {
+            kind: CaveatKind::DamagedInput,
+            message: format!(
+                "{}{at}: {} problem(s), first: {}; records there are missing",
+                d.object, d.problems, d.what
+            ),
+        });
+    }
+    caveats.extend(visibility_caveats(&ctx));
     if !unknown_enis.is_empty() {
         caveats.push(Caveat {
             kind: CaveatKind::UnknownInventory,
@@ -627,7 +644,37 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
         noise,
         proposals,
         caveats,
+        accepted: accepted_flows
+            .into_iter()
+            .map(|c| AcceptedFlow { client: c.client, server: c.server, protocol: c.protocol, port: c.port })
+            .collect(),
     }
+}
+
+/// One caveat per server whose flow logs record only one action (`TrafficType`).
+fn visibility_caveats(ctx: &Context<'_>) -> Vec<Caveat> {
+    let inv = ctx.eval.inventory();
+    let mut out = Vec::new();
+    for server in ctx.wave.servers().filter(|s| !s.on_premises) {
+        let Some(eni) = server.addresses().find_map(|ip| ctx.eval.eni(ip)) else { continue };
+        let logged = inv.logged_traffic(eni);
+        let missing = match (logged.accepted, logged.rejected) {
+            (true, false) => {
+                "its flow logs record only ACCEPT: rejected flows are invisible, so no REJECT proves nothing"
+            }
+            (false, true) => {
+                "its flow logs record only REJECT: accepted flows are invisible, so unanswered and expected \
+                 flows cannot be checked"
+            }
+            // Both, or no flow log at all (reported as a server without flow logs).
+            _ => continue,
+        };
+        out.push(Caveat {
+            kind: CaveatKind::LimitedVisibility,
+            message: format!("{} ({}): {missing}", server.name, eni.id),
+        });
+    }
+    out
 }
 
 fn leg_words(leg: Leg) -> &'static str {
@@ -637,19 +684,19 @@ fn leg_words(leg: Leg) -> &'static str {
     }
 }
 
-fn noise_sources(by_src: &BTreeMap<IpAddr, Vec<&FlowAggregate>>) -> Vec<NoiseSource> {
+fn noise_sources(by_src: &BTreeMap<IpAddr, Vec<(&FlowAggregate, Conv)>>) -> Vec<NoiseSource> {
     by_src
         .iter()
         .map(|(src, aggs)| {
-            let targets: BTreeSet<(IpAddr, u8, u16)> = aggs.iter().map(|a| (a.dst, a.protocol, a.port)).collect();
-            let ports: BTreeSet<(u16, u8)> = aggs.iter().map(|a| (a.port, a.protocol)).collect();
+            let targets: BTreeSet<(IpAddr, u8, u16)> = aggs.iter().map(|(a, c)| (a.dst, c.protocol, c.port)).collect();
+            let ports: BTreeSet<(u16, u8)> = aggs.iter().map(|(_, c)| (c.port, c.protocol)).collect();
             NoiseSource {
                 source: *src,
-                records: aggs.iter().map(|a| a.records).sum(),
+                records: aggs.iter().map(|(a, _)| a.records).sum(),
                 targets: targets.len(),
                 sample_ports: ports.iter().take(10).map(|(port, p)| service_label(*p, *port)).collect(),
-                first_seen: aggs.iter().map(|a| a.first_seen).min().unwrap_or(0),
-                last_seen: aggs.iter().map(|a| a.last_seen).max().unwrap_or(0),
+                first_seen: aggs.iter().map(|(a, _)| a.first_seen).min().unwrap_or(0),
+                last_seen: aggs.iter().map(|(a, _)| a.last_seen).max().unwrap_or(0),
             }
         })
         .collect()
@@ -713,6 +760,7 @@ pub(crate) mod tests {
             name: name.into(),
             app: "app001".into(),
             ip: ip.parse().unwrap(),
+            ips: Vec::new(),
             instance_id: None,
             role: None,
             os,
@@ -748,7 +796,17 @@ pub(crate) mod tests {
             ignore: Vec::new(),
             one_way: Vec::new(),
             query: QuerySettings::default(),
+            dependencies: Vec::new(),
         }
+    }
+
+    /// How a test aggregate's ports look: the service port on the destination side with
+    /// the client's ports varying, the other way round, or one port on both sides.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) enum Role {
+        Request,
+        Response,
+        Unknown,
     }
 
     pub(crate) fn agg(
@@ -756,18 +814,26 @@ pub(crate) mod tests {
         dst: &str,
         protocol: u8,
         port: u16,
-        role: FlowRole,
+        role: Role,
         action: Action,
         eni: &str,
     ) -> FlowAggregate {
+        let service = Some(PortRange::single(port));
+        let clients = Some(PortRange { from: 49152, to: 60000 });
+        let (src_ports, dst_ports) = match role {
+            Role::Request => (clients, service),
+            Role::Response => (service, clients),
+            Role::Unknown => (service, service),
+        };
         FlowAggregate {
+            src_ports,
+            dst_ports,
             log_group: "/aws/vpc/flowlogs".into(),
             interface_id: eni.into(),
             src: src.parse().unwrap(),
             dst: dst.parse().unwrap(),
             protocol,
             port,
-            role,
             action,
             direction: None,
             tcp_flags: None,
@@ -785,7 +851,7 @@ pub(crate) mod tests {
     }
 
     use Action::{Accept as ACC, Reject as REJ};
-    use FlowRole::{Request as RQ, Response as RS, Unknown as UN};
+    use Role::{Request as RQ, Response as RS, Unknown as UN};
 
     /// Runs the analysis and checks the rejected findings' ids, attributions and culprit hops.
     fn check(inv: &Inventory, aggs: Vec<FlowAggregate>, expected: &[(&str, Attribution, &[Hop])]) -> Analysis {
@@ -952,7 +1018,7 @@ pub(crate) mod tests {
 
     #[test]
     fn unknown_role_reject_opposite_an_accept_is_a_response() {
-        // DOMAIN.md's ping: inbound ICMP accepted, the answer rejected by the NACL outbound
+        // the ping of docs/domain.md §4: inbound ICMP accepted, the answer rejected by the NACL outbound
         let mut inv = world();
         let acl = inv.nacls.get_mut("acl-web").unwrap();
         acl.entries.retain(|e| !e.egress);
@@ -1111,7 +1177,7 @@ pub(crate) mod tests {
     #[test]
     fn one_way_services_are_never_unanswered() {
         let mut w = wave();
-        w.one_way.push(Service { protocol: proto::TCP, port: 9997 });
+        w.one_way.push(crate::wave::OneWay { service: Service { protocol: proto::TCP, port: 9997 }, peer: None });
         let a = run(
             &world(),
             &w,
@@ -1189,5 +1255,96 @@ pub(crate) mod tests {
         let a = serde_json::to_string(&run(&db_without_app_rule(), &wave(), aggs)).unwrap();
         let b = serde_json::to_string(&run(&db_without_app_rule(), &wave(), rev)).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn unanswered_address_in_a_subnet_that_no_eni_holds_is_an_aws_peer() {
+        let a = run(&world(), &wave(), vec![agg("10.0.0.7", "10.0.20.50", 6, 5432, RQ, ACC, "eni-app")]);
+        let u = &a.unanswered[0];
+        assert_eq!(u.server.kind, PeerKind::Aws);
+        assert!(u.likely_cause.starts_with("no interface holds this address"), "{}", u.likely_cause);
+    }
+
+    #[test]
+    fn one_way_limited_to_a_peer_holds_only_there() {
+        let mut w = wave();
+        w.one_way.push(crate::wave::OneWay {
+            service: Service { protocol: proto::TCP, port: 9997 },
+            peer: Some("192.168.20.6/32".parse().unwrap()),
+        });
+        let a = run(
+            &world(),
+            &w,
+            vec![
+                agg("10.0.0.6", "192.168.20.6", 6, 9997, RQ, ACC, "eni-web"),
+                agg("10.0.0.6", "192.168.20.7", 6, 9997, RQ, ACC, "eni-web"),
+            ],
+        );
+        let ids: Vec<&str> = a.unanswered.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["unanswered/tcp/9997/10.0.0.6/192.168.20.7"]);
+    }
+
+    #[test]
+    fn dependencies_are_named_but_never_in_scope() {
+        let mut w = wave();
+        w.dependencies.push(crate::wave::Dependency {
+            name: "ad-dc-1".into(),
+            ip: "192.168.10.5".parse().unwrap(),
+            note: None,
+        });
+        let a = run(
+            &world(),
+            &w,
+            vec![
+                agg("10.0.0.7", "192.168.10.5", 6, 636, RQ, ACC, "eni-app"),
+                // The dependency's own traffic with a third party is not the wave's.
+                agg("192.168.10.5", "192.168.10.6", 6, 445, RQ, REJ, "eni-x"),
+            ],
+        );
+        assert_eq!(a.unanswered[0].server.name(), Some("ad-dc-1"));
+        assert!(!a.unanswered[0].server.in_wave);
+        assert!(a.rejected.is_empty() && a.noise.outside.is_empty());
+    }
+
+    #[test]
+    fn damaged_input_and_one_sided_flow_logs_are_caveats() {
+        let mut inv = world();
+        for (id, eni, traffic) in
+            [("fl-web", "eni-web", "ACCEPT"), ("fl-db", "eni-db", "REJECT"), ("fl-app", "eni-app", "ALL")]
+        {
+            inv.flow_logs.insert(
+                id.into(),
+                crate::inventory::FlowLog {
+                    id: id.into(),
+                    resource_id: eni.into(),
+                    destination_type: crate::inventory::FlowLogDestination::S3,
+                    log_group: None,
+                    destination: None,
+                    traffic_type: Some(traffic.into()),
+                    log_format: None,
+                    status: None,
+                    max_aggregation_interval: None,
+                },
+            );
+        }
+        let data = FlowData {
+            damaged: vec![crate::flow::DamagedInput {
+                object: "flowlogs/a.log.gz".into(),
+                problems: 2,
+                line: Some(41),
+                what: "the gzip stream is truncated".into(),
+            }],
+            ..FlowData::default()
+        };
+        let a = analyze(&wave(), &inv, &data, &AnalysisOptions::new(WINDOW));
+        let got: Vec<(CaveatKind, &str)> = a.caveats.iter().map(|c| (c.kind, c.message.as_str())).collect();
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert_eq!(got[0].0, CaveatKind::DamagedInput);
+        assert!(got[0].1.starts_with("flowlogs/a.log.gz:41: 2 problem(s), first: the gzip stream is truncated"));
+        assert!(got.iter().any(|(k, m)| *k == CaveatKind::LimitedVisibility
+            && m.starts_with("web01 (eni-web): its flow logs record only ACCEPT")));
+        assert!(got.iter().any(|(k, m)| *k == CaveatKind::LimitedVisibility
+            && m.starts_with("db01 (eni-db): its flow logs record only REJECT")));
+        assert!(!data.complete());
     }
 }

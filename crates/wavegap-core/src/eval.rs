@@ -1,6 +1,6 @@
 //! Security group and network ACL evaluation: what each hop of a flow's path decides, and why.
 //!
-//! The model follows AWS (DOMAIN.md §3): security groups are allow-only, the union of an ENI's
+//! The model follows AWS (docs/domain.md §4): security groups are allow-only, the union of an ENI's
 //! groups, stateful (a response is never checked against an SG); network ACLs are per subnet,
 //! lowest rule number first, first match wins, end with the `*` DENY (added here when the
 //! inventory lacks it), are stateless (the response is checked again, towards the client's
@@ -794,7 +794,7 @@ pub(crate) mod tests {
 
     #[test]
     fn outside_address_gets_no_sg_and_crosses_nacls() {
-        // DOMAIN.md's ping: the SG allows the request, the NACL drops the response
+        // the ping of docs/domain.md §4: the SG allows the request, the NACL drops the response
         let mut inv = world();
         inv.security_groups.get_mut("sg-base").unwrap().ingress.push(sg_rule(
             "icmp",

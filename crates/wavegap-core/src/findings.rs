@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use crate::direction::DirectionFrom;
 use crate::flow::TimeWindow;
 use crate::inventory::{NaclEntry, SgRule};
 
@@ -34,6 +35,18 @@ pub struct Analysis {
     pub proposals: Vec<Proposal>,
     /// What limits the confidence of this analysis (SKIPDATA, coverage gaps, short windows).
     pub caveats: Vec<Caveat>,
+    /// Accepted conversations touching the wave, sorted: what the diagrams draw as working.
+    #[serde(default)]
+    pub accepted: Vec<AcceptedFlow>,
+}
+
+/// A conversation seen accepted, oriented client to server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AcceptedFlow {
+    pub client: IpAddr,
+    pub server: IpAddr,
+    pub protocol: u8,
+    pub port: u16,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +95,16 @@ pub struct FlowEnd {
     pub vpc: Option<String>,
     /// Whether the address is one of the wave's servers.
     pub in_wave: bool,
+    /// The name of a `[[dependencies]]` entry with this address (never in the wave).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependency: Option<String>,
+}
+
+impl FlowEnd {
+    /// The name a report shows: the server's, else the dependency's.
+    pub fn name(&self) -> Option<&str> {
+        self.server.as_deref().or(self.dependency.as_deref())
+    }
 }
 
 /// The records behind a finding.
@@ -194,6 +217,10 @@ pub struct RejectedFinding {
     /// The service port (0 for protocols without ports).
     pub port: u16,
     pub leg: Leg,
+    /// What decided which end opened the connection (and so the service port).
+    pub direction_from: DirectionFrom,
+    /// The evidence was split or absent for some of the records: the direction is a guess.
+    pub direction_split: bool,
     pub attribution: Attribution,
     /// The layers that drop the flow under the current configuration, in path order.
     pub culprits: Vec<Culprit>,
@@ -222,6 +249,8 @@ pub struct UnansweredFinding {
     pub server: FlowEnd,
     pub protocol: u8,
     pub port: u16,
+    pub direction_from: DirectionFrom,
+    pub direction_split: bool,
     pub signal: UnansweredSignal,
     /// The likely reason, from where the peer is (on-premises firewall or route, dead host…).
     pub likely_cause: String,
@@ -333,4 +362,8 @@ pub enum CaveatKind {
     DeliveryLag,
     /// Addresses or ENIs in the flows that the inventory does not know.
     UnknownInventory,
+    /// Files, objects or lines that could not be read: their records are missing.
+    DamagedInput,
+    /// A server's flow logs record only ACCEPT or only REJECT: part of its traffic is invisible.
+    LimitedVisibility,
 }

@@ -1,10 +1,13 @@
-//! Flow aggregates: what the runner hands the analysis, one row per conversation side.
+//! Flow aggregates: what the runner hands the analysis, one row per group of records.
 //!
-//! A row groups the records of one ENI (and log group) with the same addresses, service port,
-//! protocol and action. The service port is `least(srcport, dstport)`, so a request
-//! (`client:50123 → server:443`) and its response (`server:443 → client:50123`) land on the
-//! same port and can be matched, and a NACL dropping responses to thousands of ephemeral
-//! ports stays one row per service.
+//! A row groups the records of one ENI (and log group) with the same addresses, lower port,
+//! protocol and action, and keeps the range of source and destination ports it saw. The
+//! group key is `least(srcport, dstport)`, so a request (`client:50123 → server:443`) and its
+//! response (`server:443 → client:50123`) usually land on the same key and a NACL dropping
+//! responses to thousands of ephemeral ports stays one row. Which end opened the connection
+//! is *not* decided here: a Linux client on port 40000 calling a service on 49733 has the
+//! lower port on the client's side. The analysis decides it per conversation from all the
+//! evidence (`crate::direction`), which is why the rows keep both port ranges.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -12,18 +15,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::flowlog::{Action, FlowDirection};
-
-/// Which side of the conversation the records' source is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FlowRole {
-    /// `dstport` is the service port: client to server.
-    Request,
-    /// `srcport` is the service port: server back to client.
-    Response,
-    /// Both ports equal, or no ports (ICMP), or mixed within the group.
-    Unknown,
-}
+use crate::inventory::PortRange;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlowAggregate {
@@ -34,9 +26,12 @@ pub struct FlowAggregate {
     pub src: IpAddr,
     pub dst: IpAddr,
     pub protocol: u8,
-    /// `least(srcport, dstport)`; 0 for protocols without ports.
+    /// `least(srcport, dstport)`, the group key; 0 for protocols without ports.
     pub port: u16,
-    pub role: FlowRole,
+    /// The lowest and highest source port of the records (`None` when the source gave none).
+    pub src_ports: Option<PortRange>,
+    /// The lowest and highest destination port of the records.
+    pub dst_ports: Option<PortRange>,
     pub action: Action,
     /// Set when the format carries `flow-direction`.
     pub direction: Option<FlowDirection>,
@@ -85,7 +80,31 @@ pub struct FlowData {
     pub skipdata: BTreeMap<String, u64>,
     /// Log groups and windows that could not be queried: the report must say so.
     pub gaps: Vec<CoverageGap>,
+    /// Input that could not be read whole (damaged objects, lines that are not records).
+    #[serde(default)]
+    pub damaged: Vec<DamagedInput>,
     pub stats: ScanStats,
+}
+
+impl FlowData {
+    /// Whether every log group, window and object was read whole.
+    pub fn complete(&self) -> bool {
+        self.gaps.is_empty() && self.damaged.is_empty()
+    }
+}
+
+/// One object (file, S3 object, result page) that could not be read whole; the rest of it,
+/// and every other object, was still read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DamagedInput {
+    /// The file or object, as the source names it.
+    pub object: String,
+    /// How many problems it had (damaged lines, a cut stream).
+    pub problems: u64,
+    /// The first problem's line (1-based), when it has one.
+    pub line: Option<u64>,
+    /// The first problem, in words.
+    pub what: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

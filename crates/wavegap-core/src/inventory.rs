@@ -294,6 +294,13 @@ pub struct FlowLog {
     pub max_aggregation_interval: Option<u32>,
 }
 
+/// Which actions the flow logs of an ENI record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedTraffic {
+    pub accepted: bool,
+    pub rejected: bool,
+}
+
 impl Inventory {
     /// The ENI whose private IPs include `ip`.
     pub fn eni_by_ip(&self, ip: IpAddr) -> Option<&Eni> {
@@ -318,6 +325,24 @@ impl Inventory {
                     && ((p.requester_vpc_id == a && p.accepter_vpc_id == b)
                         || (p.requester_vpc_id == b && p.accepter_vpc_id == a))
             })
+    }
+
+    /// What the flow logs covering an ENI record: a flow log with `TrafficType` `ACCEPT`
+    /// logs no REJECT, one with `REJECT` no accepted flow (so no answer either).
+    pub fn logged_traffic(&self, eni: &Eni) -> LoggedTraffic {
+        let mut logged = LoggedTraffic::default();
+        for fl in self.flow_logs_for_eni(eni) {
+            match fl.traffic_type.as_deref().map(str::to_ascii_uppercase).as_deref() {
+                Some("ACCEPT") => logged.accepted = true,
+                Some("REJECT") => logged.rejected = true,
+                // `ALL`, or not said (older snapshots): everything.
+                _ => {
+                    logged.accepted = true;
+                    logged.rejected = true;
+                }
+            }
+        }
+        logged
     }
 
     /// The flow logs that cover an ENI: on the ENI itself, its subnet or its VPC.

@@ -6,6 +6,7 @@
 //! testable with plain data and lets the CLI, the runner and the resolver share one model.
 
 pub mod analyze;
+pub mod direction;
 pub mod eval;
 pub mod findings;
 pub mod flow;
@@ -13,4 +14,5 @@ pub mod flowlog;
 pub mod inventory;
 pub mod propose;
 pub mod resolution;
+pub mod scope;
 pub mod wave;

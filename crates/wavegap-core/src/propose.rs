@@ -432,15 +432,15 @@ pub fn apply(inv: &Inventory, proposals: &[Proposal]) -> Inventory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::tests::{agg, run, wave};
+    use crate::analyze::tests::{Role, agg, run, wave};
     use crate::eval::tests::{nacl, world};
     use crate::eval::{Evaluator, FlowSpec};
     use crate::findings::Analysis;
-    use crate::flow::{FlowAggregate, FlowRole};
+    use crate::flow::FlowAggregate;
     use crate::flowlog::Action;
 
     use Action::Reject as REJ;
-    use FlowRole::{Request as RQ, Response as RS};
+    use Role::{Request as RQ, Response as RS};
 
     fn sg(group: &str, egress: bool, protocol: u8, port: u16, peer: SgPeer) -> RuleChange {
         RuleChange::SgRule {
@@ -690,6 +690,7 @@ mod tests {
             name: "app01".into(),
             app: "app001".into(),
             ip: "10.0.0.7".parse().unwrap(),
+            ips: Vec::new(),
             instance_id: None,
             role: None,
             os: None,
@@ -770,7 +771,7 @@ mod tests {
                 Hop::ReturnDestinationNaclOutbound => (f.dst, f.src, RS, ev.dst_eni.clone()?),
                 Hop::ReturnSourceNaclInbound => (f.dst, f.src, RS, ev.src_eni.clone()?),
             };
-            let role = if f.protocol == 1 { FlowRole::Unknown } else { role };
+            let role = if f.protocol == 1 { Role::Unknown } else { role };
             Some(agg(&src.to_string(), &dst.to_string(), f.protocol, f.port, role, Action::Reject, &eni))
         }
 

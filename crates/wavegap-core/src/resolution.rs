@@ -124,6 +124,7 @@ mod tests {
             name: name.into(),
             app: "app".into(),
             ip: ip.parse().unwrap(),
+            ips: vec![],
             instance_id: instance.map(Into::into),
             role: None,
             os: None,
@@ -147,6 +148,7 @@ mod tests {
             ignore: vec![],
             one_way: vec![],
             query: QuerySettings::default(),
+            dependencies: vec![],
         }
     }
 

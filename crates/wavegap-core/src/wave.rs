@@ -36,9 +36,13 @@ pub struct WaveConfig {
     pub ephemeral: EphemeralPolicy,
     /// Sources whose traffic is counted but never turned into findings.
     pub ignore: Vec<IgnoreRule>,
-    /// Services whose traffic is one-way by design (syslog, SNMP traps, `NetFlow`).
-    pub one_way: Vec<Service>,
+    /// Services whose traffic is one-way by design (syslog, SNMP traps, `NetFlow`), everywhere
+    /// or only with one peer network.
+    pub one_way: Vec<OneWay>,
     pub query: QuerySettings,
+    /// Named things outside the wave (a domain controller that stays put), so that reports
+    /// can say who an address is; never in scope.
+    pub dependencies: Vec<Dependency>,
 }
 
 impl WaveConfig {
@@ -46,8 +50,13 @@ impl WaveConfig {
         self.apps.iter().flat_map(|app| app.servers.iter())
     }
 
+    /// The server that has `ip` among its addresses (`ip` or `ips`).
     pub fn server_by_ip(&self, ip: IpAddr) -> Option<&Server> {
-        self.servers().find(|s| s.ip == ip)
+        self.servers().find(|s| s.addresses().any(|a| a == ip))
+    }
+
+    pub fn dependency_by_ip(&self, ip: IpAddr) -> Option<&Dependency> {
+        self.dependencies.iter().find(|d| d.ip == ip)
     }
 }
 
@@ -137,11 +146,28 @@ pub struct Server {
     pub name: String,
     pub app: String,
     pub ip: IpAddr,
+    /// More addresses of the same server (besides `ip`), in file order.
+    pub ips: Vec<IpAddr>,
     pub instance_id: Option<String>,
     pub role: Option<String>,
     pub os: Option<Os>,
     /// The server stays on premises (a dependency of the wave, not part of it).
     pub on_premises: bool,
+}
+
+impl Server {
+    /// `ip`, then `ips`.
+    pub fn addresses(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        std::iter::once(self.ip).chain(self.ips.iter().copied())
+    }
+}
+
+/// Something outside the wave that its servers talk to, named for readable reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dependency {
+    pub name: String,
+    pub ip: IpAddr,
+    pub note: Option<String>,
 }
 
 /// An end of an expected flow: a server of the wave by name, or an address or network.
@@ -176,6 +202,31 @@ impl fmt::Display for Service {
             proto::ICMP => f.write_str("icmp"),
             proto::ICMPV6 => f.write_str("icmpv6"),
             n => write!(f, "{n}"),
+        }
+    }
+}
+
+/// A service that is one-way by design, everywhere or only with one peer network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OneWay {
+    pub service: Service,
+    pub peer: Option<IpNet>,
+}
+
+impl OneWay {
+    /// Whether traffic of `service` between `a` and `b` is one-way by this entry: the service
+    /// matches and, when a peer is set, either end lies in it.
+    pub fn matches(&self, service: Service, a: IpAddr, b: IpAddr) -> bool {
+        self.service == service && self.peer.is_none_or(|peer| peer.contains(&a) || peer.contains(&b))
+    }
+}
+
+impl fmt::Display for OneWay {
+    /// `udp/514`, or `udp/162 with 172.20.9.30/32`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.peer {
+            None => write!(f, "{}", self.service),
+            Some(peer) => write!(f, "{} with {peer}", self.service),
         }
     }
 }
@@ -235,5 +286,29 @@ impl Default for QuerySettings {
             price_per_gb: 0.005,
             max_window: Duration::from_secs(31 * 24 * 3600),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_way_entries_match_their_peer() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let trap = Service { protocol: proto::UDP, port: 162 };
+        let everywhere = OneWay { service: trap, peer: None };
+        let with_nms = OneWay { service: trap, peer: Some("172.20.9.30/32".parse().unwrap()) };
+        assert!(everywhere.matches(trap, ip("10.0.0.6"), ip("10.1.0.1")));
+        assert!(!everywhere.matches(Service { protocol: proto::UDP, port: 514 }, ip("10.0.0.6"), ip("10.1.0.1")));
+        // Either end may be the peer.
+        assert!(with_nms.matches(trap, ip("10.0.0.6"), ip("172.20.9.30")));
+        assert!(with_nms.matches(trap, ip("172.20.9.30"), ip("10.0.0.6")));
+        assert!(!with_nms.matches(trap, ip("10.0.0.6"), ip("172.20.9.31")));
+        assert!(!with_nms.matches(Service { protocol: proto::TCP, port: 162 }, ip("10.0.0.6"), ip("172.20.9.30")));
+        // An IPv6 peer never holds an IPv4 end.
+        let v6 = OneWay { service: trap, peer: Some("fd00::/8".parse().unwrap()) };
+        assert!(v6.matches(trap, ip("10.0.0.6"), ip("fd00::9")));
+        assert!(!v6.matches(trap, ip("10.0.0.6"), ip("10.0.0.7")));
     }
 }

@@ -14,6 +14,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
+use wavegap_core::direction::DirectionFrom;
 use wavegap_core::findings::{
     Analysis, Attribution, Culprit, Evidence, FlowEnd, Hop, Leg, Noise, PeerKind, Proposal, RejectedFinding,
     RuleChange, SCHEMA_VERSION, Summary, UnansweredFinding, UnansweredSignal,
@@ -45,6 +46,7 @@ fn end(app: usize, n: usize) -> FlowEnd {
         subnet: Some(format!("subnet-{app:02}")),
         vpc: Some("vpc-1".into()),
         in_wave: true,
+        dependency: None,
     }
 }
 
@@ -71,6 +73,7 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
                     name: format!("app{a:02}-srv{n:02}"),
                     app: format!("app{a:02}"),
                     ip: server_ip(a, n),
+                    ips: vec![],
                     instance_id: None,
                     role: Some("app".into()),
                     os: None,
@@ -94,6 +97,7 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
         ignore: vec![],
         one_way: vec![],
         query: QuerySettings::default(),
+        dependencies: vec![],
     };
     let mut inventory = Inventory::default();
     for a in 0..APPS {
@@ -173,6 +177,8 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
             protocol: 6,
             port,
             leg: Leg::Request,
+            direction_from: DirectionFrom::PortEvidence,
+            direction_split: false,
             attribution: Attribution::Confirmed,
             culprits: vec![Culprit {
                 hop: Hop::DestinationSgIngress,
@@ -201,9 +207,12 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
                     subnet: None,
                     vpc: None,
                     in_wave: false,
+                    dependency: None,
                 },
                 protocol: 6,
                 port: 443,
+                direction_from: DirectionFrom::TcpFlags,
+                direction_split: false,
                 signal: UnansweredSignal::SynOnly,
                 likely_cause: "no answer from on-premises".into(),
                 suppressed: None,
@@ -222,6 +231,7 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
         noise: Noise::default(),
         proposals,
         caveats: vec![],
+        accepted: vec![],
     };
     (wave, inventory, FlowData::default(), analysis)
 }

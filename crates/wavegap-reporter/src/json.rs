@@ -6,7 +6,7 @@ use serde::Serialize;
 use wavegap_core::findings::{
     Caveat, Noise, NotSeenFinding, Proposal, RejectedFinding, SCHEMA_VERSION, Summary, UnansweredFinding,
 };
-use wavegap_core::flow::CoverageGap;
+use wavegap_core::flow::{CoverageGap, DamagedInput};
 use wavegap_core::wave::Source;
 
 use crate::format;
@@ -83,9 +83,11 @@ pub struct Statistics {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Coverage {
-    /// No log group or window is missing.
+    /// No log group, window or object is missing, and none was read only in part.
     pub complete: bool,
     pub gaps: Vec<CoverageGap>,
+    /// Objects whose records could not all be read, with their first problem.
+    pub damaged_input: Vec<DamagedInput>,
     pub servers_without_flow_logs: Vec<String>,
     pub caveats: Vec<Caveat>,
 }
@@ -167,8 +169,9 @@ impl FindingsDocument {
                 aggregates: flows.aggregates.len(),
             },
             coverage: Coverage {
-                complete: flows.gaps.is_empty(),
+                complete: flows.complete(),
                 gaps: flows.gaps.clone(),
+                damaged_input: flows.damaged.clone(),
                 servers_without_flow_logs: servers.iter().filter(|s| !s.covered).map(|s| s.name.clone()).collect(),
                 caveats: analysis.caveats.clone(),
             },

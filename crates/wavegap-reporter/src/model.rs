@@ -10,8 +10,7 @@ use serde::Serialize;
 use wavegap_core::findings::{
     Analysis, Caveat, FlowEnd, NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange, UnansweredFinding,
 };
-use wavegap_core::flow::{CoverageGap, FlowData, FlowRole};
-use wavegap_core::flowlog::Action;
+use wavegap_core::flow::{CoverageGap, FlowData};
 use wavegap_core::inventory::{Inventory, NaclEntry, Os, PortMatch, Protocol, SgPeer, SgRule};
 use wavegap_core::wave::{Source, WaveConfig};
 
@@ -79,6 +78,8 @@ pub struct Counts {
     pub ignored_records: String,
     pub servers_without_flow_logs: usize,
     pub gaps: usize,
+    /// Objects (files, result pages) whose records could not all be read.
+    pub damaged: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -123,6 +124,8 @@ pub struct AppView {
     pub unanswered: Vec<UnansweredView>,
     pub not_seen: Vec<NotSeenView>,
     pub without_flow_logs: Vec<ServerView>,
+    /// Servers whose flow logs record no REJECT: "0 rejected" would say nothing about them.
+    pub rejects_invisible: Vec<String>,
     pub changes: Vec<ChangeGroup>,
     pub diagram: Diagram,
 }
@@ -144,6 +147,8 @@ pub struct ServerView {
     pub covered: bool,
     /// Why it is invisible, when it is.
     pub problem: Option<String>,
+    /// What its flow logs cannot show (`TrafficType` `ACCEPT` or `REJECT` only), when anything.
+    pub blind_to: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -319,12 +324,17 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
             analysis.proposals.iter().filter(|p| p.fixes.iter().any(|id| finding_ids.contains(id.as_str()))).collect();
         let views: Vec<ServerView> =
             app.servers.iter().filter_map(|s| server_by_ip.get(&s.ip.to_string()).map(|v| (*v).clone())).collect();
-        let diagram = app_diagram(wave, flows, &app.name, &app.servers, &rejected, &unanswered);
+        let diagram = app_diagram(wave, &analysis.accepted, &app.name, &app.servers, &rejected, &unanswered);
         apps.push(AppView {
             name: app.name.clone(),
             anchor: format!("app-{}", format::slug(&app.name)),
             description: app.description.clone(),
             without_flow_logs: views.iter().filter(|s| !s.covered).cloned().collect(),
+            rejects_invisible: views
+                .iter()
+                .filter(|s| s.blind_to.as_deref().is_some_and(|b| b.starts_with("ACCEPT")))
+                .map(|s| s.name.clone())
+                .collect(),
             servers: views,
             rejected: rejected.iter().map(|f| rejected_view(f)).collect(),
             unanswered: unanswered.iter().map(|f| unanswered_view(f)).collect(),
@@ -354,6 +364,7 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
         ignored_records: format::count(summary.ignored_records),
         servers_without_flow_logs: without_flow_logs,
         gaps: flows.gaps.len(),
+        damaged: flows.damaged.len(),
     };
     let stats = &flows.stats;
     let local = matches!(wave.source, Source::Files { .. });
@@ -371,7 +382,7 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
         aggregates: format::count(flows.aggregates.len() as u64),
     };
     let coverage = CoverageView {
-        complete: flows.gaps.is_empty(),
+        complete: flows.complete(),
         gaps: flows.gaps.iter().map(gap_view).collect(),
         caveats: analysis.caveats.iter().map(caveat_view).collect(),
     };
@@ -437,6 +448,7 @@ fn server_view(inventory: &Inventory, s: &wavegap_core::wave::Server) -> ServerV
         flow_logs: String::new(),
         covered: true,
         problem: None,
+        blind_to: None,
     };
     if s.on_premises {
         return view;
@@ -457,6 +469,13 @@ fn server_view(inventory: &Inventory, s: &wavegap_core::wave::Server) -> ServerV
     if logs.is_empty() {
         view.covered = false;
         view.problem = Some("no flow log covers its ENI, subnet or VPC: this server is invisible".to_owned());
+    } else {
+        let logged = inventory.logged_traffic(eni);
+        view.blind_to = match (logged.accepted, logged.rejected) {
+            (true, false) => Some("ACCEPT only: rejected flows are not logged".to_owned()),
+            (false, true) => Some("REJECT only: accepted flows and answers are not logged".to_owned()),
+            _ => None,
+        };
     }
     view
 }
@@ -471,11 +490,11 @@ fn os_name(os: Os) -> &'static str {
 
 fn end_view(end: &FlowEnd) -> EndView {
     let ip = end.ip.to_string();
-    let label = match &end.server {
+    let label = match end.name() {
         Some(name) => format!("{} ({ip})", format::one_line(name)),
         None => ip.clone(),
     };
-    EndView { ip, name: end.server.as_deref().map(format::one_line), label, kind: peer_kind(end.kind).to_owned() }
+    EndView { ip, name: end.name().map(format::one_line), label, kind: peer_kind(end.kind).to_owned() }
 }
 
 fn peer_kind(kind: PeerKind) -> &'static str {
@@ -916,7 +935,7 @@ fn nacl_diff(inventory: &Inventory, acl_id: &str, proposals: &[&Proposal]) -> Ve
 
 fn app_diagram(
     wave: &WaveConfig,
-    flows: &FlowData,
+    accepted_flows: &[wavegap_core::findings::AcceptedFlow],
     app: &str,
     servers: &[wavegap_core::wave::Server],
     rejected: &[&RejectedFinding],
@@ -948,11 +967,8 @@ fn app_diagram(
         seen.insert(key);
     }
     let mut accepted: BTreeSet<(String, String, u8, u16)> = BTreeSet::new();
-    for a in &flows.aggregates {
-        if a.action != Action::Accept || a.role != FlowRole::Request {
-            continue;
-        }
-        let key = (a.src.to_string(), a.dst.to_string(), a.protocol, a.port);
+    for a in accepted_flows {
+        let key = (a.client.to_string(), a.server.to_string(), a.protocol, a.port);
         if (app_ips.contains(&key.0) || app_ips.contains(&key.1)) && !seen.contains(&key) {
             accepted.insert(key);
         }

@@ -652,6 +652,7 @@ pub fn wave(seeded: &Seeded) -> WaveConfig {
         name: name.into(),
         app: app.into(),
         ip: ip.parse().expect("ip"),
+        ips: Vec::new(),
         instance_id: instance,
         role: None,
         os: None,
@@ -684,6 +685,7 @@ pub fn wave(seeded: &Seeded) -> WaveConfig {
         ignore: Vec::new(),
         one_way: Vec::new(),
         query: QuerySettings::default(),
+        dependencies: Vec::new(),
     }
 }
 

@@ -126,7 +126,7 @@ pub async fn run(
     }
 
     let mut agg = Aggregator::new();
-    let mut bad_rows = 0usize;
+    let mut bad_rows = 0u64;
     let mut failure: Option<RunnerError> = None;
     let mut interrupt = std::pin::pin!(interrupt);
     let mut interrupted = false;
@@ -162,17 +162,10 @@ pub async fn run(
         match outcome {
             Outcome::Rows { job, rows, stats } => {
                 add_stats(&mut agg, &stats);
-                for row in &rows {
-                    if let Err(e) = agg.add_row(row.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
-                        bad_rows += 1;
-                        tracing::warn!(
-                            "chunk {} {}..{}: skipped a row: {e}",
-                            job.chunk,
-                            job.window.start,
-                            job.window.end
-                        );
-                    }
-                }
+                bad_rows += agg.add_rows(
+                    || format!("results of chunk {} for {}..{}", job.chunk, job.window.start, job.window.end),
+                    rows.iter().map(|row| row.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+                );
             }
             Outcome::Truncated { job, rows, stats } => {
                 add_stats(&mut agg, &stats);

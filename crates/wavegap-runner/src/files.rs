@@ -2,8 +2,8 @@
 //! with the local engine ([`crate::local`]), and the rows go through the same conversion as
 //! CloudWatch's. Local scans cost nothing, so the estimated cost stays 0.
 
-use wavegap_core::flow::FlowData;
-use wavegap_insights::Query;
+use wavegap_core::flow::{DamagedInput, FlowData};
+use wavegap_insights::{Query, ResultRow};
 
 use crate::RunnerError;
 use crate::local::{self, LocalOptions};
@@ -25,7 +25,7 @@ pub fn run(plan: &QueryPlan, strict: bool, progress: &dyn Progress) -> Result<Fl
     let options = LocalOptions { strict, limit: Some(usize::MAX), ..LocalOptions::default() };
     progress.event(&Event::Planned { queries: plan.query_count() });
     let mut agg = Aggregator::new();
-    let mut bad_rows = 0usize;
+    let mut bad_rows = 0u64;
     for &window in &plan.windows {
         progress.event(&Event::Started { chunk: 1, window, query_id: "local" });
         let out = local::run_query(dir, &query, Some(window), &options)?;
@@ -35,14 +35,20 @@ pub fn run(plan: &QueryPlan, strict: bool, progress: &dyn Progress) -> Result<Fl
         if out.problem_count > SHOWN_PROBLEMS as u64 {
             tracing::warn!("{} more problems in the flow-log files", out.problem_count - SHOWN_PROBLEMS as u64);
         }
+        for d in &out.damaged {
+            agg.add_damaged(DamagedInput {
+                object: d.file.display().to_string(),
+                problems: d.problems,
+                line: d.line,
+                what: d.what.clone(),
+            });
+        }
         let s = out.result.statistics;
         agg.add_stats(s.records_scanned, s.records_matched, s.bytes_scanned);
-        for row in out.result.rows() {
-            if let Err(e) = agg.add_row(row.fields()) {
-                bad_rows += 1;
-                tracing::debug!("skipped a row: {e}");
-            }
-        }
+        bad_rows += agg.add_rows(
+            || format!("results of the query over {} for {}..{}", dir.display(), window.start, window.end),
+            out.result.rows().map(ResultRow::fields),
+        );
         let rows = out.result.len();
         progress.event(&Event::Finished { chunk: 1, window, rows, bytes_scanned: s.bytes_scanned });
     }

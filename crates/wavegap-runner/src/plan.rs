@@ -20,6 +20,7 @@ use ipnet::IpNet;
 use wavegap_core::flow::TimeWindow;
 use wavegap_core::flowlog::{FlowField, FlowFormat, KnownField};
 use wavegap_core::inventory::{FlowLogDestination, Inventory};
+use wavegap_core::scope::Scope;
 use wavegap_core::wave::{QuerySettings, Source, WaveConfig};
 
 use crate::RunnerError;
@@ -34,7 +35,8 @@ pub mod columns {
     /// The packet addresses, when the format has them (instead of `SRC`/`DST`).
     pub const PACKET_SRC: &str = "packetSrcAddr";
     pub const PACKET_DST: &str = "packetDstAddr";
-    pub const PORT: &str = "servicePort";
+    /// `least(srcPort, dstPort)`: the group key that folds a conversation's client ports.
+    pub const PORT: &str = "lowPort";
     pub const PROTOCOL: &str = "protocol";
     pub const ACTION: &str = "action";
     pub const INTERFACE: &str = "interfaceId";
@@ -127,11 +129,11 @@ impl QueryPlan {
         window: TimeWindow,
         options: &PlanOptions,
     ) -> Result<Self, RunnerError> {
-        let servers: BTreeSet<IpAddr> = wave.servers().map(|s| s.ip).collect();
-        let all: BTreeSet<IpNet> =
-            wave.networks.internal.iter().chain(&wave.networks.on_premises).map(IpNet::trunc).collect();
-        // An on-premises /24 inside an internal /16 adds nothing to the filter.
-        let networks = all.iter().filter(|n| !all.iter().any(|m| m != *n && m.contains(*n))).copied().collect();
+        // Every address of every server (secondary and IPv6 ones from the inventory too), and
+        // the networks the analysis counts as internal: the same scope the analysis uses.
+        let scope = Scope::new(wave, inventory);
+        let servers = scope.addresses();
+        let networks = scope.networks();
         if let Source::Files { dir, .. } = &wave.source {
             return Self::for_files(dir, &servers, &networks, window, options);
         }
@@ -298,7 +300,7 @@ pub fn query_text(
 /// Which fields give a record's addresses. `srcaddr`/`dstaddr` show the ENI's primary
 /// private IP; `pkt-srcaddr`/`pkt-dstaddr` the packet's own addresses (a secondary IP such as
 /// a cluster listener, an EKS pod, the far side of a NAT gateway), so servers are matched on
-/// those when the format has them (DOMAIN.md §1).
+/// those when the format has them (docs/domain.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Addresses {
     Interface,
@@ -341,11 +343,17 @@ fn build_query(
         q.push_str("\n| ");
     }
 
-    let [(src_addr, src_column), (dst_addr, dst_column)] = addresses.fields();
-    let ips = servers.iter().map(|ip| format!("\"{ip}\"")).collect::<Vec<_>>().join(", ");
-    let mut conversation = format!("({src_addr} in [{ips}] or {dst_addr} in [{ips}])");
+    // Derived values first, under names no record field has: the filter and the group key
+    // then read plain fields, computed once per record.
+    let [(src_expr, src), (dst_expr, dst)] = addresses.fields();
+    let mut derived: Vec<String> =
+        [(src_expr, src), (dst_expr, dst)].iter().filter(|(e, c)| e != c).map(|(e, c)| format!("{e} as {c}")).collect();
+    derived.push(format!("least(srcPort, dstPort) as {}", c::PORT));
+    let _ = write!(q, "fields {}\n| ", derived.join(", "));
+
+    let mut conversation = format!("({})", server_test([src, dst], servers));
     if !networks.is_empty() {
-        let [src, dst] = [src_addr, dst_addr].map(|side| {
+        let [src_in, dst_in] = [src, dst].map(|side| {
             networks
                 .iter()
                 .map(|net| {
@@ -357,7 +365,7 @@ fn build_query(
         });
         // Accepted traffic matters only between the wave's networks; rejected traffic from
         // anywhere is kept, so the analysis can count outside noise instead of never seeing it.
-        let _ = write!(conversation, "\n    and ((({src})\n    and ({dst}))\n    or action = \"REJECT\")");
+        let _ = write!(conversation, "\n    and ((({src_in})\n    and ({dst_in}))\n    or action = \"REJECT\")");
     }
     if has(KnownField::LogStatus) {
         let _ = write!(q, "filter logStatus = \"SKIPDATA\"\n  or ({conversation})");
@@ -380,11 +388,10 @@ fn build_query(
             aggregates.push(format!("{agg}({}) as {alias}", field.insights_name()));
         }
     }
-    let key = |expr: &str, column: &str| if expr == column { expr.to_owned() } else { format!("{expr} as {column}") };
     let mut keys = vec![
-        key(src_addr, src_column),
-        key(dst_addr, dst_column),
-        format!("least(srcPort, dstPort) as {}", c::PORT),
+        src.to_owned(),
+        dst.to_owned(),
+        c::PORT.to_owned(),
         c::PROTOCOL.to_owned(),
         c::ACTION.to_owned(),
         c::INTERFACE.to_owned(),
@@ -401,6 +408,25 @@ fn build_query(
     }
     let _ = write!(q, "\n| stats {}\n    by {}", aggregates.join(", "), keys.join(", "));
     Ok(q)
+}
+
+/// Whether either end is a server: IPv4 addresses as one `in` list (their text is unique),
+/// IPv6 addresses as /128 subnet tests, which compare the address and not its spelling
+/// (`2001:db8::7` and `2001:db8:0:0::7` are one address).
+fn server_test(sides: [&str; 2], servers: &BTreeSet<IpAddr>) -> String {
+    let v4 = servers.iter().filter(|ip| ip.is_ipv4()).map(|ip| format!("\"{ip}\"")).collect::<Vec<_>>().join(", ");
+    let mut tests = Vec::new();
+    for side in sides {
+        if !v4.is_empty() {
+            tests.push(format!("{side} in [{v4}]"));
+        }
+    }
+    for ip in servers.iter().filter(|ip| ip.is_ipv6()) {
+        for side in sides {
+            tests.push(format!("isIpv6InSubnet({side}, \"{ip}/128\")"));
+        }
+    }
+    tests.join(" or ")
 }
 
 /// `parse @message "* * …" as f1, f2, …` for a custom format. Field names that are not plain
@@ -490,18 +516,20 @@ mod tests {
 
     #[test]
     fn default_format_query_uses_discovered_fields_and_validated_values() {
-        let servers = set(["10.0.0.7".parse().unwrap(), "10.0.0.6".parse().unwrap()]);
+        let servers =
+            set(["10.0.0.7".parse().unwrap(), "10.0.0.6".parse().unwrap(), "2001:db8:0:0::7".parse().unwrap()]);
         let nets = set(["10.0.0.0/8".parse().unwrap(), "2001:db8::/32".parse().unwrap()]);
         let q = query_text(&FlowFormat::default_v2(), &servers, &nets).unwrap();
         assert_eq!(
             q,
-            r#"filter logStatus = "SKIPDATA"
-  or ((srcAddr in ["10.0.0.6", "10.0.0.7"] or dstAddr in ["10.0.0.6", "10.0.0.7"])
+            r#"fields least(srcPort, dstPort) as lowPort
+| filter logStatus = "SKIPDATA"
+  or ((srcAddr in ["10.0.0.6", "10.0.0.7"] or dstAddr in ["10.0.0.6", "10.0.0.7"] or isIpv6InSubnet(srcAddr, "2001:db8::7/128") or isIpv6InSubnet(dstAddr, "2001:db8::7/128"))
     and (((isIpv4InSubnet(srcAddr, "10.0.0.0/8") or isIpv6InSubnet(srcAddr, "2001:db8::/32"))
     and (isIpv4InSubnet(dstAddr, "10.0.0.0/8") or isIpv6InSubnet(dstAddr, "2001:db8::/32")))
     or action = "REJECT"))
 | stats count(*) as flowRecords, sum(packets) as flowPackets, sum(bytes) as flowBytes, min(startTime) as firstSeen, max(endTime) as lastSeen, min(srcPort) as minSrcPort, max(srcPort) as maxSrcPort, min(dstPort) as minDstPort, max(dstPort) as maxDstPort
-    by srcAddr, dstAddr, least(srcPort, dstPort) as servicePort, protocol, action, interfaceId, @log, logStatus"#
+    by srcAddr, dstAddr, lowPort, protocol, action, interfaceId, @log, logStatus"#
         );
     }
 
@@ -514,11 +542,14 @@ mod tests {
         let q = query_text(&format, &set(["10.0.0.6".parse().unwrap()]), &BTreeSet::new()).unwrap();
         assert!(
             q.starts_with(
-                "parse @message \"* * * * * * * * * *\" as interfaceId, srcAddr, dstAddr, srcPort, dstPort, protocol, action, tcpFlags, flowDirection, field10\n| filter (srcAddr in [\"10.0.0.6\"] or dstAddr in [\"10.0.0.6\"])\n| stats count(*) as flowRecords, min(srcPort)"
+                "parse @message \"* * * * * * * * * *\" as interfaceId, srcAddr, dstAddr, srcPort, dstPort, protocol, action, tcpFlags, flowDirection, field10\n| fields least(srcPort, dstPort) as lowPort\n| filter (srcAddr in [\"10.0.0.6\"] or dstAddr in [\"10.0.0.6\"])\n| stats count(*) as flowRecords, min(srcPort)"
             ),
             "{q}"
         );
-        assert!(q.ends_with("by srcAddr, dstAddr, least(srcPort, dstPort) as servicePort, protocol, action, interfaceId, @log, tcpFlags, flowDirection"), "{q}");
+        assert!(
+            q.ends_with("by srcAddr, dstAddr, lowPort, protocol, action, interfaceId, @log, tcpFlags, flowDirection"),
+            "{q}"
+        );
         assert!(!q.contains("weird"));
         let no_eni = FlowFormat::from_log_format("${srcaddr} ${dstaddr}").unwrap();
         assert_eq!(query_text(&no_eni, &BTreeSet::new(), &BTreeSet::new()), Err("interface-id"));
@@ -533,31 +564,33 @@ mod tests {
         let servers = set(["10.0.0.6".parse().unwrap()]);
         let nets = set(["10.0.0.0/8".parse().unwrap()]);
         let q = query_text(&v3, &servers, &nets).unwrap();
-        assert!(q.contains("| filter (pktSrcAddr in [\"10.0.0.6\"] or pktDstAddr in [\"10.0.0.6\"])"), "{q}");
-        assert!(q.contains("isIpv4InSubnet(pktSrcAddr, \"10.0.0.0/8\")"), "{q}");
-        assert!(q.contains("by pktSrcAddr as packetSrcAddr, pktDstAddr as packetDstAddr, least("), "{q}");
+        assert!(
+            q.contains("\n| fields pktSrcAddr as packetSrcAddr, pktDstAddr as packetDstAddr, least(srcPort, dstPort) as lowPort\n"),
+            "{q}"
+        );
+        assert!(q.contains("| filter (packetSrcAddr in [\"10.0.0.6\"] or packetDstAddr in [\"10.0.0.6\"])"), "{q}");
+        assert!(q.contains("isIpv4InSubnet(packetSrcAddr, \"10.0.0.0/8\")"), "{q}");
+        assert!(q.contains("by packetSrcAddr, packetDstAddr, lowPort,"), "{q}");
         // Only one of the two is not enough: the interface addresses stay.
         let half = FlowFormat::from_log_format(
             "${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action} ${pkt-srcaddr}",
         )
         .unwrap();
         let q = query_text(&half, &servers, &nets).unwrap();
-        assert!(q.contains("by srcAddr, dstAddr, least(") && !q.contains("pktSrcAddr in"), "{q}");
+        assert!(q.contains("by srcAddr, dstAddr, lowPort,") && !q.contains("pktSrcAddr in"), "{q}");
         // Files differ in format: the packet address where a file has one.
         let plan =
             QueryPlan::for_files(Path::new("d"), &servers, &nets, TimeWindow { start: 0, end: 9 }, &options(50, 1))
                 .unwrap();
         let q = &plan.chunks[0].query;
         assert!(
-            q.contains("(coalesce(pktSrcAddr, srcAddr) in [\"10.0.0.6\"] or coalesce(pktDstAddr, dstAddr) in"),
-            "{q}"
-        );
-        assert!(
-            q.contains(
-                "by coalesce(pktSrcAddr, srcAddr) as packetSrcAddr, coalesce(pktDstAddr, dstAddr) as packetDstAddr,"
+            q.starts_with(
+                "fields coalesce(pktSrcAddr, srcAddr) as packetSrcAddr, coalesce(pktDstAddr, dstAddr) as packetDstAddr, least("
             ),
             "{q}"
         );
+        assert!(q.contains("(packetSrcAddr in [\"10.0.0.6\"] or packetDstAddr in"), "{q}");
+        assert!(q.contains("by packetSrcAddr, packetDstAddr, lowPort,"), "{q}");
     }
 
     #[test]
@@ -607,7 +640,7 @@ mod tests {
         .unwrap();
         assert_eq!(plan.query_count(), 2);
         let q = &plan.chunks[0].query;
-        assert!(q.starts_with("filter logStatus"), "{q}");
+        assert!(q.starts_with("fields coalesce(") && q.contains("\n| filter logStatus"), "{q}");
         assert!(q.ends_with("interfaceId, @log, logStatus, tcpFlags, flowDirection"), "{q}");
         let mut text = Vec::new();
         write_plan(&mut text, &plan).unwrap();

@@ -4,13 +4,15 @@
 //! engine mirrors it. Rows are merged on (log group, ENI, addresses, service port, protocol,
 //! action, direction): the query also groups by `tcpFlags` (Insights has no bitwise-or
 //! aggregate, so the flags are or-ed here), and the same conversation comes back once per
-//! window and chunk. The request/response role is decided after merging, from the port ranges.
+//! window and chunk. Which end opened the connection is not decided here: the rows keep both
+//! port ranges and the analysis orients them with every row of the conversation in view.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use wavegap_core::flow::{CoverageGap, FlowAggregate, FlowData, FlowRole, ScanStats};
+use wavegap_core::flow::{CoverageGap, DamagedInput, FlowAggregate, FlowData, ScanStats};
 use wavegap_core::flowlog::{Action, FlowDirection, parse_epoch_seconds};
+use wavegap_core::inventory::PortRange;
 
 use crate::plan::columns as c;
 
@@ -52,6 +54,7 @@ pub struct Aggregator {
     flows: BTreeMap<Key, Acc>,
     skipdata: BTreeMap<String, u64>,
     gaps: Vec<CoverageGap>,
+    damaged: Vec<DamagedInput>,
     stats: ScanStats,
     rows: u64,
 }
@@ -131,6 +134,42 @@ impl Aggregator {
         self.gaps.push(gap);
     }
 
+    /// Adds one query's rows; the rows that are not flows of the aggregating query make
+    /// `object` (that query's results) damaged input, so the report says what was skipped.
+    /// Returns how many were skipped.
+    pub fn add_rows<'a, R, F>(&mut self, object: impl FnOnce() -> String, rows: R) -> u64
+    where
+        R: IntoIterator<Item = F>,
+        F: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let mut bad = 0u64;
+        let mut first = None;
+        for row in rows {
+            if let Err(e) = self.add_row(row) {
+                tracing::debug!("skipped a row: {e}");
+                bad += 1;
+                first.get_or_insert(e);
+            }
+        }
+        if let Some(e) = first {
+            self.add_damaged(DamagedInput {
+                object: object(),
+                problems: bad,
+                line: None,
+                what: format!("{bad} result row(s) could not be read, first: {e}"),
+            });
+        }
+        bad
+    }
+
+    /// Adds an object that could not be read whole; the same object seen again (another
+    /// window's query read it too) is counted once.
+    pub fn add_damaged(&mut self, damaged: DamagedInput) {
+        if !self.damaged.iter().any(|d| d.object == damaged.object) {
+            self.damaged.push(damaged);
+        }
+    }
+
     /// Rows accepted so far.
     pub fn rows(&self) -> u64 {
         self.rows
@@ -146,13 +185,14 @@ impl Aggregator {
             .flows
             .into_iter()
             .map(|(k, a)| FlowAggregate {
-                role: role(k.port, a.src_ports, a.dst_ports),
                 log_group: k.log_group,
                 interface_id: k.interface_id,
                 src: k.src,
                 dst: k.dst,
                 protocol: k.protocol,
                 port: k.port,
+                src_ports: a.src_ports.map(|(from, to)| PortRange { from, to }),
+                dst_ports: a.dst_ports.map(|(from, to)| PortRange { from, to }),
                 action: k.action,
                 direction: k.direction,
                 tcp_flags: a.tcp_flags,
@@ -167,7 +207,9 @@ impl Aggregator {
         gaps.sort_by(|a, b| (&a.log_groups, a.window).cmp(&(&b.log_groups, b.window)));
         let mut stats = self.stats;
         stats.estimated_cost = cost(stats.bytes_scanned, price_per_gb);
-        FlowData { aggregates, skipdata: self.skipdata, gaps, stats }
+        let mut damaged = self.damaged;
+        damaged.sort();
+        FlowData { aggregates, skipdata: self.skipdata, gaps, damaged, stats }
     }
 }
 
@@ -194,20 +236,6 @@ fn merge(old: &mut Acc, new: &Acc) {
     };
     old.src_ports = widen(old.src_ports, new.src_ports);
     old.dst_ports = widen(old.dst_ports, new.dst_ports);
-}
-
-/// Request when every destination port is the service port and every source port above it;
-/// Response the other way round; anything else (equal ports, ICMP, a mix) is Unknown.
-fn role(port: u16, src: Option<(u16, u16)>, dst: Option<(u16, u16)>) -> FlowRole {
-    match (src, dst) {
-        (Some((src_lo, _)), Some((dst_lo, dst_hi))) if dst_lo == port && dst_hi == port && src_lo > port => {
-            FlowRole::Request
-        }
-        (Some((src_lo, src_hi)), Some((dst_lo, _))) if src_lo == port && src_hi == port && dst_lo > port => {
-            FlowRole::Response
-        }
-        _ => FlowRole::Unknown,
-    }
 }
 
 /// `@log` is `account-id:log-group-name`; the aggregate keeps the name.
@@ -253,7 +281,7 @@ mod tests {
     const REQUEST: &[(&str, &str)] = &[
         ("srcAddr", "10.0.0.7"),
         ("dstAddr", "10.0.0.8"),
-        ("servicePort", "1433"),
+        ("lowPort", "1433"),
         ("protocol", "6"),
         ("action", "REJECT"),
         ("interfaceId", "eni-1"),
@@ -299,7 +327,9 @@ mod tests {
         check(&[row(REQUEST)], |d| {
             let a = &d.aggregates[0];
             assert_eq!(a.log_group, "/aws/vpc/flowlogs/app");
-            assert_eq!((a.port, a.protocol, a.role, a.action), (1433, 6, FlowRole::Request, Action::Reject));
+            assert_eq!((a.port, a.protocol, a.action), (1433, 6, Action::Reject));
+            assert_eq!(a.src_ports, Some(PortRange { from: 50000, to: 60000 }));
+            assert_eq!(a.dst_ports, Some(PortRange::single(1433)));
             assert_eq!((a.records, a.packets, a.bytes, a.tcp_flags), (3, 9, 468, Some(2)));
             assert_eq!((a.first_seen, a.last_seen), (1_714_953_732, 1_714_953_753));
             assert_eq!(d.stats.queries, 1);
@@ -322,33 +352,16 @@ mod tests {
     }
 
     #[test]
-    fn roles_come_from_port_ranges() {
-        let response = with(
-            REQUEST,
-            &[("minSrcPort", "1433"), ("maxSrcPort", "1433"), ("minDstPort", "49152"), ("maxDstPort", "65000")],
-        );
-        let icmp = with(
-            REQUEST,
-            &[
-                ("servicePort", "0"),
-                ("protocol", "1"),
-                ("minSrcPort", "0"),
-                ("maxSrcPort", "0"),
-                ("minDstPort", "0"),
-                ("maxDstPort", "0"),
-            ],
-        );
-        for (r, expected) in
-            [(response, FlowRole::Response), (icmp, FlowRole::Unknown), (row(REQUEST), FlowRole::Request)]
-        {
-            check(&[r], |d| assert_eq!(d.aggregates[0].role, expected));
-        }
-        // A request and a response under one key (same ENI, same direction of addresses) is a mix.
-        let mixed = with(
-            REQUEST,
-            &[("minSrcPort", "1433"), ("maxSrcPort", "1433"), ("minDstPort", "49152"), ("maxDstPort", "65000")],
-        );
-        check(&[row(REQUEST), mixed], |d| assert_eq!(d.aggregates[0].role, FlowRole::Unknown));
+    fn port_ranges_widen_across_rows_of_one_key() {
+        // The same key from two windows: the ranges are the union, the orientation is the
+        // analysis's business.
+        let other = with(REQUEST, &[("minSrcPort", "40000"), ("maxSrcPort", "45000")]);
+        check(&[row(REQUEST), other], |d| {
+            assert_eq!(d.aggregates.len(), 1);
+            assert_eq!(d.aggregates[0].src_ports, Some(PortRange { from: 40000, to: 60000 }));
+        });
+        let no_ports = with(REQUEST, &[("minSrcPort", ""), ("maxSrcPort", "")]);
+        check(&[no_ports], |d| assert_eq!(d.aggregates[0].src_ports, None));
     }
 
     #[test]
@@ -369,7 +382,7 @@ mod tests {
             (("protocol", "300"), "protocol"),
             (("action", "accept"), "action"),
             (("flowRecords", "-3"), "flowRecords"),
-            (("servicePort", "70000"), "servicePort"),
+            (("lowPort", "70000"), "lowPort"),
             (("interfaceId", "-"), "interfaceId"),
         ] {
             let err = agg.add_row(with(REQUEST, &[change])).unwrap_err();

@@ -19,8 +19,8 @@ use toml::Spanned;
 
 use super::error::{WaveError, WaveErrorKind as K};
 use super::{
-    App, AwsSettings, Endpoint, EphemeralPolicy, ExpectedFlow, IgnoreRule, LogGroups, Networks, QuerySettings, Server,
-    Service, Source, WaveConfig, WindowSpec,
+    App, AwsSettings, Dependency, Endpoint, EphemeralPolicy, ExpectedFlow, IgnoreRule, LogGroups, Networks, OneWay,
+    QuerySettings, Server, Service, Source, WaveConfig, WindowSpec,
 };
 use crate::flow::TimeWindow;
 use crate::inventory::{Os, proto};
@@ -87,7 +87,8 @@ struct RawWave {
     ephemeral_ports: Option<Spanned<RawEphemeral>>,
     query: Option<RawQuery>,
     ignore: Option<Spanned<Vec<Spanned<RawIgnore>>>>,
-    one_way: Option<Spanned<Vec<Spanned<String>>>>,
+    one_way: Option<Spanned<Vec<Spanned<RawOneWay>>>>,
+    dependencies: Option<Vec<Spanned<RawDependency>>>,
 }
 
 /// `waves/defaults.toml`: the settings every wave shares, nothing wave-specific.
@@ -100,7 +101,7 @@ struct RawDefaults {
     ephemeral_ports: Option<Spanned<RawEphemeral>>,
     query: Option<RawQuery>,
     ignore: Option<Spanned<Vec<Spanned<RawIgnore>>>>,
-    one_way: Option<Spanned<Vec<Spanned<String>>>>,
+    one_way: Option<Spanned<Vec<Spanned<RawOneWay>>>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -159,10 +160,19 @@ struct RawApp {
 struct RawServer {
     name: Spanned<String>,
     ip: Spanned<String>,
+    ips: Option<Vec<Spanned<String>>>,
     instance_id: Option<Spanned<String>>,
     role: Option<Spanned<String>>,
     os: Option<Spanned<String>>,
     on_premises: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawDependency {
+    name: Spanned<String>,
+    ip: Spanned<String>,
+    note: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -211,6 +221,39 @@ struct RawQuery {
     row_limit: Option<Spanned<i64>>,
     price_per_gb: Option<Spanned<f64>>,
     max_window: Option<Spanned<String>>,
+}
+
+/// `"udp/514"`, or `{ service = "udp/162", peer = "172.20.9.30/32" }`.
+#[derive(Debug, Clone)]
+enum RawOneWay {
+    Service(String),
+    Table(RawOneWayTable),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawOneWayTable {
+    service: Spanned<String>,
+    peer: Option<Spanned<String>>,
+}
+
+impl<'de> Deserialize<'de> for RawOneWay {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OneWayVisitor;
+        impl<'de> Visitor<'de> for OneWayVisitor {
+            type Value = RawOneWay;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a service such as \"udp/514\", or a table with `service` and `peer`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawOneWay, E> {
+                Ok(RawOneWay::Service(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawOneWay, A::Error> {
+                RawOneWayTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawOneWay::Table)
+            }
+        }
+        deserializer.deserialize_any(OneWayVisitor)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -379,6 +422,21 @@ impl<T> At<'_, T> {
     fn sub<'s, U>(&self, key: String, spanned: &'s Spanned<U>) -> At<'_, &'s U> {
         At { doc: self.doc, key, span: spanned.span(), value: spanned.get_ref() }
     }
+
+    /// The same place and key, holding `value` (a part of this one's value).
+    fn with<'s, U>(&self, value: &'s U) -> At<'_, &'s U> {
+        At { doc: self.doc, key: self.key.clone(), span: self.span.clone(), value }
+    }
+}
+
+/// The names and addresses taken so far in the wave (by its servers, then its dependencies),
+/// each with where it was first taken, for "already on line N" hints.
+#[derive(Default)]
+struct Taken {
+    /// Name → the key of its server or dependency (`apps[0].servers[1]`) and the name's line.
+    names: HashMap<String, (String, usize)>,
+    /// Server address → the key of its server, the key of the address, and its line.
+    addresses: HashMap<IpAddr, (String, String, usize)>,
 }
 
 fn at<'d, T>(doc: &'d Doc<'d>, key: &str, v: Spanned<T>) -> At<'d, T> {
@@ -394,7 +452,7 @@ struct Shared<'d> {
     /// Where `[log-groups]` was, for "no log groups" errors.
     log_groups_at: Option<(&'d Doc<'d>, Range<usize>)>,
     ephemeral: EphemeralPolicy,
-    one_way: Vec<Service>,
+    one_way: Vec<OneWay>,
     ignore: Vec<IgnoreRule>,
     query: QuerySettings,
 }
@@ -453,10 +511,16 @@ impl<'d> Loader<'d> {
         }
         let window = shared.as_ref().and_then(|s| ok(&mut errors, self.window(raw.window, &s.query)));
         let apps = shared.as_ref().and_then(|s| ok(&mut errors, self.apps(raw.apps, &s.networks)));
+        // Checked even when the apps are not valid, against the servers that are known then
+        // (none), so that a mistake here is not hidden behind one in the apps.
+        let (apps, mut taken) = apps.map_or((None, Taken::default()), |(apps, taken)| (Some(apps), taken));
+        let dependencies =
+            ok(&mut errors, self.dependencies(raw.dependencies.as_deref().unwrap_or_default(), &mut taken));
         if let Some(e) = WaveError::gather(errors) {
             return Err(e);
         }
-        let (Some(name), Some(shared), Some(source), Some(window), Some(apps)) = (name, shared, source, window, apps)
+        let (Some(name), Some(shared), Some(source), Some(window), Some(apps), Some(dependencies)) =
+            (name, shared, source, window, apps, dependencies)
         else {
             unreachable!("every part without an error has a value");
         };
@@ -476,6 +540,7 @@ impl<'d> Loader<'d> {
             ignore,
             one_way,
             query,
+            dependencies,
         };
         let expected_flows = raw
             .expected_flows
@@ -518,14 +583,14 @@ impl<'d> Loader<'d> {
         let ephemeral = self.ephemeral(raw.ephemeral_ports, defaults.ephemeral_ports)?;
         let one_way = match self.pick("one-way", raw.one_way, defaults.one_way) {
             Some(list) => {
-                let mut services = Vec::new();
-                for (i, s) in list.value.iter().enumerate() {
-                    let service = parse_service_at(&list.sub(format!("one-way[{i}]"), s))?;
-                    if !services.contains(&service) {
-                        services.push(service);
+                let mut entries = Vec::new();
+                for (i, entry) in list.value.iter().enumerate() {
+                    let entry = Self::one_way(&list.sub(format!("one-way[{i}]"), entry))?;
+                    if !entries.contains(&entry) {
+                        entries.push(entry);
                     }
                 }
-                services
+                entries
             }
             None => default_one_way(),
         };
@@ -889,6 +954,22 @@ impl<'d> Loader<'d> {
         Ok(EphemeralPolicy { from, to })
     }
 
+    /// `"udp/514"`, or a table with `service` and an optional `peer` network.
+    fn one_way(entry: &At<'_, &RawOneWay>) -> Result<OneWay, WaveError> {
+        match entry.value {
+            RawOneWay::Service(text) => Ok(OneWay { service: parse_service_at(&entry.with(text))?, peer: None }),
+            RawOneWay::Table(table) => {
+                let service = parse_service_at(&entry.sub(format!("{}.service", entry.key), &table.service))?;
+                let peer = table
+                    .peer
+                    .as_ref()
+                    .map(|p| parse_net_at(&entry.sub(format!("{}.peer", entry.key), p)))
+                    .transpose()?;
+                Ok(OneWay { service, peer })
+            }
+        }
+    }
+
     fn ignore_rule(rule: &At<'_, &RawIgnore>) -> Result<IgnoreRule, WaveError> {
         let raw = rule.value;
         let network = parse_net_at(&rule.sub(format!("{}.network", rule.key), &raw.network))?;
@@ -906,7 +987,13 @@ impl<'d> Loader<'d> {
         Ok(IgnoreRule { network, service, reason: reason.value.clone() })
     }
 
-    fn apps(&self, raw: Option<Spanned<Vec<Spanned<RawApp>>>>, networks: &Networks) -> Result<Vec<App>, WaveError> {
+    /// The apps and their servers, and the names and addresses the servers took (for the
+    /// dependencies' checks).
+    fn apps(
+        &self,
+        raw: Option<Spanned<Vec<Spanned<RawApp>>>>,
+        networks: &Networks,
+    ) -> Result<(Vec<App>, Taken), WaveError> {
         let Some(raw) = raw else {
             return Err(self
                 .wave
@@ -922,8 +1009,7 @@ impl<'d> Loader<'d> {
                 .hint("add `[[apps]]` with a `name`, then `[[apps.servers]]` with `name` and `ip`"));
         }
         let mut app_names: HashMap<String, (usize, usize)> = HashMap::new();
-        let mut server_names: HashMap<String, (String, usize)> = HashMap::new();
-        let mut server_ips: HashMap<IpAddr, (String, usize)> = HashMap::new();
+        let mut taken = Taken::default();
         let mut apps = Vec::new();
         for (i, raw_app) in list.value.iter().enumerate() {
             let app_at = list.sub(format!("apps[{i}]"), raw_app);
@@ -954,38 +1040,21 @@ impl<'d> Loader<'d> {
                 let sname = app_at.sub(format!("{key}.name"), &s.name);
                 check_name(&sname, "server name")?;
                 let sline = self.wave.line(&sname.span);
-                if let Some((first, first_line)) = server_names.insert(sname.value.clone(), (key.clone(), sline)) {
+                if let Some((first, first_line)) = taken.names.insert(sname.value.clone(), (key.clone(), sline)) {
                     return Err(sname
                         .error(K::Duplicate, format!("two servers named `{}`", sname.value))
                         .hint(format!("`{first}` on line {first_line} has that name already; server names are unique across the wave's apps")));
                 }
-                let ip_at = app_at.sub(format!("{key}.ip"), &s.ip);
-                let ip: IpAddr = ip_at.value.trim().parse().map_err(|_| {
-                    let hint = if ip_at.value.contains('/') {
-                        "a server is one address: drop the prefix length"
-                    } else {
-                        "write the server's private IP address"
-                    };
-                    ip_at
-                        .error(K::Invalid, format!("invalid IP address {:?}", ip_at.value))
-                        .expected("an IPv4 or IPv6 address, such as \"10.0.0.7\"")
-                        .hint(hint)
-                })?;
-                let ip_line = self.wave.line(&ip_at.span);
-                if let Some((first, first_line)) = server_ips.insert(ip, (key.clone(), ip_line)) {
-                    return Err(ip_at.error(K::Duplicate, format!("two servers with address {ip}")).hint(format!(
-                        "`{first}` on line {first_line} has that address already; each server appears once per wave"
-                    )));
-                }
-                if !networks.internal.iter().any(|n| n.contains(&ip)) {
-                    return Err(ip_at
-                        .error(K::Invalid, format!("{ip} is outside every internal network"))
-                        .expected(format!(
-                            "an address in {}",
-                            networks.internal.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-                        ))
-                        .hint("add its network to `internal` (or `on-premises`) under [networks]"));
-                }
+                let ip = self.server_address(&app_at.sub(format!("{key}.ip"), &s.ip), &key, networks, &mut taken)?;
+                let ips = s
+                    .ips
+                    .iter()
+                    .flatten()
+                    .enumerate()
+                    .map(|(k, a)| {
+                        self.server_address(&app_at.sub(format!("{key}.ips[{k}]"), a), &key, networks, &mut taken)
+                    })
+                    .collect::<Result<_, _>>()?;
                 let instance_id = match &s.instance_id {
                     Some(id) => {
                         let id = app_at.sub(format!("{key}.instance-id"), id);
@@ -1029,6 +1098,7 @@ impl<'d> Loader<'d> {
                     name: sname.value.clone(),
                     app: name.value.clone(),
                     ip,
+                    ips,
                     instance_id,
                     role,
                     os,
@@ -1041,7 +1111,93 @@ impl<'d> Loader<'d> {
                 servers: out,
             });
         }
-        Ok(apps)
+        Ok((apps, taken))
+    }
+
+    /// One address of the server at `server` (its `ip` or one of its `ips`): an IP address
+    /// that no other server of the wave has and the server does not list twice, inside the
+    /// internal networks.
+    fn server_address(
+        &self,
+        v: &At<'_, &String>,
+        server: &str,
+        networks: &Networks,
+        taken: &mut Taken,
+    ) -> Result<IpAddr, WaveError> {
+        let ip = parse_ip_at(v, "a server", "write the server's private IP address")?;
+        let line = self.wave.line(&v.span);
+        if let Some((first, first_key, first_line)) =
+            taken.addresses.insert(ip, (server.to_owned(), v.key.clone(), line))
+        {
+            return Err(if first != server {
+                v.error(K::Duplicate, format!("two servers with address {ip}")).hint(format!(
+                    "`{first}` on line {first_line} has that address already; each server appears once per wave"
+                ))
+            } else if first_key == format!("{server}.ip") {
+                v.error(K::Duplicate, format!("`ips` repeats the server's `ip` {ip}")).hint(format!(
+                    "`{first_key}` on line {first_line} is that address; `ips` holds the server's other addresses"
+                ))
+            } else {
+                v.error(K::Duplicate, format!("{ip} is listed twice in `ips`"))
+                    .hint(format!("`{first_key}` on line {first_line} has that address already; remove one"))
+            });
+        }
+        if !networks.internal.iter().any(|n| n.contains(&ip)) {
+            return Err(v
+                .error(K::Invalid, format!("{ip} is outside every internal network"))
+                .expected(format!(
+                    "an address in {}",
+                    networks.internal.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                ))
+                .hint("add its network to `internal` (or `on-premises`) under [networks]"));
+        }
+        Ok(ip)
+    }
+
+    /// Things outside the wave, named for reports: names unique across the servers and the
+    /// dependencies, addresses that are no server's and unique among the dependencies.
+    fn dependencies(&self, raw: &[Spanned<RawDependency>], taken: &mut Taken) -> Result<Vec<Dependency>, WaveError> {
+        let mut addresses: HashMap<IpAddr, (String, usize)> = HashMap::new();
+        let mut out = Vec::new();
+        for (i, raw_dep) in raw.iter().enumerate() {
+            let key = format!("dependencies[{i}]");
+            let dep_at = At { doc: self.wave, key: key.clone(), span: raw_dep.span(), value: raw_dep.get_ref() };
+            let d = raw_dep.get_ref();
+            let name = dep_at.sub(format!("{key}.name"), &d.name);
+            check_name(&name, "dependency name")?;
+            let line = self.wave.line(&name.span);
+            if let Some((first, first_line)) = taken.names.insert(name.value.clone(), (key.clone(), line)) {
+                let message = if first.starts_with("dependencies") {
+                    format!("two dependencies named `{}`", name.value)
+                } else {
+                    format!("`{}` is a server of the wave already", name.value)
+                };
+                return Err(name.error(K::Duplicate, message).hint(format!(
+                    "`{first}` on line {first_line} has that name already; names are unique across servers and dependencies"
+                )));
+            }
+            let ip_at = dep_at.sub(format!("{key}.ip"), &d.ip);
+            let ip = parse_ip_at(&ip_at, "a dependency", "write the dependency's IP address")?;
+            if let Some((server, _, server_line)) = taken.addresses.get(&ip) {
+                return Err(ip_at.error(K::Duplicate, format!("{ip} is an address of a server of the wave")).hint(
+                    format!(
+                        "`{server}` on line {server_line} has that address; a dependency is outside the wave: remove one of them"
+                    ),
+                ));
+            }
+            let ip_line = self.wave.line(&ip_at.span);
+            if let Some((first, first_line)) = addresses.insert(ip, (key.clone(), ip_line)) {
+                return Err(ip_at
+                    .error(K::Duplicate, format!("two dependencies with address {ip}"))
+                    .hint(format!("`{first}` on line {first_line} has that address already; merge them")));
+            }
+            out.push(Dependency {
+                name: name.value.clone(),
+                ip,
+                note: d.note.clone().filter(|n| !n.trim().is_empty()),
+            });
+        }
+        Ok(out)
     }
 
     fn expected_flow(
@@ -1059,6 +1215,10 @@ impl<'d> Loader<'d> {
             if let Some(server) = wave.servers().find(|srv| srv.name == text) {
                 return Ok(Endpoint::Server(server.name.clone()));
             }
+            // A dependency stands for its address: it is never in scope, only named.
+            if let Some(dep) = wave.dependencies.iter().find(|d| d.name == text) {
+                return Ok(Endpoint::Network(IpNet::from(dep.ip)));
+            }
             if let Ok(ip) = text.parse::<IpAddr>() {
                 return Ok(match wave.server_by_ip(ip) {
                     Some(server) => Endpoint::Server(server.name.clone()),
@@ -1070,12 +1230,28 @@ impl<'d> Loader<'d> {
             }
             let mut names: Vec<&str> = wave.servers().map(|s| s.name.as_str()).collect();
             names.sort_unstable();
-            let err = v
-                .error(K::Invalid, format!("unknown server `{text}`"))
-                .expected("a server name of this wave, an IP address or a CIDR");
-            Err(match closest(text, &names) {
+            let mut dependencies: Vec<&str> = wave.dependencies.iter().map(|d| d.name.as_str()).collect();
+            dependencies.sort_unstable();
+            let err = v.error(K::Invalid, format!("unknown server `{text}`"));
+            let (err, list) = if dependencies.is_empty() {
+                (
+                    err.expected("a server name of this wave, an IP address or a CIDR"),
+                    format!("the wave's servers are: {}", names.join(", ")),
+                )
+            } else {
+                (
+                    err.expected("a server or dependency name of this wave, an IP address or a CIDR"),
+                    format!(
+                        "the wave's servers are: {}; its dependencies: {}",
+                        names.join(", "),
+                        dependencies.join(", ")
+                    ),
+                )
+            };
+            let every: Vec<&str> = names.iter().chain(&dependencies).copied().collect();
+            Err(match closest(text, &every) {
                 Some(best) => err.hint(format!("did you mean `{best}`?")),
-                None => err.hint(format!("the wave's servers are: {}", names.join(", "))),
+                None => err.hint(list),
             })
         };
         let src = endpoint("from", &f.from)?;
@@ -1100,8 +1276,11 @@ fn default_internal() -> Vec<IpNet> {
 }
 
 /// Syslog, SNMP traps, `NetFlow` and `sFlow`: sent without any answer by design.
-fn default_one_way() -> Vec<Service> {
-    [514, 162, 2055, 6343].into_iter().map(|port| Service { protocol: proto::UDP, port }).collect()
+fn default_one_way() -> Vec<OneWay> {
+    [514, 162, 2055, 6343]
+        .into_iter()
+        .map(|port| OneWay { service: Service { protocol: proto::UDP, port }, peer: None })
+        .collect()
 }
 
 fn is_name(s: &str) -> bool {
@@ -1119,6 +1298,20 @@ fn check_name(v: &At<'_, impl AsRef<str>>, what: &str) -> Result<(), WaveError> 
         .error(K::Invalid, format!("invalid {what} {s:?}"))
         .expected("1 to 64 letters, digits, `.`, `_` or `-`, not starting with `.` and not an IP address")
         .hint("names end up in report file names, diagrams and expected flows, so they stay plain"))
+}
+
+/// One address, never a network: a server's or a dependency's (`what` is "a server").
+fn parse_ip_at(v: &At<'_, &String>, what: &str, hint: &str) -> Result<IpAddr, WaveError> {
+    v.value.trim().parse().map_err(|_| {
+        let hint = if v.value.contains('/') {
+            format!("{what} is one address: drop the prefix length")
+        } else {
+            hint.to_owned()
+        };
+        v.error(K::Invalid, format!("invalid IP address {:?}", v.value))
+            .expected("an IPv4 or IPv6 address, such as \"10.0.0.7\"")
+            .hint(hint)
+    })
 }
 
 fn parse_net_at(v: &At<'_, &String>) -> Result<IpNet, WaveError> {
@@ -1360,6 +1553,7 @@ ip = "10.0.0.6"
                 name: "web".into(),
                 app: "crm".into(),
                 ip: "10.0.0.6".parse().unwrap(),
+                ips: Vec::new(),
                 instance_id: None,
                 role: None,
                 os: None,
@@ -1508,6 +1702,135 @@ service = "icmp"
     }
 
     #[test]
+    fn more_addresses_peer_limited_one_way_and_dependencies() {
+        let text = r#"
+one-way = ["udp/514", { service = "udp/162", peer = "172.20.9.30" }, { service = "tcp/6514", peer = "10.8.0.0/16" }, { service = "udp/2055" }]
+
+[window]
+last = "24h"
+
+[log-groups]
+names = ["/vpc/flow-logs"]
+
+[networks]
+internal = ["10.0.0.0/8", "2001:db8:1::/48"]
+on-premises = ["192.168.0.0/16"]
+
+[[apps]]
+name = "crm"
+
+[[apps.servers]]
+name = "web"
+ip = "10.0.0.6"
+ips = ["10.0.0.17", "2001:db8:1:2::7"]
+
+[[apps.servers]]
+name = "db"
+ip = "10.0.0.8"
+ips = ["192.168.1.8"]
+
+[[dependencies]]
+name = "ad-dc-1"
+ip = "192.168.10.5"
+note = "Active Directory, stays on premises"
+
+[[dependencies]]
+name = "smtp-relay"
+ip = "203.0.113.25"
+note = " "
+
+[[expected-flows]]
+from = "2001:db8:1:2::7"
+to = "ad-dc-1"
+service = "tcp/389"
+
+[[expected-flows]]
+from = "smtp-relay"
+to = "10.0.0.17"
+service = "tcp/25"
+"#;
+        let w = try_load(text, None).unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let web = w.servers().next().unwrap();
+        assert_eq!(web.ip, ip("10.0.0.6"));
+        assert_eq!(web.ips, [ip("10.0.0.17"), ip("2001:db8:1:2::7")]);
+        assert_eq!(web.addresses().collect::<Vec<_>>(), [ip("10.0.0.6"), ip("10.0.0.17"), ip("2001:db8:1:2::7")]);
+        // On-premises networks count as internal for `ips` as for `ip`.
+        assert_eq!(w.server_by_ip(ip("192.168.1.8")).map(|s| s.name.as_str()), Some("db"));
+        assert_eq!(w.server_by_ip(ip("2001:db8:1:2::7")).map(|s| s.name.as_str()), Some("web"));
+        assert_eq!(w.server_by_ip(ip("192.168.10.5")), None);
+        let udp = |port| Service { protocol: proto::UDP, port };
+        assert_eq!(
+            w.one_way,
+            [
+                OneWay { service: udp(514), peer: None },
+                // A bare address is a /32.
+                OneWay { service: udp(162), peer: Some("172.20.9.30/32".parse().unwrap()) },
+                OneWay {
+                    service: Service { protocol: proto::TCP, port: 6514 },
+                    peer: Some("10.8.0.0/16".parse().unwrap())
+                },
+                OneWay { service: udp(2055), peer: None },
+            ]
+        );
+        assert_eq!(
+            w.one_way.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["udp/514", "udp/162 with 172.20.9.30/32", "tcp/6514 with 10.8.0.0/16", "udp/2055"]
+        );
+        assert_eq!(
+            w.dependencies,
+            [
+                Dependency {
+                    name: "ad-dc-1".into(),
+                    ip: ip("192.168.10.5"),
+                    note: Some("Active Directory, stays on premises".into())
+                },
+                // Outside every internal network is fine; a blank note is no note.
+                Dependency { name: "smtp-relay".into(), ip: ip("203.0.113.25"), note: None },
+            ]
+        );
+        assert_eq!(w.dependency_by_ip(ip("203.0.113.25")).map(|d| d.name.as_str()), Some("smtp-relay"));
+        assert_eq!(w.dependency_by_ip(ip("10.0.0.6")), None);
+        assert_eq!(
+            w.expected_flows,
+            [
+                // Any address of a server names it; a dependency stands for its address.
+                ExpectedFlow {
+                    src: Endpoint::Server("web".into()),
+                    dst: Endpoint::Network("192.168.10.5/32".parse().unwrap()),
+                    protocol: proto::TCP,
+                    port: 389
+                },
+                ExpectedFlow {
+                    src: Endpoint::Network("203.0.113.25/32".parse().unwrap()),
+                    dst: Endpoint::Server("web".into()),
+                    protocol: proto::TCP,
+                    port: 25
+                },
+            ]
+        );
+        // Without the new keys a server has no more addresses and the wave no dependencies.
+        let w = try_load(BASE, None).unwrap();
+        assert!(w.servers().all(|s| s.ips.is_empty()) && w.dependencies.is_empty());
+    }
+
+    #[test]
+    fn one_way_tables_in_defaults() {
+        let defaults = "one-way = [{ service = \"udp/162\", peer = \"fd00::9\" }, \"udp/514\"]\n";
+        let w = try_load(BASE, Some(defaults)).unwrap();
+        assert_eq!(
+            w.one_way.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["udp/162 with fd00::9/128", "udp/514"]
+        );
+        // Dependencies belong to one wave, like its apps.
+        let e = try_load(BASE, Some("[[dependencies]]\nname = \"dc\"\nip = \"192.168.1.1\"\n")).unwrap_err();
+        assert_eq!(
+            (e.path.to_str(), e.line, e.key.as_str(), e.kind),
+            (Some("waves/defaults.toml"), 1, "dependencies", K::UnknownKey)
+        );
+    }
+
+    #[test]
     fn files_source_resolves_against_the_base_directory() {
         let text = edit(
             "[log-groups]\nnames = [\"/vpc/flow-logs\"]\n",
@@ -1556,7 +1879,7 @@ reason = "monitoring"
         assert_eq!(w.ephemeral, EphemeralPolicy { from: 49152, to: 60000 });
         assert_eq!(w.query.max_in_flight, 3);
         assert_eq!(w.query.chunk_size, 50);
-        assert_eq!(w.one_way, [Service { protocol: proto::UDP, port: 514 }]);
+        assert_eq!(w.one_way, [OneWay { service: Service { protocol: proto::UDP, port: 514 }, peer: None }]);
         assert_eq!(w.ignore.len(), 1);
         // A wave's array replaces the defaults' one whole.
         let text = format!("{BASE}\n[[ignore]]\nnetwork = \"10.1.0.0/16\"\nreason = \"x\"\n");
@@ -1834,6 +2157,128 @@ reason = "monitoring"
             "18:11 expected-flows[0].service Invalid: port 65536 is out of range",
         );
         check(&flow("web", "10.0.0.8", "gre"), "18:11 expected-flows[0].service Invalid: unknown protocol `gre`");
+    }
+
+    #[test]
+    fn rejects_new_keys() {
+        // `ips`.
+        let ips = |list: &str| edit("ip = \"10.0.0.6\"", &format!("ip = \"10.0.0.6\"\nips = {list}"));
+        check(&ips("[\"10.0.0.6/32\"]"), "14:8 apps[0].servers[0].ips[0] Invalid: invalid IP address \"10.0.0.6/32\"");
+        check(
+            &ips("[\"10.0.0.6\"]"),
+            "14:8 apps[0].servers[0].ips[0] Duplicate: `ips` repeats the server's `ip` 10.0.0.6",
+        );
+        check(
+            &ips("[\"10.0.0.16\", \"10.0.0.16\"]"),
+            "14:21 apps[0].servers[0].ips[1] Duplicate: 10.0.0.16 is listed twice in `ips`",
+        );
+        check(
+            &ips("[\"8.8.8.8\"]"),
+            "14:8 apps[0].servers[0].ips[0] Invalid: 8.8.8.8 is outside every internal network",
+        );
+        check(&ips("\"10.0.0.16\""), "14:7 apps[0].servers[0].ips WrongType: wrong type: found string \"10.0.0.16\"");
+        // Another server's `ip` equal to an address in `ips`, and the other way round.
+        let second = "\n[[apps.servers]]\nname = \"app\"\nip = \"10.0.0.7\"\n";
+        check(
+            &format!("{}{second}", ips("[\"10.0.0.7\"]")),
+            "18:6 apps[0].servers[1].ip Duplicate: two servers with address 10.0.0.7",
+        );
+        check(
+            &format!("{BASE}{second}ips = [\"10.0.0.6\"]\n"),
+            "18:8 apps[0].servers[1].ips[0] Duplicate: two servers with address 10.0.0.6",
+        );
+        // `one-way` tables.
+        let one_way = |entry: &str| format!("one-way = [\"udp/514\", {entry}]\n{BASE}");
+        check(
+            &one_way("{ service = \"udp/162\", peer = \"10.0.0.1/8\" }"),
+            "1:53 one-way[1].peer Invalid: 10.0.0.1/8 has host bits set",
+        );
+        check(
+            &one_way("{ service = \"udp/16x\" }"),
+            "1:35 one-way[1].service Invalid: invalid port `16x` in \"udp/16x\"",
+        );
+        check(&one_way("{ peer = \"10.0.0.1\" }"), "1:23 one-way[1].service Missing: missing key `service`");
+        check(
+            &one_way("{ service = \"udp/162\", peeer = \"10.0.0.1\" }"),
+            "1:46 one-way[1].peeer UnknownKey: unknown key `peeer`",
+        );
+        check(&one_way("514"), "1:23 one-way[1] WrongType: wrong type: found integer `514`");
+        let e = try_load(&one_way("514"), None).unwrap_err();
+        assert_eq!(e.expected.as_deref(), Some("a service such as \"udp/514\", or a table with `service` and `peer`"));
+        let e = try_load(&one_way("{ service = \"udp/162\", peeer = \"10.0.0.1\" }"), None).unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("did you mean `peer`?"));
+        // `[[dependencies]]`.
+        let dep = |name: &str, ip: &str| format!("\n[[dependencies]]\nname = \"{name}\"\nip = \"{ip}\"\n");
+        check(
+            &format!("{BASE}{}", dep("dc 1", "192.168.1.1")),
+            "16:8 dependencies[0].name Invalid: invalid dependency name \"dc 1\"",
+        );
+        check(
+            &format!("{BASE}{}", dep("192.168.1.1", "192.168.1.1")),
+            "16:8 dependencies[0].name Invalid: invalid dependency name \"192.168.1.1\"",
+        );
+        check(
+            &format!("{BASE}{}", dep("web", "192.168.1.1")),
+            "16:8 dependencies[0].name Duplicate: `web` is a server of the wave already",
+        );
+        check(
+            &format!("{BASE}{}{}", dep("dc", "192.168.1.1"), dep("dc", "192.168.1.2")),
+            "20:8 dependencies[1].name Duplicate: two dependencies named `dc`",
+        );
+        check(
+            &format!("{BASE}{}", dep("dc", "192.168.1.300")),
+            "17:6 dependencies[0].ip Invalid: invalid IP address \"192.168.1.300\"",
+        );
+        check(
+            &format!("{BASE}{}", dep("dc", "10.0.0.6")),
+            "17:6 dependencies[0].ip Duplicate: 10.0.0.6 is an address of a server of the wave",
+        );
+        check(
+            &format!("{}{}", ips("[\"10.0.0.16\"]"), dep("dc", "10.0.0.16")),
+            "18:6 dependencies[0].ip Duplicate: 10.0.0.16 is an address of a server of the wave",
+        );
+        check(
+            &format!("{BASE}{}{}", dep("dc", "192.168.1.1"), dep("dc2", "192.168.1.1")),
+            "21:6 dependencies[1].ip Duplicate: two dependencies with address 192.168.1.1",
+        );
+        check(
+            &format!("{BASE}\n[[dependencies]]\nname = \"dc\"\n"),
+            "15:1 dependencies[0].ip Missing: missing key `ip`",
+        );
+        check(
+            &format!("{BASE}{}note = 3\n", dep("dc", "192.168.1.1")),
+            "18:8 dependencies[0].note WrongType: wrong type: found integer `3`",
+        );
+        check(
+            &format!("{BASE}{}role = \"dc\"\n", dep("dc", "192.168.1.1")),
+            "18:1 dependencies[0].role UnknownKey: unknown key `role`",
+        );
+        // Expected flows: a dependency is a network end, so a server is still needed.
+        let flow = |from: &str, to: &str| {
+            format!(
+                "{BASE}{}{}\n[[expected-flows]]\nfrom = \"{from}\"\nto = \"{to}\"\nservice = \"tcp/389\"\n",
+                dep("dc", "192.168.1.1"),
+                dep("dc2", "192.168.1.2")
+            )
+        };
+        check(&flow("dc", "dc2"), "23:1 expected-flows[0] Invalid: an expected flow between two networks");
+        check(&flow("web", "dcc"), "25:6 expected-flows[0].to Invalid: unknown server `dcc`");
+        let e = try_load(&flow("web", "dcc"), None).unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("did you mean `dc`?"));
+        let e = try_load(&flow("web", "zzzzzzzz"), None).unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("the wave's servers are: web; its dependencies: dc, dc2"));
+        assert_eq!(e.expected.as_deref(), Some("a server or dependency name of this wave, an IP address or a CIDR"));
+    }
+
+    #[test]
+    fn a_mistake_in_the_dependencies_is_reported_with_one_in_the_apps() {
+        let text = format!(
+            "{}\n[[dependencies]]\nname = \"dc\"\nip = \"192.168.1.300\"\n",
+            edit("ip = \"10.0.0.6\"", "ip = \"10.0.0.300\"")
+        );
+        let e = try_load(&text, None).unwrap_err();
+        assert_eq!(e.key, "apps[0].servers[0].ip");
+        assert_eq!(e.more().iter().map(|m| m.key.as_str()).collect::<Vec<_>>(), ["dependencies[0].ip"]);
     }
 
     #[test]

@@ -11,19 +11,20 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ipnet::IpNet;
+use wavegap_core::direction::DirectionFrom;
 use wavegap_core::findings::{
-    Analysis, Attribution, Caveat, CaveatKind, Culprit, Evidence, FlowEnd, Hop, IgnoredCount, Leg, Noise, NoiseSource,
-    NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange, SCHEMA_VERSION, Summary, UnansweredFinding,
-    UnansweredSignal,
+    AcceptedFlow, Analysis, Attribution, Caveat, CaveatKind, Culprit, Evidence, FlowEnd, Hop, IgnoredCount, Leg, Noise,
+    NoiseSource, NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange, SCHEMA_VERSION, Summary,
+    UnansweredFinding, UnansweredSignal,
 };
-use wavegap_core::flow::{CoverageGap, FlowAggregate, FlowData, FlowRole, ScanStats, TimeWindow};
+use wavegap_core::flow::{CoverageGap, FlowAggregate, FlowData, ScanStats, TimeWindow};
 use wavegap_core::flowlog::{Action, FlowDirection};
 use wavegap_core::inventory::{
     Eni, FlowLog, FlowLogDestination, Inventory, NaclEntry, NetworkAcl, PortMatch, PortRange, Protocol, RuleAction,
     SecurityGroup, SgPeer, SgRule, Subnet, Vpc, VpcPeering,
 };
 use wavegap_core::wave::{
-    App, AwsSettings, EphemeralPolicy, IgnoreRule, LogGroups, Networks, QuerySettings, Server, Service, Source,
+    App, AwsSettings, EphemeralPolicy, IgnoreRule, LogGroups, Networks, OneWay, QuerySettings, Server, Service, Source,
     WaveConfig, WindowSpec,
 };
 
@@ -78,6 +79,7 @@ fn server(name: &str, addr: &str, role: &str) -> Server {
         name: name.into(),
         app: "orders".into(),
         ip: ip(addr),
+        ips: vec![],
         instance_id: None,
         role: Some(role.into()),
         os: Some(wavegap_core::inventory::Os::Windows),
@@ -110,8 +112,9 @@ pub fn wave() -> WaveConfig {
             service: None,
             reason: "vulnerability scanner (weekly sweep)".into(),
         }],
-        one_way: vec![Service { protocol: 17, port: 514 }],
+        one_way: vec![OneWay { service: Service { protocol: 17, port: 514 }, peer: None }],
         query: QuerySettings { max_window: Duration::from_secs(86_400), ..QuerySettings::default() },
+        dependencies: vec![],
     }
 }
 
@@ -312,6 +315,7 @@ fn end(addr: &str, kind: PeerKind, name: Option<&str>, eni: Option<&str>) -> Flo
         subnet: eni.map(|_| SUBNET.into()),
         vpc: eni.map(|_| VPC.into()),
         in_wave: name.is_some(),
+        dependency: None,
     }
 }
 
@@ -362,6 +366,8 @@ fn rejected(
         protocol,
         port,
         leg,
+        direction_from: DirectionFrom::PortEvidence,
+        direction_split: false,
         attribution: Attribution::Confirmed,
         culprits: vec![Culprit { hop, resource: resource.into(), rule: rule.into(), rule_number: None }],
         proposals: vec![proposal.into()],
@@ -449,6 +455,8 @@ pub fn analysis() -> Analysis {
         server: end("192.168.50.20", PeerKind::OnPremises, None, None),
         protocol: 6,
         port: 443,
+        direction_from: DirectionFrom::TcpFlags,
+        direction_split: false,
         signal: UnansweredSignal::SynOnly,
         likely_cause: "on-premises firewall or missing route back: the SYN left AWS and nothing came back".into(),
         suppressed: None,
@@ -516,6 +524,13 @@ pub fn analysis() -> Analysis {
         },
         proposals,
         caveats: vec![],
+        // What the analysis makes of `flows()`: each accepted aggregate is a request.
+        accepted: flows()
+            .aggregates
+            .iter()
+            .filter(|a| a.action == Action::Accept)
+            .map(|a| AcceptedFlow { client: a.src, server: a.dst, protocol: a.protocol, port: a.port })
+            .collect(),
     }
 }
 
@@ -527,7 +542,8 @@ fn aggregate(src: &str, dst: &str, protocol: u8, port: u16, action: Action, reco
         dst: ip(dst),
         protocol,
         port,
-        role: FlowRole::Request,
+        src_ports: Some(PortRange { from: 49152, to: 60000 }),
+        dst_ports: Some(PortRange::single(port)),
         action,
         direction: Some(FlowDirection::Egress),
         tcp_flags: Some(3),
@@ -551,6 +567,7 @@ pub fn flows() -> FlowData {
         ],
         skipdata: BTreeMap::new(),
         gaps: vec![],
+        damaged: vec![],
         stats: ScanStats {
             queries: 1,
             records_scanned: 453,

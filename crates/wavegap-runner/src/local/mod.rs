@@ -96,6 +96,8 @@ pub struct LocalOutput {
     pub problem_count: u64,
     /// Lines that were not records of their format.
     pub bad_lines: u64,
+    /// The files that lost records, in path order, each with its count and first problem.
+    pub damaged: Vec<Damage>,
     pub files_read: usize,
     /// Files whose name puts them outside the window.
     pub files_skipped: usize,
@@ -168,10 +170,10 @@ pub fn run_query(
     let (mut exec, mut report) = partials.next().unwrap_or_else(|| (new_executor(query, options), Report::default()));
     for (e, r) in partials {
         exec.merge(e);
-        report.count += r.count;
-        report.bad_lines += r.bad_lines;
-        report.problems.extend(r.problems);
+        report.merge(r);
     }
+    let mut damaged: Vec<Damage> = report.damaged.into_values().collect();
+    damaged.sort_by(|a, b| a.file.cmp(&b.file));
     report.problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     report.problems.truncate(MAX_PROBLEMS);
     if options.strict && report.count > 0 {
@@ -183,6 +185,7 @@ pub fn run_query(
         problems: report.problems,
         problem_count: report.count,
         bad_lines: report.bad_lines,
+        damaged,
         files_read: files.len(),
         files_skipped: skipped.len(),
     })
@@ -201,15 +204,50 @@ struct Report {
     problems: Vec<Problem>,
     count: u64,
     bad_lines: u64,
+    damaged: HashMap<PathBuf, Damage>,
 }
 
 impl Report {
+    /// A problem that lost records: counted against its file, which the report then names.
     fn add(&mut self, file: &Path, line: Option<u64>, what: impl Into<String>) {
+        let what = what.into();
+        match self.damaged.get_mut(file) {
+            // One thread reads a file front to back: the first problem added is its first.
+            Some(d) => d.problems += 1,
+            None => {
+                self.damaged.insert(
+                    file.to_path_buf(),
+                    Damage { file: file.to_path_buf(), problems: 1, line, what: what.clone() },
+                );
+            }
+        }
+        self.notice(file, line, what);
+    }
+
+    /// A problem that lost nothing (a field kept as text, a format assumed).
+    fn notice(&mut self, file: &Path, line: Option<u64>, what: impl Into<String>) {
         self.count += 1;
         if self.problems.len() < MAX_PROBLEMS {
             self.problems.push(Problem { file: file.to_path_buf(), line, what: what.into() });
         }
     }
+
+    fn merge(&mut self, other: Report) {
+        self.count += other.count;
+        self.bad_lines += other.bad_lines;
+        self.problems.extend(other.problems);
+        // Each file is read by one thread: no file is in two reports.
+        self.damaged.extend(other.damaged);
+    }
+}
+
+/// A file whose records could not all be read: how many problems, and the first one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    pub file: PathBuf,
+    pub problems: u64,
+    pub line: Option<u64>,
+    pub what: String,
 }
 
 struct FileCtx<'a> {
@@ -285,7 +323,9 @@ impl FileCtx<'_> {
                         } else {
                             format!("the data is corrupt ({e}); lines before it were read")
                         };
-                        self.report.add(self.path, Some(line_no), what);
+                        // The line the stream was cut in: the one after the last whole line read.
+                        let cut = line_no + memchr::memchr_iter(b'\n', &buf[..filled]).count() as u64;
+                        self.report.add(self.path, Some(cut), what);
                         eof = true;
                         truncated = true;
                         break;
@@ -352,14 +392,14 @@ impl FileCtx<'_> {
     /// a record has no header: the default format is assumed and that is reported.
     fn header_format(&mut self, header: &str) -> Option<(FlowFormat, bool)> {
         if header.split_ascii_whitespace().next().is_some_and(|t| t.bytes().all(|b| b.is_ascii_digit())) {
-            self.report.add(self.path, Some(1), "no header line; assuming the default (version 2) format");
+            self.report.notice(self.path, Some(1), "no header line; assuming the default (version 2) format");
             return Some((FlowFormat::default_v2(), false));
         }
         match FlowFormat::from_header(header) {
             Ok(format) => {
                 for field in format.fields() {
                     if let FlowField::Other(name) = field {
-                        self.report.add(
+                        self.report.notice(
                             self.path,
                             Some(1),
                             format!("unknown field `{name}` in the header, kept as text"),

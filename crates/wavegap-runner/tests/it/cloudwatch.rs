@@ -6,8 +6,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wavegap_core::flow::{FlowAggregate, FlowData, FlowRole, TimeWindow};
+use wavegap_core::flow::{FlowAggregate, FlowData, TimeWindow};
 use wavegap_core::flowlog::{Action, FlowDirection, FlowFormat};
+use wavegap_core::inventory::PortRange;
 use wavegap_runner::RunnerError;
 use wavegap_runner::cloudwatch::{self, ExecOptions};
 use wavegap_runner::plan::{LogGroupTarget, PlanOptions, QueryPlan};
@@ -78,7 +79,7 @@ async fn run(endpoint: &TestEndpoint, plan: &QueryPlan) -> Result<FlowData, Runn
 fn agg(
     group: &str,
     eni: &str,
-    flow: (&str, &str, u16, Action),
+    flow: (&str, &str, (u16, u16, u16, u16), Action),
     counts: (u64, u64, u64),
     seen: (i64, i64),
 ) -> FlowAggregate {
@@ -88,8 +89,9 @@ fn agg(
         src: flow.0.parse().unwrap(),
         dst: flow.1.parse().unwrap(),
         protocol: 6,
-        port: flow.2,
-        role: FlowRole::Request,
+        port: flow.2.0.min(flow.2.2),
+        src_ports: Some(PortRange { from: flow.2.0, to: flow.2.1 }),
+        dst_ports: Some(PortRange { from: flow.2.2, to: flow.2.3 }),
         action: flow.3,
         direction: None,
         tcp_flags: None,
@@ -102,15 +104,37 @@ fn agg(
 }
 
 fn expected() -> Vec<FlowAggregate> {
-    let mut response =
-        agg("/fl/b", "eni-web", ("10.0.0.8", "10.0.0.6", 1433, Action::Accept), (1, 3, 156), (1300, 1320));
-    response.role = FlowRole::Response;
-    let mut custom = agg("/fl/c", "eni-c", ("10.0.0.6", "10.0.0.7", 8443, Action::Accept), (2, 4, 208), (1400, 1490));
+    let response = agg(
+        "/fl/b",
+        "eni-web",
+        ("10.0.0.8", "10.0.0.6", (1433, 1433, 49152, 49152), Action::Accept),
+        (1, 3, 156),
+        (1300, 1320),
+    );
+    let mut custom = agg(
+        "/fl/c",
+        "eni-c",
+        ("10.0.0.6", "10.0.0.7", (50010, 50010, 8443, 8443), Action::Accept),
+        (2, 4, 208),
+        (1400, 1490),
+    );
     custom.direction = Some(FlowDirection::Egress);
     custom.tcp_flags = Some(18);
     vec![
-        agg("/fl/a", "eni-app", ("10.0.0.7", "10.0.0.8", 1433, Action::Accept), (1, 3, 156), (1000, 1020)),
-        agg("/fl/a", "eni-db", ("10.0.0.7", "10.0.0.8", 1433, Action::Reject), (2, 6, 312), (1000, 1120)),
+        agg(
+            "/fl/a",
+            "eni-app",
+            ("10.0.0.7", "10.0.0.8", (50000, 50000, 1433, 1433), Action::Accept),
+            (1, 3, 156),
+            (1000, 1020),
+        ),
+        agg(
+            "/fl/a",
+            "eni-db",
+            ("10.0.0.7", "10.0.0.8", (50000, 50001, 1433, 1433), Action::Reject),
+            (2, 6, 312),
+            (1000, 1120),
+        ),
         response,
         custom,
     ]
@@ -254,9 +278,15 @@ async fn a_format_with_packet_addresses_is_matched_on_them() {
     let servers = BTreeSet::from(["10.0.0.80".parse().unwrap()]);
     let options = PlanOptions { chunk_size: 50, windows: 1, row_limit: 10_000, max_in_flight: 1 };
     let plan = QueryPlan::from_targets(&targets(&f), &servers, &BTreeSet::new(), WINDOW, &options).unwrap();
-    assert!(plan.chunks[0].query.contains("pktDstAddr in [\"10.0.0.80\"]"), "{}", plan.chunks[0].query);
+    assert!(plan.chunks[0].query.contains("packetDstAddr in [\"10.0.0.80\"]"), "{}", plan.chunks[0].query);
     let data = run(&endpoint, &plan).await.unwrap();
-    let mut want = agg("/fl/v5", "eni-db", ("10.0.0.7", "10.0.0.80", 1433, Action::Reject), (1, 3, 156), (1000, 1020));
+    let mut want = agg(
+        "/fl/v5",
+        "eni-db",
+        ("10.0.0.7", "10.0.0.80", (50000, 50000, 1433, 1433), Action::Reject),
+        (1, 3, 156),
+        (1000, 1020),
+    );
     want.direction = Some(FlowDirection::Ingress);
     want.tcp_flags = Some(2);
     assert_eq!(data.aggregates, [want], "only the record to the listener");

@@ -23,7 +23,7 @@ use crate::cli::ReportArgs;
 use crate::commands::plan::runner_failure;
 use crate::exit::{Failure, Kind, OrFail, Success};
 
-/// Delivery lag of flow logs to CloudWatch Logs and to S3 (seconds), see DOMAIN.md.
+/// Delivery lag of flow logs to CloudWatch Logs and to S3 (seconds), see docs/domain.md §1.
 const CLOUDWATCH_LAG: i64 = 300;
 const S3_LAG: i64 = 600;
 
@@ -117,12 +117,13 @@ pub fn run(args: &ReportArgs, color: bool, quiet: bool) -> Result<Success, Failu
     let _ = stdout.write_all(summary.as_bytes());
     let _ = stdout.flush();
 
-    if !data.gaps.is_empty() && args.fail_on_findings {
+    if !data.complete() && args.fail_on_findings {
         return Err(Failure::new(
             Kind::Incomplete,
             anyhow!(
-                "{} log group window(s) could not be queried: the report is incomplete\nhint: re-run later, or see the coverage gaps in {}",
+                "{} log group window(s) could not be queried and {} object(s) could not be read whole: the report is incomplete\nhint: re-run later, or see the coverage section of {}",
                 data.gaps.len(),
+                data.damaged.len(),
                 out_dir.join("report.md").display()
             ),
         ));

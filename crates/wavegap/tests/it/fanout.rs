@@ -82,7 +82,7 @@ fn plan_prints_chunks_windows_and_query_text_without_aws() {
         stdout.contains(r#"(srcAddr in ["10.0.0.6", "10.0.0.8"] or dstAddr in ["10.0.0.6", "10.0.0.8"])"#),
         "{stdout}"
     );
-    assert!(stdout.contains("chunk 1 (1 log groups, default format):\n  /fl/a\nquery:\n  filter"), "{stdout}");
+    assert!(stdout.contains("chunk 1 (1 log groups, default format):\n  /fl/a\nquery:\n  fields least("), "{stdout}");
     assert!(stdout.contains("chunk 2 (1 log groups, default format):\n  /fl/b\n"), "{stdout}");
 }
 

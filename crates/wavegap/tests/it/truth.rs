@@ -1,0 +1,108 @@
+//! `wavegap report` on hand-made flow logs (`tests/fixtures/truth/`, each record explained in
+//! its README): clients below the service port, a secondary and an IPv6 address, a SYN-only
+//! flow to a high port, a garbage line and a gzip object cut mid-line.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::{repo_root, stderr, stdout, wavegap};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// Three records, gzipped, cut in the middle of the third.
+fn cut_object(path: &Path) {
+    let t = 1_772_442_600;
+    let text = format!(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n\
+         2 123456789012 eni-app 10.20.1.10 10.20.2.20 33001 1433 6 10 2000 {t} {} ACCEPT OK\n\
+         2 123456789012 eni-db 10.20.2.20 10.20.1.10 1433 33001 6 8 9000 {t} {} ACCEPT OK\n\
+         2 123456789012 eni-db 10.20.1.10 10.20.2.20 33002 1433 6 10 2000 {t} {} ACCEPT OK\n",
+        t + 60,
+        t + 60,
+        t + 60
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    // Past the header and most of the deflate stream: the cut lands in the last line.
+    std::fs::write(path, &bytes[..bytes.len() - 12]).unwrap();
+}
+
+#[test]
+fn hand_made_flows_give_the_right_findings_and_damage_is_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = repo_root().join("tests/fixtures");
+    std::fs::copy(fixtures.join("truth.toml"), dir.path().join("truth.toml")).unwrap();
+    copy_dir(&fixtures.join("truth"), &dir.path().join("truth"));
+    cut_object(&dir.path().join("truth/flowlogs/cut.log.gz"));
+    let out_dir = dir.path().join("out");
+    let out = wavegap(dir.path(), &["report", "truth.toml", "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("findings.json")).unwrap()).unwrap();
+    let rejected: Vec<(&str, &str, &str, &str)> = json["findings"]["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap(),
+                f["direction_from"].as_str().unwrap(),
+                f["server"]["server"].as_str().unwrap(),
+                f["culprits"][0]["hop"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            // Client ports 40001 and 41234 are below 49733: still one request, not two responses.
+            ("rejected/tcp/49733/10.20.1.10/10.20.2.20/request", "port-evidence", "db01", "destination-sg-ingress"),
+            ("rejected/tcp/49800/10.20.1.10/10.20.2.21/request", "tcp-flags", "db01", "destination-sg-ingress"),
+            (
+                "rejected/tcp/5432/2600:1f18:aa00:1::10/2600:1f18:aa00:2::20/request",
+                "port-evidence",
+                "db01",
+                "destination-sg-ingress"
+            ),
+        ]
+    );
+    let unanswered: Vec<&str> =
+        json["findings"]["unanswered"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(unanswered, ["unanswered/tcp/50500/10.20.1.10/192.168.50.20"]);
+
+    // Damage: in findings.json and report.md, not only on stderr.
+    let coverage = &json["coverage"];
+    assert_eq!(coverage["complete"], false);
+    let damaged: Vec<(String, u64)> = coverage["damaged_input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let object = d["object"].as_str().unwrap();
+            (object.rsplit('/').next().unwrap().to_owned(), d["line"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(damaged, [("cut.log.gz".to_owned(), 4), ("v2.log".to_owned(), 10)], "the line of the cut, not 1");
+    let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(md.contains("2 damaged object(s): data is missing"), "{md}");
+    assert!(md.contains(r"v2.log:10: 1 problem\(s\)"), "{md}");
+    assert!(md.contains(r"cut.log.gz:4: 1 problem\(s\), first: the gzip stream is truncated"), "{md}");
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(html.contains("could not be read whole") && html.contains("cut.log.gz:4"), "damage shown in the HTML");
+
+    // The gaps count for --fail-on-findings: exit 4, incomplete data.
+    let out = wavegap(dir.path(), &["report", "truth.toml", "--out", out_dir.to_str().unwrap(), "--fail-on-findings"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+}
