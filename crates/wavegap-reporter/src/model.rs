@@ -941,8 +941,21 @@ fn app_diagram(
     rejected: &[&RejectedFinding],
     unanswered: &[&UnansweredFinding],
 ) -> Diagram {
-    let names: BTreeMap<String, String> = wave.servers().map(|s| (s.ip.to_string(), s.name.clone())).collect();
-    let app_ips: BTreeSet<String> = servers.iter().map(|s| s.ip.to_string()).collect();
+    let mut names: BTreeMap<String, String> = wave.servers().map(|s| (s.ip.to_string(), s.name.clone())).collect();
+    let mut app_ips: BTreeSet<String> = servers.iter().map(|s| s.ip.to_string()).collect();
+    // A server's other addresses (secondary, IPv6) and dependencies, as the findings name them.
+    let ends = rejected
+        .iter()
+        .flat_map(|f| [&f.client, &f.server])
+        .chain(unanswered.iter().flat_map(|f| [&f.client, &f.server]));
+    for end in ends {
+        if let Some(name) = end.name() {
+            names.entry(end.ip.to_string()).or_insert_with(|| name.to_owned());
+        }
+        if end.in_wave && end.app.as_deref() == Some(app) {
+            app_ips.insert(end.ip.to_string());
+        }
+    }
     let mut edges: Vec<Edge> = Vec::new();
     let mut seen: BTreeSet<(String, String, u8, u16)> = BTreeSet::new();
     for f in rejected {
