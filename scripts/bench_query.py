@@ -34,6 +34,23 @@ def timed(cmd, out_path):
     return seconds, rss
 
 
+def rounds(tools, runs, out_dir):
+    """Runs every tool once per round, the order rotating from round to round so no tool
+    always goes first; each tool's stdout goes to out_dir/<tool>.csv. Returns the wall times
+    and peak RSS per tool, one entry per round."""
+    times = {t: [] for t in tools}
+    rss = {t: [] for t in tools}
+    for r in range(runs):
+        order = list(tools)
+        order = order[r % len(order):] + order[:r % len(order)]
+        for t in order:
+            w, m = timed(tools[t], os.path.join(out_dir, f'{t}.csv'))
+            times[t].append(w)
+            rss[t].append(m)
+        print(f'round {r + 1}: ' + ', '.join(f'{t} {times[t][-1]:.2f}s' for t in tools), file=sys.stderr)
+    return times, rss
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--wavegap', required=True)
@@ -52,16 +69,7 @@ def main():
         tools['duckdb'] = [a.python, os.path.join(peers, 'duckdb_triage.py'), a.data, ips_file]
         tools['polars'] = [a.python, os.path.join(peers, 'polars_triage.py'), a.data, ips_file]
     tmp = tempfile.mkdtemp(prefix='wavegap-bench-')
-    times = {t: [] for t in tools}
-    rss = {t: [] for t in tools}
-    for r in range(a.runs):
-        order = list(tools)
-        order = order[r % len(order):] + order[:r % len(order)]
-        for t in order:
-            w, m = timed(tools[t], os.path.join(tmp, f'{t}.csv'))
-            times[t].append(w)
-            rss[t].append(m)
-        print(f'round {r + 1}: ' + ', '.join(f'{t} {times[t][-1]:.2f}s' for t in tools), file=sys.stderr)
+    times, rss = rounds(tools, a.runs, tmp)
     check = subprocess.run([a.python, os.path.join(peers, 'check_triage.py'), os.path.join(a.data, 'truth.json'),
                             ips_file] + [os.path.join(tmp, f'{t}.csv') for t in tools], capture_output=True, text=True)
     print(check.stdout.strip())

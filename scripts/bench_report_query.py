@@ -26,7 +26,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_query import TRIAGE, timed  # noqa: E402
+from bench_query import TRIAGE, rounds, timed  # noqa: E402
 
 SCALES = (1, 2, 4)
 
@@ -114,16 +114,7 @@ def main():
     ips = ','.join(f'"{x}"' for x in servers(a.data, base))
     tools['triage'] = [a.wavegap, 'query', TRIAGE.format(ips=ips), '--files', a.data, '--output', 'csv',
                        '--limit', '1000000', '-q']
-    times = {t: [] for t in tools}
-    rss = {t: [] for t in tools}
-    for r in range(a.runs):
-        order = list(tools)
-        order = order[r % len(order):] + order[:r % len(order)]
-        for t in order:
-            w, m = timed(tools[t], os.path.join(tmp, f'{t}.csv'))
-            times[t].append(w)
-            rss[t].append(m)
-        print(f'round {r + 1}: ' + ', '.join(f'{t} {times[t][-1]:.2f}s' for t in tools), file=sys.stderr)
+    times, rss = rounds(tools, a.runs, tmp)
     # Row by row at every scale: DuckDB's answer against wavegap's last one.
     differ = False
     for k in SCALES:

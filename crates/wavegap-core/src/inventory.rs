@@ -301,6 +301,19 @@ pub struct LoggedTraffic {
     pub rejected: bool,
 }
 
+impl LoggedTraffic {
+    /// The one action the flow logs do not record, when they record only the other (an ENI
+    /// no flow log covers records neither: that is "no flow logs", not a blind spot).
+    pub fn blind_to(self) -> Option<crate::flowlog::Action> {
+        use crate::flowlog::Action;
+        match (self.accepted, self.rejected) {
+            (true, false) => Some(Action::Reject),
+            (false, true) => Some(Action::Accept),
+            _ => None,
+        }
+    }
+}
+
 impl Inventory {
     /// The ENI whose private IPs include `ip`.
     pub fn eni_by_ip(&self, ip: IpAddr) -> Option<&Eni> {

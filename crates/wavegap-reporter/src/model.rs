@@ -11,6 +11,7 @@ use wavegap_core::findings::{
     Analysis, Caveat, FlowEnd, NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange, UnansweredFinding,
 };
 use wavegap_core::flow::{CoverageGap, FlowData};
+use wavegap_core::flowlog::Action;
 use wavegap_core::inventory::{Inventory, NaclEntry, Os, PortMatch, Protocol, SgPeer, SgRule};
 use wavegap_core::wave::{Source, WaveConfig};
 
@@ -149,6 +150,8 @@ pub struct ServerView {
     pub problem: Option<String>,
     /// What its flow logs cannot show (`TrafficType` `ACCEPT` or `REJECT` only), when anything.
     pub blind_to: Option<String>,
+    /// Its flow logs record no REJECT.
+    pub logs_no_reject: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -330,11 +333,7 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
             anchor: format!("app-{}", format::slug(&app.name)),
             description: app.description.clone(),
             without_flow_logs: views.iter().filter(|s| !s.covered).cloned().collect(),
-            rejects_invisible: views
-                .iter()
-                .filter(|s| s.blind_to.as_deref().is_some_and(|b| b.starts_with("ACCEPT")))
-                .map(|s| s.name.clone())
-                .collect(),
+            rejects_invisible: views.iter().filter(|s| s.logs_no_reject).map(|s| s.name.clone()).collect(),
             servers: views,
             rejected: rejected.iter().map(|f| rejected_view(f)).collect(),
             unanswered: unanswered.iter().map(|f| unanswered_view(f)).collect(),
@@ -449,6 +448,7 @@ fn server_view(inventory: &Inventory, s: &wavegap_core::wave::Server) -> ServerV
         covered: true,
         problem: None,
         blind_to: None,
+        logs_no_reject: false,
     };
     if s.on_premises {
         return view;
@@ -470,12 +470,12 @@ fn server_view(inventory: &Inventory, s: &wavegap_core::wave::Server) -> ServerV
         view.covered = false;
         view.problem = Some("no flow log covers its ENI, subnet or VPC: this server is invisible".to_owned());
     } else {
-        let logged = inventory.logged_traffic(eni);
-        view.blind_to = match (logged.accepted, logged.rejected) {
-            (true, false) => Some("ACCEPT only: rejected flows are not logged".to_owned()),
-            (false, true) => Some("REJECT only: accepted flows and answers are not logged".to_owned()),
-            _ => None,
-        };
+        let blind_to = inventory.logged_traffic(eni).blind_to();
+        view.logs_no_reject = blind_to == Some(Action::Reject);
+        view.blind_to = blind_to.map(|missing| match missing {
+            Action::Reject => "ACCEPT only: rejected flows are not logged".to_owned(),
+            Action::Accept => "REJECT only: accepted flows and answers are not logged".to_owned(),
+        });
     }
     view
 }

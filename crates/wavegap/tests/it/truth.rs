@@ -102,6 +102,19 @@ fn hand_made_flows_give_the_right_findings_and_damage_is_in_the_report() {
     let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
     assert!(html.contains("could not be read whole") && html.contains("cut.log.gz:4"), "damage shown in the HTML");
 
+    // Flow logs that record only ACCEPT: the report says no REJECT of these servers can show.
+    let inventory = dir.path().join("truth/inventory.json");
+    let text =
+        std::fs::read_to_string(&inventory).unwrap().replace(r#""TrafficType": "ALL""#, r#""TrafficType": "ACCEPT""#);
+    std::fs::write(&inventory, text).unwrap();
+    let blind_dir = dir.path().join("blind");
+    let out = wavegap(dir.path(), &["report", "truth.toml", "--out", blind_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let md = std::fs::read_to_string(blind_dir.join("report.md")).unwrap();
+    assert!(md.contains("the flow logs of app01, db01 record no REJECT"), "{md}");
+    assert!(md.contains("(**ACCEPT only: rejected flows are not logged**)"), "{md}");
+    assert!(md.contains(r"**limited-visibility**: app01 \(eni-app\): its flow logs record only ACCEPT"), "{md}");
+
     // The gaps count for --fail-on-findings: exit 4, incomplete data.
     let out = wavegap(dir.path(), &["report", "truth.toml", "--out", out_dir.to_str().unwrap(), "--fail-on-findings"]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
