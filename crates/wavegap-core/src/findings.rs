@@ -231,6 +231,14 @@ pub struct RejectedFinding {
     pub proposals: Vec<String>,
 }
 
+impl RejectedFinding {
+    /// Still needs someone: the current rules drop it (a flow they allow now was fixed, or
+    /// the flow log and the inventory disagree).
+    pub fn is_open(&self) -> bool {
+        self.attribution != Attribution::ShouldPass
+    }
+}
+
 /// What the flags and records say about an unanswered flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -257,6 +265,26 @@ pub struct UnansweredFinding {
     /// Set when the finding is held back: the data cannot prove the absence of an answer.
     pub suppressed: Option<String>,
     pub evidence: Evidence,
+}
+
+impl UnansweredFinding {
+    /// Still needs someone: not held back by a caveat.
+    pub fn is_open(&self) -> bool {
+        self.suppressed.is_none()
+    }
+}
+
+impl Analysis {
+    /// The ids of the findings that still need someone: open rejected and unanswered flows,
+    /// and expected flows not seen.
+    pub fn open_ids(&self) -> impl Iterator<Item = &str> {
+        self.rejected
+            .iter()
+            .filter(|r| r.is_open())
+            .map(|r| r.id.as_str())
+            .chain(self.unanswered.iter().filter(|u| u.is_open()).map(|u| u.id.as_str()))
+            .chain(self.not_seen.iter().map(|n| n.id.as_str()))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

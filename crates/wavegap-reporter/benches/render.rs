@@ -252,6 +252,7 @@ fn main() {
             log_groups: &log_groups,
             generated_at: "2026-11-27T05:00:00Z",
             generator: "wavegap bench",
+            comparison: wavegap_reporter::Comparison::None,
         });
         let files = renderer.render_all(&model).expect("renders");
         times.push(start.elapsed());
@@ -260,11 +261,12 @@ fn main() {
     times.sort();
     let median = times[times.len() / 2];
     println!(
-        "render: {} findings ({} rejected, {} unanswered, {} proposals) to 5 files, {:.1} MB: median {:.0} ms (min {:.0} ms, max {:.0} ms) over {} runs; goal < 1000 ms",
+        "render: {} findings ({} rejected, {} unanswered, {} proposals) to {} files, {:.1} MB: median {:.0} ms (min {:.0} ms, max {:.0} ms) over {} runs; goal < 1000 ms",
         REJECTED + UNANSWERED,
         REJECTED,
         UNANSWERED,
         REJECTED,
+        wavegap_reporter::FORMATS.len(),
         bytes as f64 / 1e6,
         median.as_secs_f64() * 1000.0,
         times[0].as_secs_f64() * 1000.0,

@@ -1,8 +1,11 @@
 //! The per-app flow diagram, twice: Mermaid text for Markdown and an inline SVG for HTML.
 //!
 //! The layout is three columns: clients from outside the app on the left, the app's servers
-//! in the middle, everything they talk to on the right. It is deliberately simple so that it
-//! is deterministic and needs no layout engine; large apps are capped at [`MAX_EDGES`].
+//! in the middle, everything they talk to on the right. Nodes are whatever the caller groups
+//! addresses into (a server, another app, an on-premises range, a VPC), so a web tier with
+//! thousands of clients is one box per network, and edges are merged per pair of nodes and
+//! verdict. It is deliberately simple so that it is deterministic and needs no layout engine;
+//! only past [`MAX_EDGES`] merged edges are some left out, and counted.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -44,6 +47,13 @@ pub struct Edge {
     pub status: EdgeStatus,
 }
 
+/// How a node reads: a title (a server's name, a network) and a second line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub title: Option<String>,
+    pub detail: String,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Diagram {
     pub mermaid: String,
@@ -51,35 +61,49 @@ pub struct Diagram {
     pub svg: String,
     pub nodes: usize,
     pub edges: usize,
-    /// Flows left out to keep the diagram readable.
+    /// Merged edges left out to keep the diagram readable.
     pub omitted: usize,
 }
 
-/// Findings first, then accepted flows, up to this many edges.
-pub const MAX_EDGES: usize = 60;
+/// Rejected, then unanswered, then accepted edges (merged per pair of nodes), up to this many.
+pub const MAX_EDGES: usize = 40;
+/// Services named on one edge; more are counted.
+const MAX_LABELS: usize = 4;
 
-const NODE_W: i64 = 180;
+const NODE_W: i64 = 200;
 const NODE_H: i64 = 40;
 const ROW: i64 = 58;
 const COL_X: [i64; 3] = [10, 400, 790];
-const WIDTH: i64 = 980;
+const WIDTH: i64 = 1000;
 
-/// `app_ips` are the app's servers; `names` gives wave server names for any address.
-pub fn build(id: &str, app_ips: &BTreeSet<String>, names: &BTreeMap<String, String>, edges: &[Edge]) -> Diagram {
-    let omitted = edges.len().saturating_sub(MAX_EDGES);
-    // One edge per (from, to, status) with its services joined.
-    let mut merged: BTreeMap<(String, String, EdgeStatus), Vec<String>> = BTreeMap::new();
-    for e in edges.iter().take(MAX_EDGES) {
-        let labels = merged.entry((e.from.clone(), e.to.clone(), e.status)).or_default();
+/// `app` are the keys of the app's own nodes; `nodes` says how every key reads.
+pub fn build(id: &str, app: &BTreeSet<String>, nodes: &BTreeMap<String, Node>, edges: &[Edge]) -> Diagram {
+    // One edge per (from, to, status) with its services joined; findings first.
+    let mut by_pair: BTreeMap<(EdgeStatus, String, String), Vec<String>> = BTreeMap::new();
+    for e in edges {
+        let labels = by_pair.entry((e.status, e.from.clone(), e.to.clone())).or_default();
         if !labels.contains(&e.label) {
             labels.push(e.label.clone());
         }
     }
+    let omitted = by_pair.len().saturating_sub(MAX_EDGES);
+    let merged: BTreeMap<(String, String, EdgeStatus), Vec<String>> = by_pair
+        .into_iter()
+        .take(MAX_EDGES)
+        .map(|((status, from, to), mut labels)| {
+            if labels.len() > MAX_LABELS {
+                let more = labels.len() - (MAX_LABELS - 1);
+                labels.truncate(MAX_LABELS - 1);
+                labels.push(format!("+{more} more"));
+            }
+            ((from, to, status), labels)
+        })
+        .collect();
     let sources: BTreeSet<&str> = merged.keys().map(|k| k.0.as_str()).collect();
     let targets: BTreeSet<&str> = merged.keys().map(|k| k.1.as_str()).collect();
-    let mut columns: [Vec<String>; 3] = [Vec::new(), app_ips.iter().cloned().collect(), Vec::new()];
+    let mut columns: [Vec<String>; 3] = [Vec::new(), app.iter().cloned().collect(), Vec::new()];
     for ip in sources.union(&targets) {
-        if app_ips.contains(*ip) {
+        if app.contains(*ip) {
             continue;
         }
         let col = if targets.contains(ip) { 2 } else { 0 };
@@ -97,8 +121,12 @@ pub fn build(id: &str, app_ips: &BTreeSet<String>, names: &BTreeMap<String, Stri
     }
     let rows = columns.iter().map(Vec::len).max().unwrap_or(0).max(1);
     let height = 40 + ROW * i64::try_from(rows).unwrap_or(0);
-    let label_of =
-        |ip: &str| -> (Option<String>, String) { (names.get(ip).map(|n| format::one_line(n)), ip.to_owned()) };
+    let label_of = |key: &str| -> (Option<String>, String) {
+        match nodes.get(key) {
+            Some(n) => (n.title.as_deref().map(format::one_line), format::one_line(&n.detail)),
+            None => (None, key.to_owned()),
+        }
+    };
 
     // Mermaid.
     let mut m = String::from("flowchart LR\n");
@@ -201,7 +229,10 @@ pub fn build(id: &str, app_ips: &BTreeSet<String>, names: &BTreeMap<String, Stri
             _ => lx - width / 2,
         };
         let free = |y: i64| !placed.iter().any(|&(l, r, t, b)| left < r && left + width > l && y - 11 < b && y + 2 > t);
-        let ly = [0, 13, -13, 26, -26, 39, -39, 52, -52].iter().map(|d| ly + d).find(|&y| free(y)).unwrap_or(ly);
+        let ly = (0..40)
+            .map(|k| ly + if k % 2 == 0 { 13 * k / 2 } else { -13 * (k + 1) / 2 })
+            .find(|&y| free(y))
+            .unwrap_or(ly);
         placed.push((left, left + width, ly - 11, ly + 2));
         let _ = write!(
             s,
@@ -227,8 +258,8 @@ pub fn build(id: &str, app_ips: &BTreeSet<String>, names: &BTreeMap<String, Stri
                     s,
                     "<text x=\"{cx}\" y=\"{y1}\" text-anchor=\"middle\" class=\"name\">{}</text>\
                      <text x=\"{cx}\" y=\"{y2}\" text-anchor=\"middle\" class=\"ip\">{}</text>",
-                    format::xml(&truncate(&n, 24)),
-                    format::xml(&ip_text),
+                    format::xml(&truncate(&n, 26)),
+                    format::xml(&truncate(&ip_text, 28)),
                     cx = x + NODE_W / 2,
                     y1 = y + 17,
                     y2 = y + 32
@@ -238,7 +269,7 @@ pub fn build(id: &str, app_ips: &BTreeSet<String>, names: &BTreeMap<String, Stri
                 let _ = write!(
                     s,
                     "<text x=\"{cx}\" y=\"{cy}\" text-anchor=\"middle\" class=\"ip\">{}</text>",
-                    format::xml(&ip_text),
+                    format::xml(&truncate(&ip_text, 28)),
                     cx = x + NODE_W / 2,
                     cy = y + 25
                 );
@@ -285,8 +316,12 @@ mod tests {
     #[test]
     fn columns_and_escaping() {
         let app: BTreeSet<String> = ["10.0.0.6".to_owned(), "10.0.0.7".to_owned()].into();
-        let names: BTreeMap<String, String> =
-            [("10.0.0.6".to_owned(), "web<script>".to_owned()), ("10.0.0.7".to_owned(), "app\"1".to_owned())].into();
+        let node = |title: &str, detail: &str| Node { title: Some(title.into()), detail: detail.into() };
+        let names: BTreeMap<String, Node> = [
+            ("10.0.0.6".to_owned(), node("web<script>", "10.0.0.6")),
+            ("10.0.0.7".to_owned(), node("app\"1", "10.0.0.7")),
+        ]
+        .into();
         let d = build(
             "orders",
             &app,
@@ -305,11 +340,18 @@ mod tests {
     }
 
     #[test]
-    fn caps_the_edges() {
+    fn merges_per_pair_and_caps_the_edges() {
         let app: BTreeSet<String> = ["10.0.0.6".to_owned()].into();
-        let edges: Vec<Edge> =
+        let mut edges: Vec<Edge> =
             (0..100).map(|i| edge(&format!("192.168.0.{i}"), "10.0.0.6", "tcp/80", EdgeStatus::Accepted)).collect();
+        edges.push(edge("192.168.0.1", "10.0.0.6", "tcp/443", EdgeStatus::Rejected));
         let d = build("a", &app, &BTreeMap::new(), &edges);
-        assert_eq!((d.edges, d.omitted), (MAX_EDGES, 40));
+        assert_eq!((d.edges, d.omitted), (MAX_EDGES, 101 - MAX_EDGES));
+        assert!(d.mermaid.contains("REJECTED tcp/443"), "findings are drawn first");
+        let services: Vec<Edge> =
+            (0..9).map(|i| edge("onprem", "10.0.0.6", &format!("tcp/{}", 8000 + i), EdgeStatus::Accepted)).collect();
+        let d = build("a", &app, &BTreeMap::new(), &services);
+        assert_eq!(d.edges, 1);
+        assert!(d.mermaid.contains("tcp/8000, tcp/8001, tcp/8002, +6 more"), "{}", d.mermaid);
     }
 }

@@ -12,7 +12,7 @@ pub enum ReportError {
     },
 
     #[error(
-        "cannot read template {path}: {source}\nhint: --templates DIR overrides report.md.j2, report.html.j2, fix.sh.j2 or fix.tf.j2; missing ones fall back to the built-in templates"
+        "cannot read template {path}: {source}\nhint: --templates DIR overrides any built-in template by its file name plus .j2 (report.md.j2, fix.sh.j2, …); missing ones fall back to the built-in templates"
     )]
     TemplateRead {
         path: PathBuf,
@@ -21,7 +21,7 @@ pub enum ReportError {
     },
 
     #[error(
-        "templates directory {path} does not exist\nhint: pass a directory holding report.md.j2, report.html.j2, fix.sh.j2 or fix.tf.j2"
+        "templates directory {path} does not exist\nhint: pass a directory holding templates named after the report's files plus .j2 (report.md.j2, fix.sh.j2, …)"
     )]
     TemplateDir { path: PathBuf },
 

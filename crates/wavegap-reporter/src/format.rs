@@ -236,6 +236,14 @@ pub fn inline_code(s: &str) -> String {
     if body.contains('`') { format!("{ticks} {body} {ticks}") } else { format!("`{body}`") }
 }
 
+/// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break; a leading
+/// `=`, `+`, `-` or `@` is prefixed with `'` so no spreadsheet reads the data as a formula.
+pub fn csv_field(s: &str) -> String {
+    let s = one_line(s);
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s };
+    if s.contains([',', '"']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+}
+
 /// A single-quoted POSIX shell word.
 pub fn shell_quote(s: &str) -> String {
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(&b)) {
@@ -320,6 +328,9 @@ mod tests {
         check(fence, "plain", "```");
         check(inline_code, "sg-1", "`sg-1`");
         check(inline_code, "a`b", "`` a`b ``");
+        check(csv_field, "plain", "plain");
+        check(csv_field, "a, \"b\"", "\"a, \"\"b\"\"\"");
+        check(csv_field, "=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use wavegap_core::findings::{
 use wavegap_core::flow::{CoverageGap, DamagedInput};
 use wavegap_core::wave::Source;
 
+use crate::baseline::{Since, Status, Was};
 use crate::format;
 use crate::model::{ReportInput, ServerView};
 
@@ -21,9 +22,46 @@ pub struct FindingsDocument {
     pub summary: Summary,
     pub statistics: Statistics,
     pub coverage: Coverage,
+    /// Against the previous run (`report --baseline`, or the findings.json it replaces).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<SinceDoc>,
     pub findings: Findings,
     pub noise: Noise,
-    pub proposals: Vec<Proposal>,
+    pub proposals: Vec<Marked<Proposal>>,
+}
+
+/// A finding or proposal with its mark against the previous run, when there is one.
+#[derive(Debug, Clone, Serialize)]
+pub struct Marked<T> {
+    #[serde(flatten)]
+    pub item: T,
+    /// `new`, `still-open` or `fixed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SinceDoc {
+    /// The previous findings.json.
+    pub file: String,
+    pub generated_at: String,
+    pub new: usize,
+    pub still_open: usize,
+    pub fixed: usize,
+    /// The previous run's open findings that are not open now, as it recorded them.
+    pub fixed_findings: Vec<FixedDoc>,
+    /// The previous run's proposals that no finding needs any more.
+    pub fixed_proposals: Vec<Proposal>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FixedDoc {
+    /// `rejected`, `unanswered` or `not-seen`.
+    pub kind: &'static str,
+    pub id: String,
+    /// Its records are still in this window (a REJECT from before the change, or an
+    /// unanswered flow held back now).
+    pub still_logged: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -94,9 +132,42 @@ pub struct Coverage {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Findings {
-    pub rejected: Vec<RejectedFinding>,
-    pub unanswered: Vec<UnansweredFinding>,
-    pub not_seen: Vec<NotSeenFinding>,
+    pub rejected: Vec<Marked<RejectedFinding>>,
+    pub unanswered: Vec<Marked<UnansweredFinding>>,
+    pub not_seen: Vec<Marked<NotSeenFinding>>,
+}
+
+fn since_doc(since: &Since<'_>, input: &ReportInput<'_>) -> SinceDoc {
+    let a = input.analysis;
+    let (mut new, mut still_open) = (0, 0);
+    for id in a.open_ids() {
+        match since.status(id, true) {
+            Status::New => new += 1,
+            _ => still_open += 1,
+        }
+    }
+    let fixed_findings: Vec<FixedDoc> = since
+        .fixed(a)
+        .into_iter()
+        .map(|f| FixedDoc {
+            kind: match f.was {
+                Was::Rejected(_) => "rejected",
+                Was::Unanswered(_) => "unanswered",
+                Was::NotSeen(_) => "not-seen",
+            },
+            id: f.id.to_owned(),
+            still_logged: f.still_logged,
+        })
+        .collect();
+    SinceDoc {
+        file: since.file.clone(),
+        generated_at: since.baseline.generated_at.clone(),
+        new,
+        still_open,
+        fixed: fixed_findings.len(),
+        fixed_findings,
+        fixed_proposals: since.fixed_proposals(a).into_iter().cloned().collect(),
+    }
 }
 
 fn none_if_empty(s: &str) -> Option<String> {
@@ -104,7 +175,12 @@ fn none_if_empty(s: &str) -> Option<String> {
 }
 
 impl FindingsDocument {
-    pub(crate) fn new(input: &ReportInput<'_>, servers: &[ServerView], log_groups: &[String]) -> Self {
+    pub(crate) fn new(
+        input: &ReportInput<'_>,
+        servers: &[ServerView],
+        log_groups: &[String],
+        since: Option<&Since<'_>>,
+    ) -> Self {
         let ReportInput { wave, inventory, flows, analysis, .. } = *input;
         let apps = wave
             .apps
@@ -175,13 +251,26 @@ impl FindingsDocument {
                 servers_without_flow_logs: servers.iter().filter(|s| !s.covered).map(|s| s.name.clone()).collect(),
                 caveats: analysis.caveats.clone(),
             },
+            since: since.map(|s| since_doc(s, input)),
             findings: Findings {
-                rejected: analysis.rejected.clone(),
-                unanswered: analysis.unanswered.clone(),
-                not_seen: analysis.not_seen.clone(),
+                rejected: analysis
+                    .rejected
+                    .iter()
+                    .map(|f| marked(f, since.map(|s| s.status(&f.id, f.is_open()))))
+                    .collect(),
+                unanswered: analysis
+                    .unanswered
+                    .iter()
+                    .map(|f| marked(f, since.map(|s| s.status(&f.id, f.is_open()))))
+                    .collect(),
+                not_seen: analysis.not_seen.iter().map(|f| marked(f, since.map(|s| s.status(&f.id, true)))).collect(),
             },
             noise: analysis.noise.clone(),
-            proposals: analysis.proposals.clone(),
+            proposals: analysis
+                .proposals
+                .iter()
+                .map(|p| marked(p, since.map(|s| if s.proposed_before(p) { Status::StillOpen } else { Status::New })))
+                .collect(),
         }
     }
 
@@ -191,4 +280,8 @@ impl FindingsDocument {
         s.push('\n');
         Ok(s)
     }
+}
+
+fn marked<T: Clone>(item: &T, status: Option<Status>) -> Marked<T> {
+    Marked { item: item.clone(), status }
 }

@@ -16,21 +16,23 @@
 //! write_atomically(out_dir, &files)?;
 //! ```
 
+pub mod baseline;
 mod console;
 mod diagram;
 mod error;
 pub mod format;
+mod group;
 pub mod json;
 mod model;
 mod render;
 mod write;
 
-pub use console::summary;
+pub use console::{Style, summary};
 pub use diagram::Diagram;
 pub use error::ReportError;
+pub use group::GroupView;
 pub use model::{
-    AppView, ChangeGroup, Counts, ProposalView, RejectedView, ReportInput, ReportModel, ServerView, UnansweredView,
-    build,
+    ActionView, AppView, ChangeGroup, Comparison, Counts, ProposalView, ReportInput, ReportModel, ServerView, build,
 };
-pub use render::{FILES, RenderedFile, Renderer, TEMPLATES};
+pub use render::{FORMATS, Format, Make, RenderedFile, Renderer, file_names};
 pub use write::write_atomically;

@@ -1,22 +1,29 @@
 //! The view model every template renders: the analysis, flattened into display-ready rows.
 //!
 //! Building it does all the formatting (times, sizes, rule texts, diffs, diagrams) once, so
-//! the templates stay declarative and the four formats say the same thing. Order is stable:
-//! apps as the wave lists them, findings as the analysis sorts them, resources by id.
+//! the templates stay declarative and every format says the same thing. The order is the
+//! order of the work: the changes first, each with the findings it fixes grouped under it
+//! ([`crate::group`]), then what no change can fix, then the apps. Order is stable: groups
+//! by records, resources by id, apps as the wave lists them.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 
+use ipnet::IpNet;
 use serde::Serialize;
 use wavegap_core::findings::{
-    Analysis, Caveat, FlowEnd, NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange, UnansweredFinding,
+    Analysis, Caveat, CaveatKind, FlowEnd, NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange,
+    UnansweredFinding,
 };
 use wavegap_core::flow::{CoverageGap, FlowData};
 use wavegap_core::flowlog::Action;
 use wavegap_core::inventory::{Inventory, NaclEntry, Os, PortMatch, Protocol, SgPeer, SgRule};
-use wavegap_core::wave::{Source, WaveConfig};
+use wavegap_core::wave::{Endpoint, Source, WaveConfig};
 
+use crate::baseline::{Baseline, Since, Status, Was};
 use crate::diagram::{self, Diagram, Edge, EdgeStatus};
 use crate::format;
+use crate::group::{self, GroupView, Places};
 use crate::json::FindingsDocument;
 
 /// What a report is built from. Only values: the reporter never calls AWS or reads the clock.
@@ -32,6 +39,25 @@ pub struct ReportInput<'a> {
     pub generated_at: &'a str,
     /// `wavegap 0.1.0`.
     pub generator: &'a str,
+    /// The previous run to mark findings against.
+    pub comparison: Comparison<'a>,
+}
+
+/// The previous run a report is compared with.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Comparison<'a> {
+    /// No previous run (the first report of a wave, or `--no-baseline`).
+    #[default]
+    None,
+    Baseline {
+        baseline: &'a Baseline,
+        file: &'a str,
+    },
+    /// The previous findings.json could not be read: said in the report, nothing marked.
+    Unreadable {
+        file: &'a str,
+        problem: &'a str,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,14 +65,26 @@ pub struct ReportModel {
     pub generated_at: String,
     pub generator: String,
     pub wave: WaveView,
+    /// `3 changes fix 7,012 of 7,041 rejected flows`: the first line a reader sees.
+    pub headline: String,
     pub counts: Counts,
     pub scan: ScanView,
     pub coverage: CoverageView,
+    /// Against the previous run, when there is one.
+    pub since: Option<SinceView>,
+    /// The changes per security group and NACL: the diff, then each proposal with the
+    /// findings it fixes.
+    pub actions: Vec<ResourceActions>,
+    /// What no proposal fixes.
+    pub unfixable: Unfixable,
     pub apps: Vec<AppView>,
     pub noise: NoiseView,
+    /// Every proposal, flat, for fix.sh and fix.tf.
     pub proposals: Vec<ProposalView>,
-    /// Every proposal, grouped per security group and NACL.
-    pub changes: Vec<ChangeGroup>,
+    /// One row per finding, for findings.csv.
+    pub rows: Vec<FindingRow>,
+    /// The test suites of junit.xml.
+    pub suites: Vec<SuiteView>,
     /// The content of `findings.json`, which is serialised rather than templated.
     #[serde(skip)]
     pub document: FindingsDocument,
@@ -61,6 +99,8 @@ pub struct WaveView {
     pub window_start: String,
     pub window_end: String,
     pub window_duration: String,
+    pub region: Option<String>,
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -69,9 +109,13 @@ pub struct Counts {
     pub servers: usize,
     pub findings: usize,
     pub rejected: usize,
+    /// Rejected findings some proposal fixes.
+    pub rejected_fixed_by_proposals: usize,
     pub rejected_should_pass: usize,
+    pub rejected_groups: usize,
     pub unanswered: usize,
     pub unanswered_suppressed: usize,
+    pub unanswered_groups: usize,
     pub not_seen: usize,
     pub proposals: usize,
     pub over_quota: usize,
@@ -115,19 +159,96 @@ pub struct CaveatView {
     pub message: String,
 }
 
+/// Since the previous run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SinceView {
+    pub file: String,
+    /// The previous run's time (`2026-03-02 09:00:00 UTC`), or empty when it could not be read.
+    pub date: String,
+    /// Why nothing is marked, when the previous findings.json could not be read.
+    pub problem: Option<String>,
+    pub new: usize,
+    pub still_open: usize,
+    pub fixed: usize,
+    pub proposals_new: usize,
+    pub proposals_still_open: usize,
+    pub proposals_fixed: usize,
+    pub fixed_findings: Vec<FixedView>,
+    pub fixed_proposals: Vec<FixedProposalView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FixedView {
+    pub id: String,
+    pub kind: &'static str,
+    pub client: String,
+    pub server: String,
+    pub service: String,
+    /// What it is now: `no longer in the window`, `allowed by the current rules`, …
+    pub now: String,
+    /// Its records are still in this window, so it is also among the current findings.
+    pub still_logged: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FixedProposalView {
+    pub id: String,
+    pub resource: String,
+    pub summary: String,
+}
+
+/// The changes to one security group or network ACL.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceActions {
+    pub change: ChangeGroup,
+    pub actions: Vec<ActionView>,
+}
+
+/// One proposal and what it fixes.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionView {
+    pub proposal: ProposalView,
+    /// `new` or `still open` against the previous run.
+    pub status: Option<&'static str>,
+    /// The findings it fixes, grouped; a group that needs several proposals is under each.
+    pub groups: Vec<GroupView>,
+    pub findings: usize,
+    pub findings_text: String,
+    pub records_text: String,
+}
+
+/// What no proposal fixes, and what the report cannot see.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unfixable {
+    /// Rejected flows without a proposal (the rules allow them now, or the inventory is
+    /// incomplete).
+    pub rejected: Vec<GroupView>,
+    /// Unanswered flows: nothing in AWS drops them.
+    pub unanswered: Vec<GroupView>,
+    /// Unanswered flows the data cannot prove (SKIPDATA, delivery lag, short window).
+    pub held_back: Vec<GroupView>,
+    pub not_seen: Vec<NotSeenView>,
+    pub without_flow_logs: Vec<ServerView>,
+    /// The unknown-inventory caveats.
+    pub unknown_inventory: Vec<String>,
+    /// Nothing in the section.
+    pub empty: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct AppView {
     pub name: String,
     pub anchor: String,
     pub description: Option<String>,
     pub servers: Vec<ServerView>,
-    pub rejected: Vec<RejectedView>,
-    pub unanswered: Vec<UnansweredView>,
-    pub not_seen: Vec<NotSeenView>,
+    pub rejected: usize,
+    pub unanswered: usize,
+    pub not_seen: usize,
+    /// The proposals that fix its findings.
+    pub proposals: Vec<String>,
     pub without_flow_logs: Vec<ServerView>,
     /// Servers whose flow logs record no REJECT: "0 rejected" would say nothing about them.
     pub rejects_invisible: Vec<String>,
-    pub changes: Vec<ChangeGroup>,
     pub diagram: Diagram,
 }
 
@@ -155,65 +276,6 @@ pub struct ServerView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct EndView {
-    pub ip: String,
-    pub name: Option<String>,
-    /// `web01 (10.0.0.6)` or the address.
-    pub label: String,
-    pub kind: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RejectedView {
-    pub id: String,
-    pub anchor: String,
-    pub client: EndView,
-    pub server: EndView,
-    pub service: String,
-    pub service_name: String,
-    pub leg: String,
-    pub layer: String,
-    pub culprits: Vec<CulpritView>,
-    pub attribution: String,
-    pub explanation: String,
-    pub records: u64,
-    pub records_text: String,
-    pub bytes: String,
-    pub first_seen: String,
-    pub last_seen: String,
-    pub first_seen_unix: i64,
-    pub enis: String,
-    pub log_groups: String,
-    pub proposals: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CulpritView {
-    pub layer: String,
-    pub resource: String,
-    pub rule: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct UnansweredView {
-    pub id: String,
-    pub anchor: String,
-    pub client: EndView,
-    pub server: EndView,
-    pub service: String,
-    pub service_name: String,
-    pub signal: String,
-    pub likely_cause: String,
-    pub suppressed: Option<String>,
-    pub records: u64,
-    pub records_text: String,
-    pub first_seen: String,
-    pub last_seen: String,
-    pub first_seen_unix: i64,
-    pub enis: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct NotSeenView {
     pub id: String,
     pub src: String,
@@ -221,6 +283,7 @@ pub struct NotSeenView {
     pub service: String,
     pub service_name: String,
     pub note: String,
+    pub status: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -302,12 +365,115 @@ pub struct DiffLine {
     pub text: String,
 }
 
+/// One finding, flat, for spreadsheets.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingRow {
+    /// `rejected`, `unanswered`, `not-seen` or `fixed`.
+    pub kind: &'static str,
+    pub id: String,
+    pub status: &'static str,
+    pub apps: String,
+    pub client: String,
+    pub client_name: String,
+    pub client_network: String,
+    pub server: String,
+    pub server_name: String,
+    pub service: String,
+    pub leg: String,
+    pub verdict: String,
+    pub culprits: String,
+    pub proposals: String,
+    pub records: u64,
+    pub bytes: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SuiteView {
+    pub name: String,
+    pub tests: usize,
+    pub failures: usize,
+    pub skipped: usize,
+    pub cases: Vec<CaseView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    pub classname: String,
+    pub name: String,
+    /// `failure`, `skipped` or `passed`.
+    pub outcome: &'static str,
+    pub message: String,
+    pub detail: String,
+}
+
 pub fn build(input: &ReportInput<'_>) -> ReportModel {
     let ReportInput { wave, inventory, flows, analysis, .. } = *input;
+    let places = Places::new(wave, inventory);
+    let since = match input.comparison {
+        Comparison::Baseline { baseline, file } => Some(Since::new(baseline, file)),
+        _ => None,
+    };
+    let since = since.as_ref();
     let servers: Vec<ServerView> = wave.servers().map(|s| server_view(inventory, s)).collect();
     let server_by_ip: BTreeMap<String, &ServerView> = servers.iter().map(|s| (s.ip.clone(), s)).collect();
     let proposals: Vec<ProposalView> = analysis.proposals.iter().map(|p| proposal_view(inventory, p)).collect();
-    let changes = change_groups(inventory, &analysis.proposals, |_| true);
+
+    // The changes, each with the groups of findings it fixes.
+    let rejected_groups = group::rejected(&analysis.rejected, &places, since);
+    let mut actions: Vec<ResourceActions> = change_groups(inventory, &analysis.proposals, |_| true)
+        .into_iter()
+        .map(|change| ResourceActions { change, actions: Vec::new() })
+        .collect();
+    for (p, view) in analysis.proposals.iter().zip(&proposals) {
+        let groups: Vec<GroupView> = rejected_groups.iter().filter(|g| g.proposals.contains(&p.id)).cloned().collect();
+        let findings: usize = groups.iter().map(|g| g.findings).sum();
+        let records: u64 = groups.iter().map(|g| g.records).sum();
+        let action = ActionView {
+            proposal: view.clone(),
+            status: since.map(|s| if s.proposed_before(p) { Status::StillOpen } else { Status::New }.word()),
+            groups,
+            findings,
+            findings_text: format::count(findings as u64),
+            records_text: format::count(records),
+        };
+        if let Some(r) = actions.iter_mut().find(|r| r.change.resource == p.change.resource()) {
+            r.actions.push(action);
+        }
+    }
+
+    // The changes that fix the most flows first.
+    actions.sort_by(|a, b| {
+        let fixed = |r: &ResourceActions| r.actions.iter().map(|a| a.findings).sum::<usize>();
+        fixed(b).cmp(&fixed(a)).then_with(|| a.change.resource.cmp(&b.change.resource))
+    });
+    let (unanswered, held_back): (Vec<&UnansweredFinding>, Vec<&UnansweredFinding>) =
+        analysis.unanswered.iter().partition(|f| f.is_open());
+    let unanswered_groups = group::unanswered(unanswered, &places, since);
+    let not_seen_open = |id: &str| since.map(|s| s.status(id, true).word());
+    let unknown_inventory: Vec<String> = analysis
+        .caveats
+        .iter()
+        .filter(|c| c.kind == CaveatKind::UnknownInventory)
+        .map(|c| format::one_line(&c.message))
+        .collect();
+    let mut unfixable = Unfixable {
+        rejected: rejected_groups.iter().filter(|g| g.proposals.is_empty()).cloned().collect(),
+        unanswered: unanswered_groups.clone(),
+        held_back: group::unanswered(held_back, &places, since),
+        not_seen: analysis.not_seen.iter().map(|f| not_seen_view(f, not_seen_open(&f.id))).collect(),
+        without_flow_logs: servers.iter().filter(|s| !s.covered).cloned().collect(),
+        unknown_inventory,
+        empty: false,
+    };
+    unfixable.empty = unfixable.rejected.is_empty()
+        && unfixable.unanswered.is_empty()
+        && unfixable.held_back.is_empty()
+        && unfixable.not_seen.is_empty()
+        && unfixable.without_flow_logs.is_empty()
+        && unfixable.unknown_inventory.is_empty();
 
     let mut apps = Vec::with_capacity(wave.apps.len());
     for app in &wave.apps {
@@ -317,17 +483,17 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
         let unanswered: Vec<&UnansweredFinding> =
             analysis.unanswered.iter().filter(|f| in_app(&f.client) || in_app(&f.server)).collect();
         let app_servers: BTreeSet<&str> = app.servers.iter().map(|s| s.name.as_str()).collect();
-        let not_seen: Vec<&NotSeenFinding> = analysis
+        let not_seen = analysis
             .not_seen
             .iter()
             .filter(|f| app_servers.contains(f.src.as_str()) || app_servers.contains(f.dst.as_str()))
-            .collect();
-        let finding_ids: BTreeSet<&str> = rejected.iter().map(|f| f.id.as_str()).collect();
-        let app_proposals: Vec<&Proposal> =
-            analysis.proposals.iter().filter(|p| p.fixes.iter().any(|id| finding_ids.contains(id.as_str()))).collect();
+            .count();
+        let mut app_proposals: Vec<String> = rejected.iter().flat_map(|f| f.proposals.iter().cloned()).collect();
+        app_proposals.sort();
+        app_proposals.dedup();
         let views: Vec<ServerView> =
             app.servers.iter().filter_map(|s| server_by_ip.get(&s.ip.to_string()).map(|v| (*v).clone())).collect();
-        let diagram = app_diagram(wave, &analysis.accepted, &app.name, &app.servers, &rejected, &unanswered);
+        let diagram = app_diagram(&places, &analysis.accepted, &app.name, &app.servers, &rejected, &unanswered);
         apps.push(AppView {
             name: app.name.clone(),
             anchor: format!("app-{}", format::slug(&app.name)),
@@ -335,10 +501,10 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
             without_flow_logs: views.iter().filter(|s| !s.covered).cloned().collect(),
             rejects_invisible: views.iter().filter(|s| s.logs_no_reject).map(|s| s.name.clone()).collect(),
             servers: views,
-            rejected: rejected.iter().map(|f| rejected_view(f)).collect(),
-            unanswered: unanswered.iter().map(|f| unanswered_view(f)).collect(),
-            not_seen: not_seen.iter().map(|f| not_seen_view(f)).collect(),
-            changes: change_groups(inventory, &app_proposals.into_iter().cloned().collect::<Vec<_>>(), |_| true),
+            rejected: rejected.len(),
+            unanswered: unanswered.iter().filter(|f| f.is_open()).count(),
+            not_seen,
+            proposals: app_proposals,
             diagram,
         });
     }
@@ -348,14 +514,18 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
     let mut log_groups = input.log_groups.to_vec();
     log_groups.sort();
     log_groups.dedup();
+    let fixed_by_proposals = analysis.rejected.iter().filter(|f| !f.proposals.is_empty()).count();
     let counts = Counts {
         apps: wave.apps.len(),
         servers: servers.len(),
         findings: analysis.rejected.len() + analysis.unanswered.len() + analysis.not_seen.len(),
         rejected: analysis.rejected.len(),
+        rejected_fixed_by_proposals: fixed_by_proposals,
         rejected_should_pass: summary.rejected_should_pass,
+        rejected_groups: rejected_groups.len(),
         unanswered: analysis.unanswered.len(),
         unanswered_suppressed: summary.unanswered_suppressed,
+        unanswered_groups: unanswered_groups.len(),
         not_seen: analysis.not_seen.len(),
         proposals: analysis.proposals.len(),
         over_quota: analysis.proposals.iter().filter(|p| p.over_quota).count(),
@@ -365,6 +535,7 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
         gaps: flows.gaps.len(),
         damaged: flows.damaged.len(),
     };
+    let headline = headline(&counts);
     let stats = &flows.stats;
     let local = matches!(wave.source, Source::Files { .. });
     let scan = ScanView {
@@ -401,8 +572,11 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
             })
             .collect(),
     };
+    let since_view = since_view(input, since, inventory);
+    let rows = finding_rows(&places, analysis, since, since_view.as_ref());
+    let suites = suites(wave, analysis, flows, &counts, since, since_view.as_ref());
     let window = analysis.window;
-    let document = FindingsDocument::new(input, &servers, &log_groups);
+    let document = FindingsDocument::new(input, &servers, &log_groups, since);
     ReportModel {
         generated_at: input.generated_at.to_owned(),
         generator: input.generator.to_owned(),
@@ -419,16 +593,374 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
             window_start: format::time(window.start),
             window_end: format::time(window.end),
             window_duration: format::duration(window.seconds()),
+            region: wave.aws.region.clone(),
+            profile: wave.aws.profile.clone(),
         },
+        headline,
         counts,
         scan,
         coverage,
+        since: since_view,
+        actions,
+        unfixable,
         apps,
         noise,
         proposals,
-        changes,
+        rows,
+        suites,
         document,
     }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", format::count(n as u64), if n == 1 { one } else { many })
+}
+
+fn headline(c: &Counts) -> String {
+    let rejected = plural(c.rejected, "rejected flow", "rejected flows");
+    match (c.proposals, c.rejected) {
+        (0, 0) => "Nothing to change: no rejected flows".to_owned(),
+        (0, _) => format!("No change can fix the {rejected}: see what no change can fix"),
+        (p, _) if c.rejected_fixed_by_proposals == c.rejected => {
+            format!("{} fix {}{rejected}", plural(p, "change", "changes"), if c.rejected > 1 { "all " } else { "the " })
+        }
+        (p, _) => format!(
+            "{} fix {} of {rejected}",
+            plural(p, "change", "changes"),
+            format::count(c.rejected_fixed_by_proposals as u64)
+        ),
+    }
+}
+
+fn since_view(input: &ReportInput<'_>, since: Option<&Since<'_>>, inventory: &Inventory) -> Option<SinceView> {
+    let empty = |file: &str, date: String, problem: Option<String>| SinceView {
+        file: file.to_owned(),
+        date,
+        problem,
+        new: 0,
+        still_open: 0,
+        fixed: 0,
+        proposals_new: 0,
+        proposals_still_open: 0,
+        proposals_fixed: 0,
+        fixed_findings: Vec::new(),
+        fixed_proposals: Vec::new(),
+    };
+    match input.comparison {
+        Comparison::None => None,
+        Comparison::Unreadable { file, problem } => Some(empty(file, String::new(), Some(format::one_line(problem)))),
+        Comparison::Baseline { baseline, file } => {
+            let since = since?;
+            let analysis = input.analysis;
+            let date = chrono::DateTime::parse_from_rfc3339(&baseline.generated_at)
+                .map(|t| format::time(t.timestamp()))
+                .unwrap_or_else(|_| format::one_line(&baseline.generated_at));
+            let mut view = empty(file, date, None);
+            for id in analysis.open_ids() {
+                match since.status(id, true) {
+                    Status::New => view.new += 1,
+                    _ => view.still_open += 1,
+                }
+            }
+            view.fixed_findings = since
+                .fixed(analysis)
+                .into_iter()
+                .map(|f| {
+                    let (kind, client, server, service, now) = match f.was {
+                        Was::Rejected(r) => (
+                            "rejected",
+                            group::end_label(&r.client).label,
+                            group::end_label(&r.server).label,
+                            format::service(r.protocol, r.port),
+                            if f.still_logged {
+                                "allowed by the current rules (its REJECT records predate the change)"
+                            } else {
+                                "no longer rejected in the window"
+                            },
+                        ),
+                        Was::Unanswered(u) => (
+                            "unanswered",
+                            group::end_label(&u.client).label,
+                            group::end_label(&u.server).label,
+                            format::service(u.protocol, u.port),
+                            if f.still_logged { "held back: the data cannot prove it now" } else { "answered" },
+                        ),
+                        Was::NotSeen(n) => (
+                            "not-seen",
+                            format::one_line(&n.src),
+                            format::one_line(&n.dst),
+                            format::service(n.protocol, n.port),
+                            "seen in the window",
+                        ),
+                    };
+                    FixedView {
+                        id: f.id.to_owned(),
+                        kind,
+                        client,
+                        server,
+                        service,
+                        now: now.to_owned(),
+                        still_logged: f.still_logged,
+                    }
+                })
+                .collect();
+            view.fixed = view.fixed_findings.len();
+            for p in &analysis.proposals {
+                if since.proposed_before(p) {
+                    view.proposals_still_open += 1;
+                } else {
+                    view.proposals_new += 1;
+                }
+            }
+            view.fixed_proposals = since
+                .fixed_proposals(analysis)
+                .into_iter()
+                .map(|p| {
+                    let v = proposal_view(inventory, p);
+                    FixedProposalView { id: p.id.clone(), resource: v.resource, summary: v.summary }
+                })
+                .collect();
+            view.proposals_fixed = view.fixed_proposals.len();
+            Some(view)
+        }
+    }
+}
+
+fn culprit_text(f: &RejectedFinding) -> String {
+    f.culprits.iter().map(|c| format!("{} {}: {}", c.hop.label(), c.resource, c.rule)).collect::<Vec<_>>().join(" | ")
+}
+
+fn finding_apps(ends: [&FlowEnd; 2]) -> String {
+    let mut apps: Vec<&str> = ends.iter().filter(|e| e.in_wave).filter_map(|e| e.app.as_deref()).collect();
+    apps.dedup();
+    apps.join(" ")
+}
+
+fn finding_rows(
+    places: &Places<'_>,
+    analysis: &Analysis,
+    since: Option<&Since<'_>>,
+    since_view: Option<&SinceView>,
+) -> Vec<FindingRow> {
+    let status = |id: &str, open: bool| since.map_or("", |s| s.status(id, open).word());
+    let mut rows = Vec::with_capacity(analysis.rejected.len() + analysis.unanswered.len() + analysis.not_seen.len());
+    for f in &analysis.rejected {
+        rows.push(FindingRow {
+            kind: "rejected",
+            id: f.id.clone(),
+            status: status(&f.id, f.is_open()),
+            apps: finding_apps([&f.client, &f.server]),
+            client: f.client.ip.to_string(),
+            client_name: f.client.name().map(format::one_line).unwrap_or_default(),
+            client_network: places.network(&f.client),
+            server: f.server.ip.to_string(),
+            server_name: f.server.name().map(format::one_line).unwrap_or_default(),
+            service: format::service(f.protocol, f.port),
+            leg: to_kebab(&f.leg),
+            verdict: to_kebab(&f.attribution),
+            culprits: format::one_line(&culprit_text(f)),
+            proposals: f.proposals.join(" "),
+            records: f.evidence.records,
+            bytes: f.evidence.bytes,
+            first_seen: format::rfc3339(f.evidence.first_seen),
+            last_seen: format::rfc3339(f.evidence.last_seen),
+            detail: format::one_line(&f.explanation),
+        });
+    }
+    for f in &analysis.unanswered {
+        rows.push(FindingRow {
+            kind: "unanswered",
+            id: f.id.clone(),
+            status: status(&f.id, f.is_open()),
+            apps: finding_apps([&f.client, &f.server]),
+            client: f.client.ip.to_string(),
+            client_name: f.client.name().map(format::one_line).unwrap_or_default(),
+            client_network: places.network(&f.client),
+            server: f.server.ip.to_string(),
+            server_name: f.server.name().map(format::one_line).unwrap_or_default(),
+            service: format::service(f.protocol, f.port),
+            leg: String::new(),
+            verdict: if f.suppressed.is_some() { "held-back".to_owned() } else { to_kebab(&f.signal) },
+            culprits: String::new(),
+            proposals: String::new(),
+            records: f.evidence.records,
+            bytes: f.evidence.bytes,
+            first_seen: format::rfc3339(f.evidence.first_seen),
+            last_seen: format::rfc3339(f.evidence.last_seen),
+            detail: format::one_line(f.suppressed.as_deref().unwrap_or(&f.likely_cause)),
+        });
+    }
+    for f in &analysis.not_seen {
+        rows.push(FindingRow {
+            kind: "not-seen",
+            id: f.id.clone(),
+            status: status(&f.id, true),
+            apps: String::new(),
+            client: String::new(),
+            client_name: format::one_line(&f.src),
+            client_network: String::new(),
+            server: String::new(),
+            server_name: format::one_line(&f.dst),
+            service: format::service(f.protocol, f.port),
+            leg: String::new(),
+            verdict: "not-seen".to_owned(),
+            culprits: String::new(),
+            proposals: String::new(),
+            records: 0,
+            bytes: 0,
+            first_seen: String::new(),
+            last_seen: String::new(),
+            detail: format::one_line(&f.note),
+        });
+    }
+    // Fixed findings that are gone from the window (the others have their row above).
+    let gone = since_view.map(|s| s.fixed_findings.as_slice()).unwrap_or_default().iter().filter(|f| !f.still_logged);
+    for f in gone {
+        rows.push(FindingRow {
+            kind: f.kind,
+            id: f.id.clone(),
+            status: "fixed",
+            apps: String::new(),
+            client: f.client.clone(),
+            client_name: String::new(),
+            client_network: String::new(),
+            server: f.server.clone(),
+            server_name: String::new(),
+            service: f.service.clone(),
+            leg: String::new(),
+            verdict: "fixed".to_owned(),
+            culprits: String::new(),
+            proposals: String::new(),
+            records: 0,
+            bytes: 0,
+            first_seen: String::new(),
+            last_seen: String::new(),
+            detail: f.now.clone(),
+        });
+    }
+    rows
+}
+
+fn endpoint_net(wave: &WaveConfig, e: &Endpoint) -> (Option<IpNet>, String) {
+    match e {
+        Endpoint::Server(name) => (wave.servers().find(|s| &s.name == name).map(|s| IpNet::from(s.ip)), name.clone()),
+        Endpoint::Network(n) => (Some(*n), n.to_string()),
+    }
+}
+
+fn case(classname: &str, name: String, outcome: &'static str, message: String, detail: String) -> CaseView {
+    CaseView { classname: classname.to_owned(), name: format::one_line(&name), outcome, message, detail }
+}
+
+fn suite(name: &str, cases: Vec<CaseView>) -> SuiteView {
+    SuiteView {
+        name: name.to_owned(),
+        tests: cases.len(),
+        failures: cases.iter().filter(|c| c.outcome == "failure").count(),
+        skipped: cases.iter().filter(|c| c.outcome == "skipped").count(),
+        cases,
+    }
+}
+
+/// junit.xml: an expected flow passes unless it was not seen or is rejected; every open
+/// finding fails; held-back ones are skipped; fixed ones pass; coverage is one case.
+fn suites(
+    wave: &WaveConfig,
+    analysis: &Analysis,
+    flows: &FlowData,
+    counts: &Counts,
+    marks: Option<&Since<'_>>,
+    since: Option<&SinceView>,
+) -> Vec<SuiteView> {
+    let fixed = |id: &str, open: bool| marks.is_some_and(|s| s.status(id, open) == Status::Fixed);
+    let class = format!("wavegap.{}", format::slug(&wave.name));
+    let mut expected = Vec::new();
+    for x in &wave.expected_flows {
+        let (src, src_name) = endpoint_net(wave, &x.src);
+        let (dst, dst_name) = endpoint_net(wave, &x.dst);
+        let name = format!("{src_name} -> {dst_name} {}", format::service(x.protocol, x.port));
+        let not_seen = analysis
+            .not_seen
+            .iter()
+            .find(|n| n.src == src_name && n.dst == dst_name && n.protocol == x.protocol && n.port == x.port);
+        let rejected = analysis.rejected.iter().filter(|r| r.is_open()).find(|r| {
+            r.protocol == x.protocol
+                && r.port == x.port
+                && src.is_some_and(|s| s.contains(&r.client.ip))
+                && dst.is_some_and(|d| d.contains(&r.server.ip))
+        });
+        expected.push(match (not_seen, rejected) {
+            (Some(n), _) => case(&class, name, "failure", "not seen".to_owned(), format::one_line(&n.note)),
+            (None, Some(r)) => case(
+                &class,
+                name,
+                "failure",
+                "rejected".to_owned(),
+                format!("{}: {}", r.id, format::one_line(&r.explanation)),
+            ),
+            (None, None) => case(&class, name, "passed", String::new(), String::new()),
+        });
+    }
+    let mut rejected: Vec<CaseView> = analysis
+        .rejected
+        .iter()
+        .map(|f| {
+            let name = f.id.clone();
+            if fixed(&f.id, f.is_open()) {
+                case(&class, name, "passed", String::new(), String::new())
+            } else if !f.is_open() {
+                case(
+                    &class,
+                    name,
+                    "skipped",
+                    "the current configuration allows it".to_owned(),
+                    format::one_line(&f.explanation),
+                )
+            } else {
+                let fix = if f.proposals.is_empty() {
+                    "no proposal".to_owned()
+                } else {
+                    format!("fixed by {}", f.proposals.join(", "))
+                };
+                case(&class, name, "failure", format!("rejected: {fix}"), format::one_line(&f.explanation))
+            }
+        })
+        .collect();
+    let mut unanswered: Vec<CaseView> = analysis
+        .unanswered
+        .iter()
+        .map(|f| match &f.suppressed {
+            Some(why) => {
+                case(&class, f.id.clone(), "skipped", format!("held back: {}", format::one_line(why)), String::new())
+            }
+            None => case(&class, f.id.clone(), "failure", "unanswered".to_owned(), format::one_line(&f.likely_cause)),
+        })
+        .collect();
+    for f in since.map(|s| s.fixed_findings.as_slice()).unwrap_or_default().iter().filter(|f| !f.still_logged) {
+        let c = case(&class, f.id.clone(), "passed", String::new(), String::new());
+        match f.kind {
+            "rejected" => rejected.push(c),
+            "unanswered" => unanswered.push(c),
+            _ => expected.push(c),
+        }
+    }
+    let coverage = vec![if flows.complete() {
+        case(&class, "coverage complete".to_owned(), "passed", String::new(), String::new())
+    } else {
+        case(
+            &class,
+            "coverage complete".to_owned(),
+            "failure",
+            format!("{} coverage gap(s), {} damaged object(s)", counts.gaps, counts.damaged),
+            "data is missing from this report: see its coverage section".to_owned(),
+        )
+    }];
+    vec![
+        suite("expected flows", expected),
+        suite("rejected flows", rejected),
+        suite("unanswered flows", unanswered),
+        suite("coverage", coverage),
+    ]
 }
 
 fn server_view(inventory: &Inventory, s: &wavegap_core::wave::Server) -> ServerView {
@@ -488,92 +1020,13 @@ fn os_name(os: Os) -> &'static str {
     }
 }
 
-fn end_view(end: &FlowEnd) -> EndView {
-    let ip = end.ip.to_string();
-    let label = match end.name() {
-        Some(name) => format!("{} ({ip})", format::one_line(name)),
-        None => ip.clone(),
-    };
-    EndView { ip, name: end.name().map(format::one_line), label, kind: peer_kind(end.kind).to_owned() }
-}
-
-fn peer_kind(kind: PeerKind) -> &'static str {
-    match kind {
-        PeerKind::Aws => "aws",
-        PeerKind::OnPremises => "on-premises",
-        PeerKind::Internal => "internal",
-        PeerKind::External => "external",
-    }
-}
-
 fn to_kebab<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-fn rejected_view(f: &RejectedFinding) -> RejectedView {
-    let culprits: Vec<CulpritView> = f
-        .culprits
-        .iter()
-        .map(|c| CulpritView {
-            layer: c.hop.label().to_owned(),
-            resource: format::one_line(&c.resource),
-            rule: format::one_line(&c.rule),
-        })
-        .collect();
-    let layer = if culprits.is_empty() {
-        match f.attribution {
-            wavegap_core::findings::Attribution::ShouldPass => "none: the current configuration allows it".to_owned(),
-            _ => "unknown".to_owned(),
-        }
-    } else {
-        culprits.iter().map(|c| c.layer.as_str()).collect::<Vec<_>>().join("; ")
-    };
-    RejectedView {
-        id: f.id.clone(),
-        anchor: format::slug(&f.id),
-        client: end_view(&f.client),
-        server: end_view(&f.server),
-        service: format::service(f.protocol, f.port),
-        service_name: format::service_name(f.protocol, f.port).to_owned(),
-        leg: to_kebab(&f.leg),
-        layer,
-        culprits,
-        attribution: to_kebab(&f.attribution),
-        explanation: format::one_line(&f.explanation),
-        records: f.evidence.records,
-        records_text: format::count(f.evidence.records),
-        bytes: format::bytes(f.evidence.bytes),
-        first_seen: format::time(f.evidence.first_seen),
-        last_seen: format::time(f.evidence.last_seen),
-        first_seen_unix: f.evidence.first_seen,
-        enis: f.evidence.enis.join(", "),
-        log_groups: f.evidence.log_groups.join(", "),
-        proposals: f.proposals.clone(),
-    }
-}
-
-fn unanswered_view(f: &UnansweredFinding) -> UnansweredView {
-    UnansweredView {
-        id: f.id.clone(),
-        anchor: format::slug(&f.id),
-        client: end_view(&f.client),
-        server: end_view(&f.server),
-        service: format::service(f.protocol, f.port),
-        service_name: format::service_name(f.protocol, f.port).to_owned(),
-        signal: to_kebab(&f.signal),
-        likely_cause: format::one_line(&f.likely_cause),
-        suppressed: f.suppressed.as_deref().map(format::one_line),
-        records: f.evidence.records,
-        records_text: format::count(f.evidence.records),
-        first_seen: format::time(f.evidence.first_seen),
-        last_seen: format::time(f.evidence.last_seen),
-        first_seen_unix: f.evidence.first_seen,
-        enis: f.evidence.enis.join(", "),
-    }
-}
-
-fn not_seen_view(f: &NotSeenFinding) -> NotSeenView {
+fn not_seen_view(f: &NotSeenFinding, status: Option<&'static str>) -> NotSeenView {
     NotSeenView {
+        status,
         id: f.id.clone(),
         src: format::one_line(&f.src),
         dst: format::one_line(&f.dst),
@@ -933,64 +1386,107 @@ fn nacl_diff(inventory: &Inventory, acl_id: &str, proposals: &[&Proposal]) -> Ve
     lines
 }
 
+/// The app's diagram: its servers one box each (every address of theirs inside the box),
+/// other apps of the wave one box each, dependencies by name, everything else one box per
+/// network (on-premises range, VPC), with the number of addresses behind it.
 fn app_diagram(
-    wave: &WaveConfig,
+    places: &Places<'_>,
     accepted_flows: &[wavegap_core::findings::AcceptedFlow],
     app: &str,
     servers: &[wavegap_core::wave::Server],
     rejected: &[&RejectedFinding],
     unanswered: &[&UnansweredFinding],
 ) -> Diagram {
-    let mut names: BTreeMap<String, String> = wave.servers().map(|s| (s.ip.to_string(), s.name.clone())).collect();
-    let mut app_ips: BTreeSet<String> = servers.iter().map(|s| s.ip.to_string()).collect();
-    // A server's other addresses (secondary, IPv6) and dependencies, as the findings name them.
+    let wave = places.wave();
+    // Every address the app's servers are known by, and the names of the wave's addresses.
+    let mut own: BTreeMap<IpAddr, String> = servers.iter().map(|s| (s.ip, s.name.clone())).collect();
+    let mut named: BTreeMap<IpAddr, (String, Option<String>)> = wave
+        .servers()
+        .map(|s| (s.ip, (s.name.clone(), Some(s.app.clone()))))
+        .chain(wave.dependencies.iter().map(|d| (d.ip, (d.name.clone(), None))))
+        .collect();
+    let mut kinds: BTreeMap<IpAddr, PeerKind> = BTreeMap::new();
     let ends = rejected
         .iter()
         .flat_map(|f| [&f.client, &f.server])
         .chain(unanswered.iter().flat_map(|f| [&f.client, &f.server]));
     for end in ends {
+        kinds.insert(end.ip, end.kind);
         if let Some(name) = end.name() {
-            names.entry(end.ip.to_string()).or_insert_with(|| name.to_owned());
-        }
-        if end.in_wave && end.app.as_deref() == Some(app) {
-            app_ips.insert(end.ip.to_string());
+            let app_of = end.in_wave.then(|| end.app.clone()).flatten();
+            named.entry(end.ip).or_insert_with(|| (name.to_owned(), app_of.clone()));
+            if app_of.as_deref() == Some(app) {
+                own.entry(end.ip).or_insert_with(|| name.to_owned());
+            }
         }
     }
+    let mut members: BTreeMap<String, BTreeSet<IpAddr>> = BTreeMap::new();
+    let mut nodes: BTreeMap<String, diagram::Node> = BTreeMap::new();
+    let mut key_of = |ip: IpAddr| -> String {
+        let (key, title) = if let Some(name) = own.get(&ip) {
+            (format!("server:{name}"), name.clone())
+        } else {
+            match named.get(&ip) {
+                Some((_, Some(other))) => (format!("app:{other}"), format!("app {other}")),
+                Some((name, None)) => (format!("dependency:{name}"), name.clone()),
+                None => {
+                    let net = places.network_of(ip, kinds.get(&ip).copied());
+                    (format!("net:{net}"), net)
+                }
+            }
+        };
+        members.entry(key.clone()).or_default().insert(ip);
+        nodes.entry(key.clone()).or_insert_with(|| diagram::Node { title: Some(title), detail: String::new() });
+        key
+    };
     let mut edges: Vec<Edge> = Vec::new();
-    let mut seen: BTreeSet<(String, String, u8, u16)> = BTreeSet::new();
+    let mut seen: BTreeSet<(IpAddr, IpAddr, u8, u16)> = BTreeSet::new();
     for f in rejected {
-        let key = (f.client.ip.to_string(), f.server.ip.to_string(), f.protocol, f.port);
         let suffix = if matches!(f.leg, wavegap_core::findings::Leg::Response) { " (return)" } else { "" };
         edges.push(Edge {
-            from: key.0.clone(),
-            to: key.1.clone(),
+            from: key_of(f.client.ip),
+            to: key_of(f.server.ip),
             label: format!("{}{suffix}", format::service(f.protocol, f.port)),
             status: EdgeStatus::Rejected,
         });
-        seen.insert(key);
+        seen.insert((f.client.ip, f.server.ip, f.protocol, f.port));
     }
     for f in unanswered {
-        let key = (f.client.ip.to_string(), f.server.ip.to_string(), f.protocol, f.port);
         edges.push(Edge {
-            from: key.0.clone(),
-            to: key.1.clone(),
+            from: key_of(f.client.ip),
+            to: key_of(f.server.ip),
             label: format::service(f.protocol, f.port),
             status: EdgeStatus::Unanswered,
         });
-        seen.insert(key);
+        seen.insert((f.client.ip, f.server.ip, f.protocol, f.port));
     }
-    let mut accepted: BTreeSet<(String, String, u8, u16)> = BTreeSet::new();
+    let touches = |ip: &IpAddr| own.contains_key(ip);
     for a in accepted_flows {
-        let key = (a.client.to_string(), a.server.to_string(), a.protocol, a.port);
-        if (app_ips.contains(&key.0) || app_ips.contains(&key.1)) && !seen.contains(&key) {
-            accepted.insert(key);
+        if (touches(&a.client) || touches(&a.server)) && !seen.contains(&(a.client, a.server, a.protocol, a.port)) {
+            edges.push(Edge {
+                from: key_of(a.client),
+                to: key_of(a.server),
+                label: format::service(a.protocol, a.port),
+                status: EdgeStatus::Accepted,
+            });
         }
     }
-    edges.extend(accepted.into_iter().map(|(from, to, protocol, port)| Edge {
-        from,
-        to,
-        label: format::service(protocol, port),
-        status: EdgeStatus::Accepted,
-    }));
-    diagram::build(app, &app_ips, &names, &edges)
+    let mut app_keys: BTreeSet<String> = servers.iter().map(|s| format!("server:{}", s.name)).collect();
+    for s in servers {
+        let key = format!("server:{}", s.name);
+        members.entry(key.clone()).or_default().insert(s.ip);
+        nodes.entry(key).or_insert_with(|| diagram::Node { title: Some(s.name.clone()), detail: String::new() });
+    }
+    app_keys.retain(|k| members.contains_key(k));
+    for (key, node) in &mut nodes {
+        let ips = &members[key];
+        node.detail = if key.starts_with("server:") || key.starts_with("dependency:") {
+            ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        } else if ips.len() == 1 {
+            ips.iter().next().map(ToString::to_string).unwrap_or_default()
+        } else {
+            format!("{} addresses", format::count(ips.len() as u64))
+        };
+    }
+    diagram::build(app, &app_keys, &nodes, &edges)
 }

@@ -8,16 +8,77 @@ use crate::error::ReportError;
 use crate::format;
 use crate::model::ReportModel;
 
-/// The templated outputs, by file name; `findings.json` is serialised, not templated.
-pub const TEMPLATES: [(&str, &str); 4] = [
-    ("report.md", include_str!("../../../templates/report.md.j2")),
-    ("report.html", include_str!("../../../templates/report.html.j2")),
-    ("fix.sh", include_str!("../../../templates/fix.sh.j2")),
-    ("fix.tf", include_str!("../../../templates/fix.tf.j2")),
+/// How an output is made.
+#[derive(Debug, Clone, Copy)]
+pub enum Make {
+    /// A minijinja template (built in, overridable by `<file>.j2` in `--templates DIR`).
+    Template(&'static str),
+    /// `findings.json`, serialised with serde so it is valid JSON whatever the data holds.
+    FindingsJson,
+}
+
+/// One output of a report.
+#[derive(Debug, Clone, Copy)]
+pub struct Format {
+    /// The file name in the report directory.
+    pub file: &'static str,
+    pub make: Make,
+    /// What it is for, as `--help` and the README say it.
+    pub about: &'static str,
+}
+
+const fn template(file: &'static str, source: &'static str, about: &'static str) -> Format {
+    Format { file, make: Make::Template(source), about }
+}
+
+/// Every output of a report, in the order they are written: a new output is one entry here
+/// and one template in `templates/`.
+pub const FORMATS: [Format; 8] = [
+    template("report.md", include_str!("../../../templates/report.md.j2"), "the report for a pull request or wiki"),
+    template(
+        "summary.md",
+        include_str!("../../../templates/summary.md.j2"),
+        "a short summary for a ticket comment or $GITHUB_STEP_SUMMARY",
+    ),
+    template(
+        "report.html",
+        include_str!("../../../templates/report.html.j2"),
+        "the report for a browser, with copyable fixes",
+    ),
+    Format {
+        file: "findings.json",
+        make: Make::FindingsJson,
+        about: "every finding, for pipelines (docs/findings-schema.md)",
+    },
+    template(
+        "findings.csv",
+        include_str!("../../../templates/findings.csv.j2"),
+        "one row per finding, for spreadsheets",
+    ),
+    template(
+        "junit.xml",
+        include_str!("../../../templates/junit.xml.j2"),
+        "a test case per expected flow and per finding, for CI dashboards",
+    ),
+    template(
+        "fix.sh",
+        include_str!("../../../templates/fix.sh.j2"),
+        "the proposals as AWS CLI commands (dry run by default)",
+    ),
+    template("fix.tf", include_str!("../../../templates/fix.tf.j2"), "the proposals as Terraform resources"),
 ];
 
-/// Every file of a report, in the order they are written.
-pub const FILES: [&str; 5] = ["report.md", "report.html", "findings.json", "fix.sh", "fix.tf"];
+/// The file names of [`FORMATS`], in order.
+pub fn file_names() -> Vec<&'static str> {
+    FORMATS.iter().map(|f| f.file).collect()
+}
+
+fn templates() -> impl Iterator<Item = (&'static str, &'static str)> {
+    FORMATS.iter().filter_map(|f| match f.make {
+        Make::Template(source) => Some((f.file, source)),
+        Make::FindingsJson => None,
+    })
+}
 
 /// A rendered file: its name inside the report directory and its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,17 +94,17 @@ pub struct Renderer {
 impl Renderer {
     /// The templates compiled into the binary.
     pub fn new() -> Result<Self, ReportError> {
-        Self::build(TEMPLATES.iter().map(|(name, source)| ((*name).to_owned(), (*source).to_owned())).collect())
+        Self::build(templates().map(|(name, source)| (name.to_owned(), source.to_owned())).collect())
     }
 
-    /// The built-in templates, with any of `report.md.j2`, `report.html.j2`, `fix.sh.j2`,
-    /// `fix.tf.j2` found in `dir` taking their place.
+    /// The built-in templates, with any `<file>.j2` found in `dir` (`report.md.j2`,
+    /// `fix.sh.j2`, …) taking its place.
     pub fn with_overrides(dir: &Path) -> Result<Self, ReportError> {
         if !dir.is_dir() {
             return Err(ReportError::TemplateDir { path: dir.to_owned() });
         }
-        let mut sources = Vec::with_capacity(TEMPLATES.len());
-        for (name, builtin) in TEMPLATES {
+        let mut sources = Vec::new();
+        for (name, builtin) in templates() {
             let path: PathBuf = dir.join(format!("{name}.j2"));
             let source = match std::fs::read_to_string(&path) {
                 Ok(s) => s,
@@ -61,7 +122,8 @@ impl Renderer {
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         env.set_keep_trailing_newline(true);
-        // Everything in the HTML report is escaped unless a template says `|safe`.
+        // Everything in the HTML report is escaped unless a template says `|safe`; the XML
+        // output escapes with `|xml` (HTML escaping would write `/` as `&#x2f;`).
         env.set_auto_escape_callback(|name| {
             if Path::new(name).extension().is_some_and(|e| e.eq_ignore_ascii_case("html")) {
                 AutoEscape::Html
@@ -75,6 +137,8 @@ impl Renderer {
         env.add_filter("comment", |s: &str| format::one_line(s));
         env.add_filter("hcl", |s: &str| format::hcl_string(s));
         env.add_filter("slug", |s: &str| format::slug(s));
+        env.add_filter("csv", |s: &str| format::csv_field(s));
+        env.add_filter("xml", |s: &str| format::xml(s));
         for (name, source) in sources {
             env.add_template_owned(name.clone(), source).map_err(|e| ReportError::template(&name, e))?;
         }
@@ -86,16 +150,19 @@ impl Renderer {
         let ctx = Value::from_serialize(model);
         // The files are independent: render them side by side (the HTML dominates).
         let results: Vec<Result<RenderedFile, ReportError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = FILES
+            let handles: Vec<_> = FORMATS
                 .iter()
-                .map(|&name| {
+                .map(|format| {
                     let ctx = ctx.clone();
                     scope.spawn(move || -> Result<RenderedFile, ReportError> {
-                        let content = if name == "findings.json" {
-                            model.document.to_json()?
-                        } else {
-                            let template = self.env.get_template(name).map_err(|e| ReportError::template(name, e))?;
-                            template.render(&ctx).map_err(|e| ReportError::template(name, e))?
+                        let name = format.file;
+                        let content = match format.make {
+                            Make::FindingsJson => model.document.to_json()?,
+                            Make::Template(_) => {
+                                let template =
+                                    self.env.get_template(name).map_err(|e| ReportError::template(name, e))?;
+                                template.render(&ctx).map_err(|e| ReportError::template(name, e))?
+                            }
                         };
                         Ok(RenderedFile { name, content })
                     })

@@ -47,8 +47,8 @@ pub enum Command {
     Query(QueryArgs),
     /// Evaluate one flow hop by hop against the wave's security groups and network ACLs
     Explain(ExplainArgs),
-    /// Resolve, query and analyse a wave; write reports/WAVE/ (report.md, report.html,
-    /// findings.json, fix.sh, fix.tf)
+    /// Resolve, query and analyse a wave; write reports/WAVE/ (report.md, summary.md,
+    /// report.html, findings.json, findings.csv, junit.xml, fix.sh, fix.tf)
     Report(ReportArgs),
 }
 
@@ -90,6 +90,22 @@ pub struct QueryArgs {
 pub enum OutputFormat {
     Table,
     Csv,
+    Json,
+}
+
+/// What `report --fail-on` fails on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Rejected,
+    Unanswered,
+    NotSeen,
+    Gaps,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Table,
+    Plain,
     Json,
 }
 
@@ -137,10 +153,29 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
 
-    /// Exit 1 when there are findings (rejected, unanswered or expected flows not seen), and 4
-    /// when some log groups or windows could not be queried
+    /// Exit 1 when any of these is found (comma-separated): rejected, unanswered, not-seen;
+    /// exit 4 for gaps (data that could not be queried or read). Findings held back by a
+    /// caveat, and rejected flows the current rules allow, do not count
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT")]
+    pub fail_on: Vec<FailOn>,
+
+    /// The same as `--fail-on rejected,unanswered,not-seen,gaps`
     #[arg(long)]
     pub fail_on_findings: bool,
+
+    /// Mark findings new, still open or fixed against this earlier findings.json
+    /// [default: the findings.json the report replaces, when there is one]
+    #[arg(long, value_name = "FILE", conflicts_with = "no_baseline")]
+    pub baseline: Option<PathBuf>,
+
+    /// Compare with no earlier run
+    #[arg(long)]
+    pub no_baseline: bool,
+
+    /// The summary on stdout: a table, plain lines, or one JSON object
+    /// [default: table on a terminal, plain otherwise]
+    #[arg(long, value_enum)]
+    pub format: Option<SummaryFormat>,
 
     /// Print the query plan (chunks, windows, exact query texts) and exit, without calling AWS
     #[arg(long, conflicts_with = "from_saved")]

@@ -3,10 +3,10 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | success |
-//! | 1 | findings present and `--fail-on-findings` was given |
+//! | 1 | `report`: findings present that `--fail-on` (or `--fail-on-findings`) names; `explain`: the flow is not reachable |
 //! | 2 | usage or configuration error (bad wave file, bad arguments, bad query) |
 //! | 3 | AWS or I/O failure (credentials, access denied, network, unreadable files) |
-//! | 4 | incomplete data: some log groups or windows could not be queried |
+//! | 4 | incomplete data (`--fail-on gaps`): some log groups or windows could not be queried, or files read only in part |
 //! | 130 | interrupted (Ctrl-C) |
 
 use std::process::ExitCode;
@@ -16,13 +16,15 @@ use std::process::ExitCode;
 pub enum Success {
     Ok,
     FindingsPresent,
+    /// `explain`: a hop denies the flow.
+    Unreachable,
 }
 
 impl From<Success> for ExitCode {
     fn from(s: Success) -> Self {
         match s {
             Success::Ok => ExitCode::SUCCESS,
-            Success::FindingsPresent => ExitCode::from(1),
+            Success::FindingsPresent | Success::Unreachable => ExitCode::from(1),
         }
     }
 }

@@ -62,6 +62,7 @@ impl Input {
             log_groups: &self.log_groups,
             generated_at: "2026-11-27T05:00:00Z",
             generator: "wavegap 0.1.0",
+            comparison: wavegap_reporter::Comparison::None,
         }
     }
 }

@@ -1,6 +1,6 @@
 use std::path::Path;
 
-use wavegap_reporter::{FILES, RenderedFile, Renderer, build, write_atomically};
+use wavegap_reporter::{RenderedFile, Renderer, Style, build, file_names, write_atomically};
 
 use crate::fixtures::{self, Input};
 
@@ -12,7 +12,7 @@ pub fn render(input: &Input) -> Vec<RenderedFile> {
 /// Snapshots every file of a case, with the run-time header line filtered.
 fn check(case: &str, input: &Input) {
     let files = render(input);
-    assert_eq!(files.iter().map(|f| f.name).collect::<Vec<_>>(), FILES);
+    assert_eq!(files.iter().map(|f| f.name).collect::<Vec<_>>(), file_names());
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"Generated [0-9T:Z-]+ by wavegap [0-9.]+", "Generated [time] by wavegap [version]");
     settings.add_filter(r#""generated_at": "[^"]*""#, r#""generated_at": "[time]""#);
@@ -22,7 +22,8 @@ fn check(case: &str, input: &Input) {
             insta::assert_snapshot!(format!("{case}__{}", f.name), &f.content);
         }
     });
-    let json: serde_json::Value = serde_json::from_str(&files[2].content).expect("findings.json is valid JSON");
+    let json = files.iter().find(|f| f.name == "findings.json").unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json.content).expect("findings.json is valid JSON");
     assert_eq!(json["schema_version"], 1);
 }
 
@@ -98,8 +99,9 @@ fn rerendering_is_byte_identical_apart_from_the_header_line() {
     later.log_groups.reverse();
     for (a, b) in first.iter().zip(&second) {
         let differing: Vec<(&str, &str)> = a.content.lines().zip(b.content.lines()).filter(|(x, y)| x != y).collect();
-        assert_eq!(differing.len(), 1, "{}: {differing:?}", a.name);
-        assert!(differing[0].0.contains("2026-11-27T05:00:00Z"), "{}: {:?}", a.name, differing[0]);
+        let stamped = usize::from(a.content.contains("2026-11-27T05:00:00Z"));
+        assert_eq!(differing.len(), stamped, "{}: {differing:?}", a.name);
+        assert!(differing.iter().all(|d| d.0.contains("2026-11-27T05:00:00Z")), "{}: {differing:?}", a.name);
         assert_eq!(a.content.lines().count(), b.content.lines().count());
     }
     assert_eq!(render(&input), first, "same input, same bytes");
@@ -128,24 +130,42 @@ fn writes_every_file_atomically() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("reports/demo");
     let paths = write_atomically(&out, &render(&fixtures::demo())).unwrap();
-    assert_eq!(paths.len(), 5);
+    assert_eq!(paths.len(), wavegap_reporter::FORMATS.len());
     let mut names: Vec<String> =
         std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
-    assert_eq!(names, ["findings.json", "fix.sh", "fix.tf", "report.html", "report.md"]);
+    let mut expected = file_names();
+    expected.sort_unstable();
+    assert_eq!(names, expected);
 }
 
 #[test]
 fn console_summary_lists_the_top_findings() {
     let model = build(&fixtures::demo().report_input());
-    let text = wavegap_reporter::summary(&model, Path::new("reports/demo"), &FILES, 3);
+    let files = file_names();
+    let text = wavegap_reporter::summary(&model, Path::new("reports/demo"), &files, 3, Style::Table);
     assert!(text.starts_with("wave demo: 5 rejected, 1 unanswered, 0 expected not seen, 5 proposed changes"), "{text}");
-    assert!(text.contains("app01 (10.0.0.7) -> db01 (10.0.0.8)"), "{text}");
+    assert!(text.contains("\n5 changes fix all 5 rejected flows\n"), "{text}");
+    assert!(text.contains("┆ db01 (10.0.0.8)"), "the most records first: {text}");
     assert!(text.contains("… and 3 more in the report"), "{text}");
+    let written = format!("report written to reports/demo/ ({})", files.join(", "));
+    assert!(text.trim_end().ends_with(&written), "{text}");
+
+    // Without a terminal: one plain line per group, no table drawing.
+    let plain = wavegap_reporter::summary(&model, Path::new("reports/demo"), &files, 10, Style::Plain);
+    assert!(!plain.contains('┆') && !plain.contains('─'), "{plain}");
     assert!(
-        text.trim_end()
-            .ends_with("report written to reports/demo/ (report.md, report.html, findings.json, fix.sh, fix.tf)")
+        plain.contains("rejected app01 (10.0.0.7) -> db01 (10.0.0.8) tcp/49172: destination security group ingress, fix P001 (12 records)"),
+        "{plain}"
     );
+    assert!(plain.contains("unanswered app01 (10.0.0.7) -> 192.168.50.20 tcp/443:"), "{plain}");
+
+    // For scripts: one JSON object.
+    let json = wavegap_reporter::summary(&model, Path::new("reports/demo"), &files, 10, Style::Json);
+    let json: serde_json::Value = serde_json::from_str(&json).expect("one JSON object");
+    assert_eq!(json["counts"]["rejected"], 5);
+    assert_eq!(json["proposals"].as_array().unwrap().len(), 5);
+    assert_eq!(json["headline"], "5 changes fix all 5 rejected flows");
 }
 
 /// Runs fix.sh against a stand-in `aws` that records its arguments: every command gets

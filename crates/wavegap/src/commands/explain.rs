@@ -31,7 +31,8 @@ pub fn run(args: &ExplainArgs, color: bool) -> Result<Success, Failure> {
         .and_then(|()| write!(out, "{}", evaluation.render()))
         .context("writing to stdout")
         .or_fail(Kind::Aws)?;
-    Ok(Success::Ok)
+    // A flow some hop denies is not reachable: exit 1, like a failed check.
+    Ok(if evaluation.passes() { Success::Ok } else { Success::Unreachable })
 }
 
 fn inventory(args: &ExplainArgs, wave: &WaveConfig) -> Result<Inventory, Failure> {

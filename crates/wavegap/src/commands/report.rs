@@ -5,7 +5,7 @@
 //! Logs Insights. Either way the aggregates are saved next to the report (`flows.json`) so
 //! `--from-saved` can render again without querying.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow};
@@ -13,13 +13,14 @@ use wavegap_core::analyze::{AnalysisOptions, analyze};
 use wavegap_core::flow::FlowData;
 use wavegap_core::inventory::{FlowLogDestination, Inventory};
 use wavegap_core::wave::{Source, WaveConfig};
-use wavegap_reporter::{RenderedFile, Renderer, ReportInput};
+use wavegap_reporter::baseline::Baseline;
+use wavegap_reporter::{Comparison, RenderedFile, Renderer, ReportInput, Style};
 use wavegap_resolver::AwsContext;
 use wavegap_runner::cloudwatch::{self, ExecOptions};
 use wavegap_runner::plan::QueryPlan;
 use wavegap_runner::saved::{self, SavedRun};
 
-use crate::cli::ReportArgs;
+use crate::cli::{FailOn, ReportArgs, SummaryFormat};
 use crate::commands::plan::runner_failure;
 use crate::exit::{Failure, Kind, OrFail, Success};
 
@@ -38,6 +39,8 @@ pub fn run(args: &ReportArgs, color: bool, quiet: bool) -> Result<Success, Failu
         None => Renderer::new(),
     }
     .or_fail(Kind::Config)?;
+    // The run to compare with is read before anything is queried or replaced.
+    let previous = previous_run(args, &wave, &out_dir)?;
 
     let mut extra: Vec<RenderedFile> = Vec::new();
     let (inventory, data, log_groups) = match &wave.source {
@@ -106,18 +109,27 @@ pub fn run(args: &ReportArgs, color: bool, quiet: bool) -> Result<Success, Failu
         log_groups: &log_groups,
         generated_at: &generated_at,
         generator: &generator,
+        comparison: previous.comparison(),
     });
     let mut files = renderer.render_all(&model).or_fail(Kind::Config)?;
     files.extend(extra);
     wavegap_reporter::write_atomically(&out_dir, &files).or_fail(Kind::Aws)?;
 
     let names: Vec<&str> = files.iter().map(|f| f.name).collect();
-    let summary = wavegap_reporter::summary(&model, &out_dir, &names, 10);
+    let style = match args.format {
+        Some(SummaryFormat::Table) => Style::Table,
+        Some(SummaryFormat::Plain) => Style::Plain,
+        Some(SummaryFormat::Json) => Style::Json,
+        None if std::io::stdout().is_terminal() => Style::Table,
+        None => Style::Plain,
+    };
+    let summary = wavegap_reporter::summary(&model, &out_dir, &names, 10, style);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(summary.as_bytes());
     let _ = stdout.flush();
 
-    if !data.complete() && args.fail_on_findings {
+    let fail_on = |what: FailOn| args.fail_on_findings || args.fail_on.contains(&what);
+    if !data.complete() && fail_on(FailOn::Gaps) {
         return Err(Failure::new(
             Kind::Incomplete,
             anyhow!(
@@ -128,13 +140,71 @@ pub fn run(args: &ReportArgs, color: bool, quiet: bool) -> Result<Success, Failu
             ),
         ));
     }
-    let findings = analysis.rejected.len()
-        + analysis.unanswered.iter().filter(|f| f.suppressed.is_none()).count()
-        + analysis.not_seen.len();
-    if args.fail_on_findings && findings > 0 {
+    let found = [
+        (FailOn::Rejected, analysis.rejected.iter().filter(|f| f.is_open()).count()),
+        (FailOn::Unanswered, analysis.unanswered.iter().filter(|f| f.is_open()).count()),
+        (FailOn::NotSeen, analysis.not_seen.len()),
+    ];
+    if found.iter().any(|(what, n)| *n > 0 && fail_on(*what)) {
         return Ok(Success::FindingsPresent);
     }
     Ok(Success::Ok)
+}
+
+/// The earlier run a report is compared with: `--baseline FILE` (which must be readable),
+/// else the findings.json the new report replaces (which may not be: the report says so).
+enum Previous {
+    None,
+    Read { baseline: Box<Baseline>, file: String },
+    Unreadable { file: String, problem: String },
+}
+
+impl Previous {
+    fn comparison(&self) -> Comparison<'_> {
+        match self {
+            Previous::None => Comparison::None,
+            Previous::Read { baseline, file } => Comparison::Baseline { baseline, file },
+            Previous::Unreadable { file, problem } => Comparison::Unreadable { file, problem },
+        }
+    }
+}
+
+fn previous_run(args: &ReportArgs, wave: &WaveConfig, out_dir: &Path) -> Result<Previous, Failure> {
+    if args.no_baseline {
+        return Ok(Previous::None);
+    }
+    let (path, explicit) = match &args.baseline {
+        Some(path) => (path.clone(), true),
+        None => {
+            let path = out_dir.join("findings.json");
+            if !path.exists() {
+                return Ok(Previous::None);
+            }
+            (path, false)
+        }
+    };
+    let file = path.display().to_string();
+    let read = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read it: {e}"))
+        .and_then(|text| Baseline::parse(&text))
+        .and_then(|b| {
+            if b.wave.name == wave.name {
+                Ok(b)
+            } else {
+                Err(format!("it holds the findings of wave {}, not {}", b.wave.name, wave.name))
+            }
+        });
+    match read {
+        Ok(baseline) => Ok(Previous::Read { baseline: Box::new(baseline), file }),
+        Err(problem) if explicit => Err(Failure::new(
+            Kind::Config,
+            anyhow!(
+                "--baseline {file}: {problem}\nhint: pass the findings.json of an earlier report of wave {}, or --no-baseline",
+                wave.name
+            ),
+        )),
+        Err(problem) => Ok(Previous::Unreadable { file, problem }),
+    }
 }
 
 /// The wave by name or path, with a located, readable error.

@@ -111,7 +111,7 @@ fn hand_made_flows_give_the_right_findings_and_damage_is_in_the_report() {
     let out = wavegap(dir.path(), &["report", "truth.toml", "--out", blind_dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let md = std::fs::read_to_string(blind_dir.join("report.md")).unwrap();
-    assert!(md.contains("the flow logs of app01, db01 record no REJECT"), "{md}");
+    assert!(md.contains("The flow logs of app01, db01 record no REJECT"), "{md}");
     assert!(md.contains("(**ACCEPT only: rejected flows are not logged**)"), "{md}");
     assert!(md.contains(r"**limited-visibility**: app01 \(eni-app\): its flow logs record only ACCEPT"), "{md}");
 
