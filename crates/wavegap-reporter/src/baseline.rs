@@ -96,11 +96,10 @@ impl<'b> Since<'b> {
     /// The mark of a current finding that is `open_now` or not.
     pub fn status(&self, id: &str, open_now: bool) -> Status {
         match (open_now, self.open_before.contains(id)) {
-            (true, true) => Status::StillOpen,
             (true, false) => Status::New,
             (false, true) => Status::Fixed,
-            // Not open now and not before (a flow allowed in both runs): nothing changed.
-            (false, false) => Status::StillOpen,
+            // Open in both runs, or in neither (a flow allowed both times): nothing changed.
+            (true, true) | (false, false) => Status::StillOpen,
         }
     }
 

@@ -384,7 +384,7 @@ pub fn rejected<'f>(
                 .collect();
             view.attribution = to_kebab(&f.attribution);
             view.explanation = format::one_line(&f.explanation);
-            view.proposals = f.proposals.clone();
+            view.proposals.clone_from(&f.proposals);
             let members: Vec<Member<'_>> = fs
                 .iter()
                 .map(|g| Member {

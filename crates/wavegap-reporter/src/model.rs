@@ -653,8 +653,7 @@ fn since_view(input: &ReportInput<'_>, since: Option<&Since<'_>>, inventory: &In
             let since = since?;
             let analysis = input.analysis;
             let date = chrono::DateTime::parse_from_rfc3339(&baseline.generated_at)
-                .map(|t| format::time(t.timestamp()))
-                .unwrap_or_else(|_| format::one_line(&baseline.generated_at));
+                .map_or_else(|_| format::one_line(&baseline.generated_at), |t| format::time(t.timestamp()));
             let mut view = empty(file, date, None);
             for id in analysis.open_ids() {
                 match since.status(id, true) {
@@ -848,8 +847,8 @@ fn endpoint_net(wave: &WaveConfig, e: &Endpoint) -> (Option<IpNet>, String) {
     }
 }
 
-fn case(classname: &str, name: String, outcome: &'static str, message: String, detail: String) -> CaseView {
-    CaseView { classname: classname.to_owned(), name: format::one_line(&name), outcome, message, detail }
+fn case(classname: &str, name: &str, outcome: &'static str, message: String, detail: String) -> CaseView {
+    CaseView { classname: classname.to_owned(), name: format::one_line(name), outcome, message, detail }
 }
 
 fn suite(name: &str, cases: Vec<CaseView>) -> SuiteView {
@@ -890,22 +889,22 @@ fn suites(
                 && dst.is_some_and(|d| d.contains(&r.server.ip))
         });
         expected.push(match (not_seen, rejected) {
-            (Some(n), _) => case(&class, name, "failure", "not seen".to_owned(), format::one_line(&n.note)),
+            (Some(n), _) => case(&class, &name, "failure", "not seen".to_owned(), format::one_line(&n.note)),
             (None, Some(r)) => case(
                 &class,
-                name,
+                &name,
                 "failure",
                 "rejected".to_owned(),
                 format!("{}: {}", r.id, format::one_line(&r.explanation)),
             ),
-            (None, None) => case(&class, name, "passed", String::new(), String::new()),
+            (None, None) => case(&class, &name, "passed", String::new(), String::new()),
         });
     }
     let mut rejected: Vec<CaseView> = analysis
         .rejected
         .iter()
         .map(|f| {
-            let name = f.id.clone();
+            let name = &f.id;
             if fixed(&f.id, f.is_open()) {
                 case(&class, name, "passed", String::new(), String::new())
             } else if !f.is_open() {
@@ -930,14 +929,12 @@ fn suites(
         .unanswered
         .iter()
         .map(|f| match &f.suppressed {
-            Some(why) => {
-                case(&class, f.id.clone(), "skipped", format!("held back: {}", format::one_line(why)), String::new())
-            }
-            None => case(&class, f.id.clone(), "failure", "unanswered".to_owned(), format::one_line(&f.likely_cause)),
+            Some(why) => case(&class, &f.id, "skipped", format!("held back: {}", format::one_line(why)), String::new()),
+            None => case(&class, &f.id, "failure", "unanswered".to_owned(), format::one_line(&f.likely_cause)),
         })
         .collect();
     for f in since.map(|s| s.fixed_findings.as_slice()).unwrap_or_default().iter().filter(|f| !f.still_logged) {
-        let c = case(&class, f.id.clone(), "passed", String::new(), String::new());
+        let c = case(&class, &f.id, "passed", String::new(), String::new());
         match f.kind {
             "rejected" => rejected.push(c),
             "unanswered" => unanswered.push(c),
@@ -945,11 +942,11 @@ fn suites(
         }
     }
     let coverage = vec![if flows.complete() {
-        case(&class, "coverage complete".to_owned(), "passed", String::new(), String::new())
+        case(&class, "coverage complete", "passed", String::new(), String::new())
     } else {
         case(
             &class,
-            "coverage complete".to_owned(),
+            "coverage complete",
             "failure",
             format!("{} coverage gap(s), {} damaged object(s)", counts.gaps, counts.damaged),
             "data is missing from this report: see its coverage section".to_owned(),

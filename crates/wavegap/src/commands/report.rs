@@ -118,10 +118,9 @@ pub fn run(args: &ReportArgs, color: bool, quiet: bool) -> Result<Success, Failu
     let names: Vec<&str> = files.iter().map(|f| f.name).collect();
     let style = match args.format {
         Some(SummaryFormat::Table) => Style::Table,
-        Some(SummaryFormat::Plain) => Style::Plain,
         Some(SummaryFormat::Json) => Style::Json,
         None if std::io::stdout().is_terminal() => Style::Table,
-        None => Style::Plain,
+        Some(SummaryFormat::Plain) | None => Style::Plain,
     };
     let summary = wavegap_reporter::summary(&model, &out_dir, &names, 10, style);
     let mut stdout = std::io::stdout().lock();
@@ -173,15 +172,14 @@ fn previous_run(args: &ReportArgs, wave: &WaveConfig, out_dir: &Path) -> Result<
     if args.no_baseline {
         return Ok(Previous::None);
     }
-    let (path, explicit) = match &args.baseline {
-        Some(path) => (path.clone(), true),
-        None => {
-            let path = out_dir.join("findings.json");
-            if !path.exists() {
-                return Ok(Previous::None);
-            }
-            (path, false)
+    let (path, explicit) = if let Some(path) = &args.baseline {
+        (path.clone(), true)
+    } else {
+        let path = out_dir.join("findings.json");
+        if !path.exists() {
+            return Ok(Previous::None);
         }
+        (path, false)
     };
     let file = path.display().to_string();
     let read = std::fs::read_to_string(&path)
