@@ -216,7 +216,8 @@ pub fn markdown(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '{' | '}' | '(' | ')' | '#' | '+' | '!' | '|' | '~' | '$' => {
+            // With `[` and `]` escaped no link or image can form, so `(`, `)` and `!` stay as they are.
+            '\\' | '`' | '*' | '_' | '[' | ']' | '{' | '}' | '#' | '+' | '|' | '~' | '$' => {
                 out.push('\\');
                 out.push(c);
             }

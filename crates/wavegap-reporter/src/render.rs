@@ -139,6 +139,7 @@ impl Renderer {
         env.add_filter("slug", |s: &str| format::slug(s));
         env.add_filter("csv", |s: &str| format::csv_field(s));
         env.add_filter("xml", |s: &str| format::xml(s));
+        env.add_filter("count", format::count);
         for (name, source) in sources {
             env.add_template_owned(name.clone(), source).map_err(|e| ReportError::template(&name, e))?;
         }

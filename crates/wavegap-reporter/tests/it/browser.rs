@@ -46,3 +46,8 @@ fn demo_report_works_in_chromium() {
 fn hostile_names_run_no_script_in_chromium() {
     check_in_browser("hostile_names", &fixtures::hostile_names());
 }
+
+#[test]
+fn large_wave_report_works_in_chromium() {
+    check_in_browser("large", &fixtures::large());
+}

@@ -677,3 +677,106 @@ pub fn hostile_names() -> Input {
     input.analysis.noise.ignored[0].reason = evil.into();
     input
 }
+
+/// A wave the size of a real one: the demo plus 5,000 on-premises clients rejected on
+/// tcp/443 at web01 (one change fixes them all), 400 clients unanswered on tcp/8443, 2,000
+/// accepted clients, and a second app. The report must stay short where the wave is big.
+pub fn large() -> Input {
+    let mut input = demo();
+    input.wave.name = "large".into();
+    input.wave.networks.on_premises.push(net("172.16.0.0/12"));
+    input.wave.networks.internal.push(net("172.16.0.0/12"));
+    input.wave.apps.push(App {
+        name: "billing".into(),
+        description: None,
+        servers: vec![Server { app: "billing".into(), ..server("bill01", "10.0.0.20", "app") }],
+    });
+    let (id, bill_eni) = eni("eni-bill", "10.0.0.20", &[SG_APP]);
+    input.inventory.enis.insert(id, bill_eni);
+    let a = &mut input.analysis;
+    let mut ids = Vec::new();
+    for i in 0..5_000_u32 {
+        let client = format!("172.16.{}.{}", i / 250, i % 250 + 1);
+        let mut f = rejected(
+            end(&client, PeerKind::OnPremises, None, None),
+            web(),
+            6,
+            443,
+            Leg::Request,
+            Hop::DestinationSgIngress,
+            SG_WEB,
+            &format!("no rule of {SG_WEB} allows tcp/443 from {client}"),
+            u64::from(1 + i % 7),
+            "P006",
+        );
+        f.evidence.last_seen = T0 + 600 + i64::from(i % 3000);
+        ids.push(f.id.clone());
+        a.rejected.push(f);
+    }
+    let bill =
+        FlowEnd { app: Some("billing".into()), ..end("10.0.0.20", PeerKind::Aws, Some("bill01"), Some("eni-bill")) };
+    a.rejected.push(rejected(
+        bill,
+        db(),
+        6,
+        1433,
+        Leg::Request,
+        Hop::DestinationSgIngress,
+        SG_DB,
+        "no rule of sg-dbdc99efaaf35db8b allows tcp/1433 from 10.0.0.20",
+        40,
+        "P007",
+    ));
+    let bill_id = a.rejected.last().map(|f| f.id.clone()).unwrap_or_default();
+    for i in 0..400_u32 {
+        let client = format!("192.168.{}.{}", 30 + i / 200, i % 200 + 1);
+        a.unanswered.push(UnansweredFinding {
+            id: format!("unanswered/tcp/8443/{client}/{WEB}"),
+            client: end(&client, PeerKind::OnPremises, None, None),
+            server: web(),
+            protocol: 6,
+            port: 8443,
+            direction_from: DirectionFrom::TcpFlags,
+            direction_split: false,
+            signal: UnansweredSignal::SynOnly,
+            likely_cause: "the AWS peer never answered and no REJECT was logged: the service is not listening".into(),
+            suppressed: None,
+            evidence: evidence(3, &["eni-d0b4d77f904465850"]),
+        });
+    }
+    a.rejected.sort_by(|x, y| x.id.cmp(&y.id));
+    a.unanswered.sort_by(|x, y| x.id.cmp(&y.id));
+    a.proposals.push(Proposal {
+        id: "P006".into(),
+        change: RuleChange::SgRule {
+            group_id: SG_WEB.into(),
+            group_name: Some("orders-web".into()),
+            egress: false,
+            rule: sg_rule(6, 443, SgPeer::Cidr(net("172.16.0.0/12")), ""),
+        },
+        fixes: ids,
+        warnings: vec![],
+        over_quota: false,
+    });
+    a.proposals.push(sg_change(
+        "P007",
+        SG_DB,
+        "orders-db",
+        false,
+        sg_rule(6, 1433, SgPeer::Cidr(net("10.0.0.20/32")), ""),
+        &bill_id,
+    ));
+    for i in 0..2_000_u32 {
+        a.accepted.push(AcceptedFlow {
+            client: ip(&format!("192.168.{}.{}", 100 + i / 250, i % 250 + 1)),
+            server: ip(WEB),
+            protocol: 6,
+            port: 443,
+        });
+    }
+    a.accepted.sort();
+    a.summary.rejected = a.rejected.len();
+    a.summary.unanswered = a.unanswered.len();
+    a.summary.proposals = a.proposals.len();
+    input
+}

@@ -216,3 +216,37 @@ fn fix_sh_passes_each_argument_intact_and_dry_runs_by_default() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers.len(), 3, "nothing but fix.sh, bin and the log: {leftovers:?}");
 }
+
+/// A real wave's size: 5,406 findings that two changes fix or nothing in AWS can. report.md
+/// fits a GitHub comment (65,536 characters), summary.md a step summary (8 KB), and every
+/// finding is still one row of findings.csv.
+#[test]
+fn a_large_wave_gives_a_short_report() {
+    let input = fixtures::large();
+    let files = render(&input);
+    let get = |name: &str| files.iter().find(|f| f.name == name).unwrap().content.clone();
+    let md = get("report.md");
+    assert!(md.chars().count() <= 65_536, "report.md has {} characters", md.chars().count());
+    let summary = get("summary.md");
+    assert!(summary.len() <= 8 * 1024, "summary.md has {} bytes", summary.len());
+    assert!(md.contains("**7 changes fix all 5,006 rejected flows.**"), "{md}");
+    assert!(
+        md.contains("| 5,000 clients: 5,000 in on-premises 172.16.0.0/12 (all in 172.16.0.0/19); e.g. 172.16.0.7, "),
+        "the 5,000 clients are one row: {md}"
+    );
+    assert!(md.contains("| 400 clients: 400 in on-premises 192.168.0.0/16 (all in 192.168.30.0/23)"), "{md}");
+    let csv = get("findings.csv");
+    assert_eq!(csv.lines().count(), 1 + 5_006 + 401, "a header and one row per finding");
+    let html = get("report.html");
+    assert!(html.len() < 2_000_000, "report.html is {} bytes", html.len());
+    assert!(html.contains("… and 4,900 more in findings.csv"), "the collapsed list is capped");
+    // The diagram draws networks: one box for the 5,000 clients, one for the 2,000 accepted.
+    assert!(md.contains("[\"on-premises 172.16.0.0/12<br/>5,000 addresses\"]"), "{md}");
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"Generated [0-9T:Z-]+ by wavegap [0-9.]+", "Generated [time] by wavegap [version]");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        insta::assert_snapshot!("large__report.md", &md);
+        insta::assert_snapshot!("large__summary.md", &summary);
+    });
+}
