@@ -20,6 +20,7 @@ pub mod baseline;
 mod console;
 mod diagram;
 mod error;
+mod fix;
 pub mod format;
 mod group;
 pub mod json;

@@ -17,11 +17,12 @@ use wavegap_core::findings::{
 };
 use wavegap_core::flow::{CoverageGap, FlowData};
 use wavegap_core::flowlog::Action;
-use wavegap_core::inventory::{Inventory, NaclEntry, Os, PortMatch, Protocol, SgPeer, SgRule};
+use wavegap_core::inventory::{Inventory, NaclEntry, Os, SgRule};
 use wavegap_core::wave::{Endpoint, Source, WaveConfig};
 
 use crate::baseline::{Baseline, Since, Status, Was};
 use crate::diagram::{self, Diagram, Edge, EdgeStatus};
+use crate::fix::{self, TfAttr};
 use crate::format;
 use crate::group::{self, GroupView, Places};
 use crate::json::FindingsDocument;
@@ -326,20 +327,23 @@ pub struct ProposalView {
     /// `allow tcp 49172 from sg-0abc (orders-app)`.
     pub summary: String,
     pub fixes: Vec<String>,
+    /// `3 rejected flows: id, id, id`, or a count and three examples past five.
+    pub fixes_text: String,
     pub warnings: Vec<String>,
     pub over_quota: bool,
-    /// The AWS CLI command, each argument already a shell word.
+    /// The whole AWS CLI command to copy, with the wave's region and profile.
     pub cli: String,
+    /// The `aws` arguments alone, each a shell word (fix.sh adds region and profile).
+    pub cli_args: String,
+    /// Network ACL entries: the `describe-network-acls --query` that prints 1 when the entry
+    /// is already there (fix.sh's test when the rule number is taken).
+    pub present_query: Option<String>,
     pub tf_type: String,
     pub tf_name: String,
     /// Terraform attributes with their values as HCL literals.
     pub tf_attrs: Vec<TfAttr>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TfAttr {
-    pub key: String,
-    pub value: String,
+    /// The Terraform resource block, as `terraform fmt` writes it.
+    pub terraform: String,
 }
 
 /// The proposals for one security group or network ACL, as a diff against its current rules.
@@ -419,7 +423,7 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
     let since = since.as_ref();
     let servers: Vec<ServerView> = wave.servers().map(|s| server_view(inventory, s)).collect();
     let server_by_ip: BTreeMap<String, &ServerView> = servers.iter().map(|s| (s.ip.clone(), s)).collect();
-    let proposals: Vec<ProposalView> = analysis.proposals.iter().map(|p| proposal_view(inventory, p)).collect();
+    let proposals: Vec<ProposalView> = analysis.proposals.iter().map(|p| proposal_view(wave, inventory, p)).collect();
 
     // The changes, each with the groups of findings it fixes.
     let rejected_groups = group::rejected(&analysis.rejected, &places, since);
@@ -715,7 +719,7 @@ fn since_view(input: &ReportInput<'_>, since: Option<&Since<'_>>, inventory: &In
                 .fixed_proposals(analysis)
                 .into_iter()
                 .map(|p| {
-                    let v = proposal_view(inventory, p);
+                    let v = proposal_view(input.wave, inventory, p);
                     FixedProposalView { id: p.id.clone(), resource: v.resource, summary: v.summary }
                 })
                 .collect();
@@ -1069,215 +1073,58 @@ fn resource_name(inventory: &Inventory, change: &RuleChange) -> String {
     }
 }
 
-fn proposal_view(inventory: &Inventory, p: &Proposal) -> ProposalView {
+fn proposal_view(wave: &WaveConfig, inventory: &Inventory, p: &Proposal) -> ProposalView {
     let name = resource_name(inventory, &p.change);
     let tf_name = format!("{}_{}", format::slug(&p.id).replace('-', "_"), format::slug(&name).replace('-', "_"));
-    match &p.change {
-        RuleChange::SgRule { group_id, egress, rule, .. } => {
-            let owner = inventory.security_groups.get(group_id).and_then(|g| g.owner_id.clone());
-            ProposalView {
-                id: p.id.clone(),
-                anchor: format::slug(&p.id),
-                kind: "security group".to_owned(),
-                resource: group_id.clone(),
-                resource_name: format::one_line(&name),
-                owner,
-                direction: if *egress { "egress" } else { "ingress" }.to_owned(),
-                summary: format!("allow {}", format::sg_rule(inventory, rule, *egress)),
-                fixes: p.fixes.clone(),
-                warnings: p.warnings.iter().map(|w| format::one_line(w)).collect(),
-                over_quota: p.over_quota,
-                cli: sg_cli(group_id, *egress, rule, &p.id),
-                tf_type: if *egress {
-                    "aws_vpc_security_group_egress_rule"
-                } else {
-                    "aws_vpc_security_group_ingress_rule"
-                }
-                .to_owned(),
-                tf_name,
-                tf_attrs: sg_tf(group_id, rule, &p.id),
-            }
-        }
-        RuleChange::NaclEntry { acl_id, entry, .. } => {
-            let owner = inventory
-                .nacls
-                .get(acl_id)
-                .and_then(|_| inventory.vpcs.get(&inventory.nacls[acl_id].vpc_id).and_then(|v| v.owner_id.clone()));
-            ProposalView {
-                id: p.id.clone(),
-                anchor: format::slug(&p.id),
-                kind: "network ACL".to_owned(),
-                resource: acl_id.clone(),
-                resource_name: format::one_line(&name),
-                owner,
-                direction: if entry.egress { "outbound" } else { "inbound" }.to_owned(),
-                summary: format::nacl_entry(entry).trim_start().to_owned(),
-                fixes: p.fixes.clone(),
-                warnings: p.warnings.iter().map(|w| format::one_line(w)).collect(),
-                over_quota: p.over_quota,
-                cli: nacl_cli(acl_id, entry),
-                tf_type: "aws_network_acl_rule".to_owned(),
-                tf_name,
-                tf_attrs: nacl_tf(acl_id, entry),
-            }
-        }
-    }
-}
-
-fn port_range(rule_protocol: Protocol, ports: PortMatch) -> Option<(i32, i32)> {
-    match (rule_protocol, ports) {
-        (Protocol::All, _) | (_, PortMatch::Any) => None,
-        (_, PortMatch::Ports(r)) => Some((i32::from(r.from), i32::from(r.to))),
-        (_, PortMatch::Icmp(i)) => Some((i.icmp_type.map_or(-1, i32::from), i.code.map_or(-1, i32::from))),
-    }
-}
-
-fn protocol_arg(p: Protocol) -> String {
-    match p {
-        Protocol::All => "-1".to_owned(),
-        Protocol::Number(n) => match n {
-            6 => "tcp".to_owned(),
-            17 => "udp".to_owned(),
-            1 => "icmp".to_owned(),
-            58 => "icmpv6".to_owned(),
-            n => n.to_string(),
-        },
-    }
-}
-
-fn sg_cli(group_id: &str, egress: bool, rule: &SgRule, proposal: &str) -> String {
-    let mut perm = serde_json::Map::new();
-    perm.insert("IpProtocol".into(), protocol_arg(rule.protocol).into());
-    if let Some((from, to)) = port_range(rule.protocol, rule.ports) {
-        perm.insert("FromPort".into(), from.into());
-        perm.insert("ToPort".into(), to.into());
-    }
-    let description = rule.description.clone().unwrap_or_else(|| format!("wavegap {proposal}"));
-    let mut peer = serde_json::Map::new();
-    let key = match &rule.peer {
-        SgPeer::Cidr(net) => {
-            let (k, list) = if net.addr().is_ipv4() { ("CidrIp", "IpRanges") } else { ("CidrIpv6", "Ipv6Ranges") };
-            peer.insert(k.into(), net.to_string().into());
-            list
-        }
-        SgPeer::PrefixList(id) => {
-            peer.insert("PrefixListId".into(), id.clone().into());
-            "PrefixListIds"
-        }
-        SgPeer::Group { group_id, owner_id, .. } => {
-            peer.insert("GroupId".into(), group_id.clone().into());
-            if let Some(owner) = owner_id {
-                peer.insert("UserId".into(), owner.clone().into());
-            }
-            "UserIdGroupPairs"
-        }
-    };
-    if !description.is_empty() {
-        peer.insert("Description".into(), format::one_line(&description).into());
-    }
-    perm.insert(key.into(), serde_json::Value::Array(vec![peer.into()]));
-    let json = serde_json::Value::Array(vec![perm.into()]).to_string();
-    let command = if egress { "authorize-security-group-egress" } else { "authorize-security-group-ingress" };
-    ["aws", "ec2", command, "--group-id", group_id, "--ip-permissions", &json]
-        .iter()
-        .map(|a| format::shell_quote(a))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn nacl_cli(acl_id: &str, entry: &NaclEntry) -> String {
-    let mut args: Vec<String> = vec![
-        "aws".into(),
-        "ec2".into(),
-        "create-network-acl-entry".into(),
-        "--network-acl-id".into(),
-        acl_id.into(),
-        if entry.egress { "--egress" } else { "--ingress" }.into(),
-        "--rule-number".into(),
-        entry.rule_number.to_string(),
-        "--protocol".into(),
-        match entry.protocol {
-            Protocol::All => "-1".into(),
-            Protocol::Number(n) => n.to_string(),
-        },
-    ];
-    match (entry.protocol, entry.ports) {
-        (Protocol::All, _) | (_, PortMatch::Any) => {}
-        (_, PortMatch::Ports(r)) => {
-            args.push("--port-range".into());
-            args.push(format!("From={},To={}", r.from, r.to));
-        }
-        (_, PortMatch::Icmp(i)) => {
-            args.push("--icmp-type-code".into());
-            args.push(format!("Type={},Code={}", i.icmp_type.map_or(-1, i32::from), i.code.map_or(-1, i32::from)));
-        }
-    }
-    args.push(if entry.cidr.addr().is_ipv4() { "--cidr-block" } else { "--ipv6-cidr-block" }.into());
-    args.push(entry.cidr.to_string());
-    args.push("--rule-action".into());
-    args.push(to_kebab(&entry.action));
-    args.iter().map(|a| format::shell_quote(a)).collect::<Vec<_>>().join(" ")
-}
-
-fn attr(key: &str, value: String) -> TfAttr {
-    TfAttr { key: key.to_owned(), value }
-}
-
-fn sg_tf(group_id: &str, rule: &SgRule, proposal: &str) -> Vec<TfAttr> {
-    let mut attrs = vec![
-        attr("security_group_id", format::hcl_string(group_id)),
-        attr("ip_protocol", format::hcl_string(&protocol_arg(rule.protocol))),
-    ];
-    if let Some((from, to)) = port_range(rule.protocol, rule.ports) {
-        attrs.push(attr("from_port", from.to_string()));
-        attrs.push(attr("to_port", to.to_string()));
-    }
-    match &rule.peer {
-        SgPeer::Cidr(net) if net.addr().is_ipv4() => {
-            attrs.push(attr("cidr_ipv4", format::hcl_string(&net.to_string())));
-        }
-        SgPeer::Cidr(net) => attrs.push(attr("cidr_ipv6", format::hcl_string(&net.to_string()))),
-        SgPeer::PrefixList(id) => attrs.push(attr("prefix_list_id", format::hcl_string(id))),
-        SgPeer::Group { group_id, .. } => {
-            attrs.push(attr("referenced_security_group_id", format::hcl_string(group_id)));
-        }
-    }
-    let description = rule.description.clone().unwrap_or_else(|| format!("wavegap {proposal}"));
-    attrs.push(attr("description", format::hcl_string(&format::one_line(&description))));
-    attrs
-}
-
-fn nacl_tf(acl_id: &str, entry: &NaclEntry) -> Vec<TfAttr> {
-    let mut attrs = vec![
-        attr("network_acl_id", format::hcl_string(acl_id)),
-        attr("rule_number", entry.rule_number.to_string()),
-        attr("egress", entry.egress.to_string()),
-        attr(
-            "protocol",
-            format::hcl_string(&match entry.protocol {
-                Protocol::All => "-1".to_owned(),
-                Protocol::Number(n) => n.to_string(),
-            }),
+    let (kind, resource, owner, direction, summary) = match &p.change {
+        RuleChange::SgRule { group_id, egress, rule, .. } => (
+            "security group",
+            group_id,
+            inventory.security_groups.get(group_id).and_then(|g| g.owner_id.clone()),
+            if *egress { "egress" } else { "ingress" },
+            format!("allow {}", format::sg_rule(inventory, rule, *egress)),
         ),
-        attr("rule_action", format::hcl_string(&to_kebab(&entry.action))),
-    ];
-    if entry.cidr.addr().is_ipv4() {
-        attrs.push(attr("cidr_block", format::hcl_string(&entry.cidr.to_string())));
+        RuleChange::NaclEntry { acl_id, entry, .. } => (
+            "network ACL",
+            acl_id,
+            inventory.nacls.get(acl_id).and_then(|a| inventory.vpcs.get(&a.vpc_id)).and_then(|v| v.owner_id.clone()),
+            if entry.egress { "outbound" } else { "inbound" },
+            format::nacl_entry(entry).trim_start().to_owned(),
+        ),
+    };
+    let commands = fix::commands(&p.change, &p.id);
+    ProposalView {
+        id: p.id.clone(),
+        anchor: format::slug(&p.id),
+        kind: kind.to_owned(),
+        resource: resource.clone(),
+        resource_name: format::one_line(&name),
+        owner,
+        direction: direction.to_owned(),
+        summary,
+        fixes: p.fixes.clone(),
+        fixes_text: fixes_text(&p.fixes),
+        warnings: p.warnings.iter().map(|w| format::one_line(w)).collect(),
+        over_quota: p.over_quota,
+        cli: fix::cli_line(&commands.cli_args, wave.aws.region.as_deref(), wave.aws.profile.as_deref()),
+        terraform: fix::terraform_block(commands.tf_type, &tf_name, &commands.tf_attrs),
+        cli_args: commands.cli_args,
+        present_query: commands.present_query,
+        tf_type: commands.tf_type.to_owned(),
+        tf_name,
+        tf_attrs: commands.tf_attrs,
+    }
+}
+
+/// What a proposal fixes, in a line: every id up to five, else the count and three of them.
+fn fixes_text(ids: &[String]) -> String {
+    let flows = if ids.len() == 1 { "rejected flow" } else { "rejected flows" };
+    let n = format::count(ids.len() as u64);
+    if ids.len() <= 5 {
+        format!("{n} {flows}: {}", ids.join(", "))
     } else {
-        attrs.push(attr("ipv6_cidr_block", format::hcl_string(&entry.cidr.to_string())));
+        format!("{n} {flows}, e.g. {} (every id in findings.json)", ids[..3].join(", "))
     }
-    match (entry.protocol, entry.ports) {
-        (Protocol::All, _) | (_, PortMatch::Any) => {}
-        (_, PortMatch::Ports(r)) => {
-            attrs.push(attr("from_port", r.from.to_string()));
-            attrs.push(attr("to_port", r.to.to_string()));
-        }
-        (_, PortMatch::Icmp(i)) => {
-            attrs.push(attr("icmp_type", i.icmp_type.map_or(-1, i32::from).to_string()));
-            attrs.push(attr("icmp_code", i.code.map_or(-1, i32::from).to_string()));
-        }
-    }
-    attrs
 }
 
 /// Groups proposals per resource and renders each as a diff against the current rules.

@@ -76,7 +76,11 @@ fn hostile_names() {
     let sh = get("fix.sh");
     for line in sh.lines() {
         assert!(
-            line.is_empty() || line.starts_with('#') || line.starts_with("run ") || !line.contains("touch pwned"),
+            line.is_empty()
+                || line.starts_with('#')
+                || line.starts_with("rule ")
+                || line.starts_with("entry ")
+                || !line.contains("touch pwned"),
             "data escaped a comment in fix.sh: {line}"
         );
     }
@@ -168,53 +172,130 @@ fn console_summary_lists_the_top_findings() {
     assert_eq!(json["headline"], "5 changes fix all 5 rejected flows");
 }
 
-/// Runs fix.sh against a stand-in `aws` that records its arguments: every command gets
-/// `--dry-run` unless `--apply` is given, and hostile descriptions arrive as one argument.
-#[test]
-fn fix_sh_passes_each_argument_intact_and_dry_runs_by_default() {
-    let files = render(&fixtures::hostile_names());
-    let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("fix.sh");
-    std::fs::write(&script, &files.iter().find(|f| f.name == "fix.sh").unwrap().content).unwrap();
-    let bin = dir.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    let log = dir.path().join("calls");
-    std::fs::write(
-        bin.join("aws"),
-        format!(
-            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >> {log}; done\necho ---- >> {log}\n\
-             for a in \"$@\"; do [ \"$a\" = --dry-run ] && {{ echo 'An error occurred (DryRunOperation)' >&2; exit 254; }}; done\nexit 0\n",
-            log = log.display()
-        ),
-    )
-    .unwrap();
-    std::process::Command::new("chmod").arg("+x").arg(bin.join("aws")).status().unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    for (args, dry) in [(vec![], true), (vec!["--apply"], false)] {
+/// fix.sh in a directory with a stand-in `aws` first on PATH. The stand-in logs each call's
+/// arguments, answers a dry run with DryRunOperation, `describe-network-acls` with 1 (the
+/// entry is there), and a change naming `$DUPLICATE`, `$DENIED` or `$TAKEN` with the error
+/// AWS gives for a duplicate rule, missing permissions and a taken NACL rule number.
+struct FakeAws {
+    dir: tempfile::TempDir,
+}
+
+impl FakeAws {
+    fn new(input: &fixtures::Input) -> Self {
+        let files = render(input);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("fix.sh"), &files.iter().find(|f| f.name == "fix.sh").unwrap().content).unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let log = dir.path().join("calls");
+        std::fs::write(
+            bin.join("aws"),
+            format!(
+                r#"#!/bin/sh
+for a in "$@"; do printf '%s\n' "$a" >> {log}; done
+echo ---- >> {log}
+case "$*" in *describe-network-acls*) echo 1; exit 0 ;; esac
+for a in "$@"; do [ "$a" = --dry-run ] && {{ echo 'An error occurred (DryRunOperation) when calling the operation: Request would have succeeded, but DryRun flag is set.' >&2; exit 254; }}; done
+case "$*" in
+  *"${{DUPLICATE:-@}}"*) echo 'An error occurred (InvalidPermission.Duplicate) when calling the AuthorizeSecurityGroupIngress operation: the specified rule already exists' >&2; exit 254 ;;
+  *"${{DENIED:-@}}"*) echo 'An error occurred (UnauthorizedOperation) when calling the operation: You are not authorized to perform this operation.' >&2; exit 254 ;;
+  *"${{TAKEN:-@}}"*) echo 'An error occurred (NetworkAclEntryAlreadyExists) when calling the CreateNetworkAclEntry operation: EntryAlreadyExists' >&2; exit 254 ;;
+esac
+exit 0
+"#,
+                log = log.display()
+            ),
+        )
+        .unwrap();
+        std::process::Command::new("chmod").arg("+x").arg(bin.join("aws")).status().unwrap();
+        FakeAws { dir }
+    }
+
+    /// Runs `sh fix.sh ARGS` with `env`; the output and every call's arguments.
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> (std::process::Output, Vec<Vec<String>>) {
+        let log = self.dir.path().join("calls");
         let _ = std::fs::remove_file(&log);
+        let path = format!("{}:{}", self.dir.path().join("bin").display(), std::env::var("PATH").unwrap_or_default());
         let out = std::process::Command::new("sh")
-            .arg(&script)
-            .args(&args)
+            .arg("fix.sh")
+            .args(args)
             .env("PATH", &path)
-            .current_dir(dir.path())
+            .envs(env.iter().copied())
+            .current_dir(self.dir.path())
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let calls = std::fs::read_to_string(&log).unwrap();
-        let calls: Vec<Vec<&str>> =
-            calls.split("----\n").filter(|c| !c.is_empty()).map(|c| c.lines().collect()).collect();
+        let calls = std::fs::read_to_string(&log).unwrap_or_default();
+        let calls =
+            calls.split("----\n").filter(|c| !c.is_empty()).map(|c| c.lines().map(str::to_owned).collect()).collect();
+        (out, calls)
+    }
+}
+
+/// Every command gets `--dry-run` unless `--apply` is given, the wave's region and profile,
+/// and hostile descriptions arrive as one argument.
+#[test]
+fn fix_sh_passes_each_argument_intact_and_dry_runs_by_default() {
+    let mut input = fixtures::hostile_names();
+    input.wave.aws.region = Some("eu-west-1".into());
+    input.wave.aws.profile = Some("migration admin".into());
+    let fake = FakeAws::new(&input);
+    for (args, dry) in [(vec![], true), (vec!["--apply"], false)] {
+        let (out, calls) = fake.run(&args, &[]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(calls.len(), 5, "{calls:?}");
         for call in &calls {
-            assert_eq!(call.contains(&"--dry-run"), dry, "{call:?}");
-            if let Some(i) = call.iter().position(|a| *a == "--ip-permissions") {
-                let perms: serde_json::Value = serde_json::from_str(call[i + 1]).expect("one JSON argument");
+            assert_eq!(call.contains(&"--dry-run".to_owned()), dry, "{call:?}");
+            let flag = |f: &str| call.iter().position(|a| a == f).map(|i| call[i + 1].as_str());
+            assert_eq!(flag("--region"), Some("eu-west-1"), "{call:?}");
+            assert_eq!(flag("--profile"), Some("migration admin"), "{call:?}");
+            if let Some(perms) = flag("--ip-permissions") {
+                let perms: serde_json::Value = serde_json::from_str(perms).expect("one JSON argument");
                 let text = perms.to_string();
                 assert!(text.contains("$(touch pwned)") && text.contains("it's"), "{text}");
             }
         }
+        let summary =
+            if dry { "(dry run): 5 would apply, 0 already present, 0 failed" } else { ": 5 applied, 0 already" };
+        assert!(stdout.contains(summary), "{stdout}");
     }
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(fake.dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers.len(), 3, "nothing but fix.sh, bin and the log: {leftovers:?}");
+}
+
+/// Run twice, or after someone added a rule by hand: what is there counts as done, a
+/// failure does not stop the rest, and the summary and the exit status tell.
+#[test]
+fn fix_sh_is_idempotent_goes_on_after_a_failure_and_sums_up() {
+    let fake = FakeAws::new(&fixtures::demo());
+    let duplicate = format!("--group-id {}", fixtures::SG_WEB);
+    let denied = format!("--group-id {}", fixtures::SG_APP);
+    let taken = "--network-acl-id acl-42a246adb36420e01";
+    let env = [("DUPLICATE", duplicate.as_str()), ("DENIED", denied.as_str()), ("TAKEN", taken)];
+    let (out, calls) = fake.run(&["--apply"], &env);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    for line in ["P001: applied", "P002: FAILED", "P003: already present", "P004: applied", "P005: already present"] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    assert!(stdout.ends_with("fix.sh: 2 applied, 2 already present, 1 failed\n"), "{stdout}");
+    assert!(stderr.contains("UnauthorizedOperation"), "the failure says why: {stderr}");
+    // The taken NACL rule number was checked against the proposed entry.
+    let check = calls.iter().find(|c| c.contains(&"describe-network-acls".to_owned())).expect("a check");
+    let query = &check[check.iter().position(|a| a == "--query").unwrap() + 1];
+    assert!(query.contains("RuleNumber==`140`") && query.contains("CidrBlock==`\"10.250.1.10/32\"`"), "{query}");
+
+    // When the number holds another entry, the entry is a failure with what to do.
+    let script = std::fs::read_to_string(fake.dir.path().join("bin/aws")).unwrap();
+    std::fs::write(fake.dir.path().join("bin/aws"), script.replace("echo 1; exit 0", "echo 0; exit 0")).unwrap();
+    let (out, _) = fake.run(&["--apply"], &[("TAKEN", taken)]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("P005: FAILED") && stdout.ends_with("4 applied, 0 already present, 1 failed\n"),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pick a free number in acl-42a246adb36420e01"));
 }
 
 /// A real wave's size: 5,406 findings that two changes fix or nothing in AWS can. report.md
