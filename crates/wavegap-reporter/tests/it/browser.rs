@@ -1,6 +1,8 @@
 //! The HTML report in headless Chromium (Debian's `chromium`, driven by
 //! `scripts/browser/check-report.mjs`): no console errors, no network requests, tables sort,
-//! filters filter, and a screenshot lands in the test output directory. Chromium missing is a
+//! the page's one filter filters, no table scrolls sideways at 1400 or 800 px, every Mermaid
+//! block of report.md parses with the real Mermaid parser, and screenshots land in the test
+//! output directory. Chromium missing is a
 //! failure, not a skip: `scripts/setup-browser.sh` installs it.
 
 use std::path::PathBuf;
@@ -26,13 +28,21 @@ fn check_in_browser(case: &str, input: &fixtures::Input) {
     wavegap_reporter::write_atomically(&out, &render(input)).unwrap();
     let shot = out.join("screenshot.png");
     let _ = std::fs::remove_file(&shot);
-    let result = Command::new("node").arg(&script).arg(out.join("report.html")).arg(&shot).output().expect("node runs");
+    let result = Command::new("node")
+        .arg(&script)
+        .arg(out.join("report.html"))
+        .arg(&shot)
+        .arg(out.join("report.md"))
+        .output()
+        .expect("node runs");
     let stdout = String::from_utf8_lossy(&result.stdout);
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(result.status.success(), "browser check failed for {case}:\n{stdout}\n{stderr}");
     let summary: serde_json::Value = serde_json::from_str(stdout.trim()).expect("a JSON summary");
     assert_eq!(summary["requests"], 0, "{summary}");
     assert!(summary["sortedColumns"].as_u64().unwrap() > 0, "no table was sorted: {summary}");
+    assert!(summary["filtered"].as_u64().unwrap() > 0, "no table was filtered: {summary}");
+    assert!(summary["mermaidBlocks"].as_u64().unwrap() > 0, "no Mermaid block was parsed: {summary}");
     assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000), "no screenshot at {}", shot.display());
     eprintln!("screenshot: {}", shot.display());
 }
