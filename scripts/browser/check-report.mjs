@@ -78,7 +78,7 @@ try {
   // Filtering: one input (#filter, in the sticky #filterbar) for the whole page. Typing hides
   // the rows of every table.filterable whose text lacks the query (case-insensitive), and every
   // section.action (one proposed change) with no visible row whose heading and commands lack it.
-  let filtered = 0;
+  let filtered = 0, filterQuery = null;
   const filter = page.locator("#filter");
   if ((await filter.count()) !== 1) {
     problems.push(`expected one #filter input, found ${await filter.count()}`);
@@ -136,6 +136,7 @@ try {
       const all = expectShown(await state(), "", "cleared");
       if (all !== total) problems.push(`clearing the filter shows ${all} of ${total} rows`);
       filtered = checked.length;
+      filterQuery = needle;
     }
   }
 
@@ -158,7 +159,7 @@ try {
     document.querySelectorAll("table").forEach((t, i) => {
       const box = t.parentElement.clientWidth;
       if (t.scrollWidth <= box + 1) return;
-      // Name the columns, widest first, to show what to wrap.
+      // Name the columns with their widths, to show what to wrap.
       const cols = Array.from(t.rows[0]?.cells ?? [], (c) => `${c.textContent.trim().slice(0, 20) || "?"} ${Math.round(c.getBoundingClientRect().width)}px`);
       found.push(`${name(t, i, "table")} is ${t.scrollWidth}px wide in a ${box}px box (${t.scrollWidth - box}px too wide; columns: ${cols.join(", ")})`);
     });
@@ -223,7 +224,7 @@ try {
 
   for (const r of requests) problems.push(`network request: ${r}`);
   for (const p of problems) console.error(p);
-  console.log(JSON.stringify({ url, tables: tables.length, sortedColumns, filtered, actions, svgs, mermaidBlocks, mermaidRendered, requests: requests.length, screenshots: [screenshot, screenshot800], problems }));
+  console.log(JSON.stringify({ url, tables: tables.length, sortedColumns, filtered, filterQuery, actions, svgs, mermaidBlocks, mermaidRendered, requests: requests.length, screenshots: [screenshot, screenshot800], problems }));
 } finally {
   await context.close();
   rmSync(profile, { recursive: true, force: true });

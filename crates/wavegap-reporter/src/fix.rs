@@ -3,6 +3,8 @@
 //! and the Terraform resource fix.tf and the HTML report show, laid out as `terraform fmt`
 //! writes it.
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 use wavegap_core::findings::RuleChange;
 use wavegap_core::inventory::{NaclEntry, PortMatch, Protocol, RuleAction, SgPeer, SgRule};
@@ -51,7 +53,7 @@ pub fn cli_line(cli_args: &str, region: Option<&str>, profile: Option<&str>) -> 
     let mut line = format!("aws {cli_args}");
     for (flag, value) in [("--region", region), ("--profile", profile)] {
         if let Some(v) = value {
-            line.push_str(&format!(" {flag} {}", format::shell_quote(v)));
+            let _ = write!(line, " {flag} {}", format::shell_quote(v));
         }
     }
     line
@@ -63,7 +65,7 @@ pub fn terraform_block(tf_type: &str, name: &str, attrs: &[TfAttr]) -> String {
     let width = attrs.iter().map(|a| a.key.len()).max().unwrap_or(0);
     let mut out = format!("resource \"{tf_type}\" \"{name}\" {{\n");
     for a in attrs {
-        out.push_str(&format!("  {:<width$} = {}\n", a.key, a.value));
+        let _ = writeln!(out, "  {:<width$} = {}", a.key, a.value);
     }
     out.push('}');
     out
@@ -171,7 +173,7 @@ fn nacl_cli(acl_id: &str, entry: &NaclEntry) -> String {
     words(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
-/// JMESPath over `describe-network-acls` output (strings as JSON literals in backticks, so
+/// A `JMESPath` expression over `describe-network-acls` output (strings as JSON literals in backticks, so
 /// the shell word needs no quote escapes): the number of entries equal to `entry` in
 /// every field the API compares (1 when it is there, 0 when the number holds another entry).
 fn nacl_present_query(entry: &NaclEntry) -> String {

@@ -173,7 +173,7 @@ fn console_summary_lists_the_top_findings() {
 }
 
 /// fix.sh in a directory with a stand-in `aws` first on PATH. The stand-in logs each call's
-/// arguments, answers a dry run with DryRunOperation, `describe-network-acls` with 1 (the
+/// arguments, answers a dry run with `DryRunOperation`, `describe-network-acls` with 1 (the
 /// entry is there), and a change naming `$DUPLICATE`, `$DENIED` or `$TAKEN` with the error
 /// AWS gives for a duplicate rule, missing permissions and a taken NACL rule number.
 struct FakeAws {

@@ -252,7 +252,7 @@ fn a_rerun_after_applying_one_proposal_marks_its_finding_fixed() {
     assert!(files["report.md"].contains("**0 new**, 5 still open, **1 fixed**"), "{}", files["report.md"]);
     assert!(
         files["report.md"]
-            .contains("| rejected | 192.168.10.35 | web01 \\(10.0.0.6\\) | tcp/80 | allowed by the current rules")
+            .contains("| rejected | 192.168.10.35 | web01 (10.0.0.6) | tcp/80 | allowed by the current rules")
     );
     assert!(files["summary.md"].contains(": **0 new**, 5 still open, **1 fixed**."), "{}", files["summary.md"]);
     assert!(files["report.html"].contains("<strong>1 fixed</strong>") && files["report.html"].contains("Fixed since"));
