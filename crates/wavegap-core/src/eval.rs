@@ -213,10 +213,7 @@ pub fn sg_rule_label(rule: &SgRule, egress: bool) -> String {
 /// `#89 deny tcp 49152-65535 10.250.0.0/16` — how a NACL entry reads in a report.
 pub fn nacl_entry_label(e: &NaclEntry) -> String {
     let number = if e.rule_number == NACL_DEFAULT_RULE_NUMBER { "*".to_owned() } else { e.rule_number.to_string() };
-    let action = match e.action {
-        RuleAction::Allow => "allow",
-        RuleAction::Deny => "deny",
-    };
+    let action = e.action.as_str();
     format!(
         "#{number} {action} {}{} {} {}",
         protocol_label(e.protocol),

@@ -118,6 +118,27 @@ impl Protocol {
         }
     }
 
+    /// As the security group API writes it: `-1`, `tcp`, `udp`, `icmp`, `icmpv6` or the
+    /// number (what [`Protocol::parse`] reads back).
+    pub fn ec2_name(self) -> String {
+        match self {
+            Protocol::All => "-1".to_owned(),
+            Protocol::Number(proto::TCP) => "tcp".to_owned(),
+            Protocol::Number(proto::UDP) => "udp".to_owned(),
+            Protocol::Number(proto::ICMP) => "icmp".to_owned(),
+            Protocol::Number(proto::ICMPV6) => "icmpv6".to_owned(),
+            Protocol::Number(n) => n.to_string(),
+        }
+    }
+
+    /// As the network ACL API writes it: `-1` or the number.
+    pub fn ec2_number(self) -> String {
+        match self {
+            Protocol::All => "-1".to_owned(),
+            Protocol::Number(n) => n.to_string(),
+        }
+    }
+
     pub fn matches(self, protocol: u8) -> bool {
         match self {
             Protocol::All => true,
@@ -167,6 +188,18 @@ pub enum PortMatch {
     Icmp(IcmpMatch),
 }
 
+impl PortMatch {
+    /// `FromPort` and `ToPort` as EC2 writes them: the port range, or the ICMP type and code
+    /// (`-1` for any); `None` for every port.
+    pub fn ec2_from_to(self) -> Option<(i32, i32)> {
+        match self {
+            PortMatch::Any => None,
+            PortMatch::Ports(r) => Some((i32::from(r.from), i32::from(r.to))),
+            PortMatch::Icmp(i) => Some((i.icmp_type.map_or(-1, i32::from), i.code.map_or(-1, i32::from))),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SgPeer {
@@ -209,6 +242,16 @@ pub struct SecurityGroup {
 pub enum RuleAction {
     Allow,
     Deny,
+}
+
+impl RuleAction {
+    /// `allow` or `deny`, as EC2 writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleAction::Allow => "allow",
+            RuleAction::Deny => "deny",
+        }
+    }
 }
 
 /// The number EC2 gives the unchangeable last `*` entry.
@@ -382,6 +425,13 @@ mod tests {
         ] {
             assert_eq!(Protocol::parse(text), Some(expected), "{text}");
         }
+        for p in [Protocol::All, Protocol::Number(6), Protocol::Number(17), Protocol::Number(58), Protocol::Number(50)]
+        {
+            assert_eq!(Protocol::parse(&p.ec2_name()), Some(p), "{p:?}");
+            assert_eq!(Protocol::parse(&p.ec2_number()), Some(p), "{p:?}");
+        }
+        assert_eq!(Protocol::Number(6).ec2_name(), "tcp");
+        assert_eq!(Protocol::Number(6).ec2_number(), "6");
         assert_eq!(Protocol::parse("tcpx"), None);
         assert_eq!(Protocol::parse("256"), None);
         assert!(Protocol::All.matches(17));

@@ -5,14 +5,13 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
 use wavegap_core::findings::RuleChange;
-use wavegap_core::inventory::{NaclEntry, PortMatch, Protocol, RuleAction, SgPeer, SgRule};
+use wavegap_core::inventory::{NaclEntry, PortMatch, Protocol, SgPeer, SgRule};
 
 use crate::format;
 
 /// The commands of one proposal. Every string is ready for its file: shell words for the
-/// CLI, HCL literals for Terraform.
+/// CLI, HCL for Terraform.
 #[derive(Debug, Clone)]
 pub struct Commands {
     /// The `aws` arguments (`ec2 authorize-security-group-ingress --group-id …`), each a
@@ -21,29 +20,31 @@ pub struct Commands {
     /// For a network ACL entry: a `describe-network-acls --query` expression that prints 1
     /// when the entry at that rule number is exactly the proposed one.
     pub present_query: Option<String>,
-    pub tf_type: &'static str,
-    pub tf_attrs: Vec<TfAttr>,
+    /// The Terraform resource, named `tf_name`.
+    pub terraform: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct TfAttr {
-    pub key: String,
-    pub value: String,
+/// A Terraform attribute with its value as an HCL literal.
+struct TfAttr {
+    key: &'static str,
+    value: String,
 }
 
-pub fn commands(change: &RuleChange, proposal: &str) -> Commands {
+pub fn commands(change: &RuleChange, proposal: &str, tf_name: &str) -> Commands {
     match change {
         RuleChange::SgRule { group_id, egress, rule, .. } => Commands {
             cli_args: sg_cli(group_id, *egress, rule, proposal),
             present_query: None,
-            tf_type: if *egress { "aws_vpc_security_group_egress_rule" } else { "aws_vpc_security_group_ingress_rule" },
-            tf_attrs: sg_tf(group_id, rule, proposal),
+            terraform: terraform_block(
+                if *egress { "aws_vpc_security_group_egress_rule" } else { "aws_vpc_security_group_ingress_rule" },
+                tf_name,
+                &sg_tf(group_id, rule, proposal),
+            ),
         },
         RuleChange::NaclEntry { acl_id, entry, .. } => Commands {
             cli_args: nacl_cli(acl_id, entry),
             present_query: Some(nacl_present_query(entry)),
-            tf_type: "aws_network_acl_rule",
-            tf_attrs: nacl_tf(acl_id, entry),
+            terraform: terraform_block("aws_network_acl_rule", tf_name, &nacl_tf(acl_id, entry)),
         },
     }
 }
@@ -61,7 +62,7 @@ pub fn cli_line(cli_args: &str, region: Option<&str>, profile: Option<&str>) -> 
 
 /// A Terraform resource block as `terraform fmt` writes it: two-space indent, the `=` of
 /// consecutive one-line attributes aligned one column after the longest name.
-pub fn terraform_block(tf_type: &str, name: &str, attrs: &[TfAttr]) -> String {
+fn terraform_block(tf_type: &str, name: &str, attrs: &[TfAttr]) -> String {
     let width = attrs.iter().map(|a| a.key.len()).max().unwrap_or(0);
     let mut out = format!("resource \"{tf_type}\" \"{name}\" {{\n");
     for a in attrs {
@@ -71,42 +72,19 @@ pub fn terraform_block(tf_type: &str, name: &str, attrs: &[TfAttr]) -> String {
     out
 }
 
-fn port_range(rule_protocol: Protocol, ports: PortMatch) -> Option<(i32, i32)> {
-    match (rule_protocol, ports) {
-        (Protocol::All, _) | (_, PortMatch::Any) => None,
-        (_, PortMatch::Ports(r)) => Some((i32::from(r.from), i32::from(r.to))),
-        (_, PortMatch::Icmp(i)) => Some((i.icmp_type.map_or(-1, i32::from), i.code.map_or(-1, i32::from))),
-    }
-}
-
-/// The protocol as the security group API names it (`tcp`, `udp`, `icmp`, `icmpv6`, `-1`).
-fn sg_protocol(p: Protocol) -> String {
-    match p {
-        Protocol::All => "-1".to_owned(),
-        Protocol::Number(6) => "tcp".to_owned(),
-        Protocol::Number(17) => "udp".to_owned(),
-        Protocol::Number(1) => "icmp".to_owned(),
-        Protocol::Number(58) => "icmpv6".to_owned(),
-        Protocol::Number(n) => n.to_string(),
-    }
-}
-
-/// The protocol as the network ACL API names it: a number, `-1` for all.
-fn nacl_protocol(p: Protocol) -> String {
-    match p {
-        Protocol::All => "-1".to_owned(),
-        Protocol::Number(n) => n.to_string(),
-    }
+/// `FromPort`/`ToPort` of a rule: none when it matches every protocol.
+fn from_to(protocol: Protocol, ports: PortMatch) -> Option<(i32, i32)> {
+    if protocol == Protocol::All { None } else { ports.ec2_from_to() }
 }
 
 fn description(rule: &SgRule, proposal: &str) -> String {
-    format::one_line(&rule.description.clone().unwrap_or_else(|| format!("wavegap {proposal}")))
+    rule.description.as_deref().map_or_else(|| format!("wavegap {proposal}"), format::one_line)
 }
 
 fn sg_cli(group_id: &str, egress: bool, rule: &SgRule, proposal: &str) -> String {
     let mut perm = serde_json::Map::new();
-    perm.insert("IpProtocol".into(), sg_protocol(rule.protocol).into());
-    if let Some((from, to)) = port_range(rule.protocol, rule.ports) {
+    perm.insert("IpProtocol".into(), rule.protocol.ec2_name().into());
+    if let Some((from, to)) = from_to(rule.protocol, rule.ports) {
         perm.insert("FromPort".into(), from.into());
         perm.insert("ToPort".into(), to.into());
     }
@@ -141,7 +119,7 @@ fn sg_cli(group_id: &str, egress: bool, rule: &SgRule, proposal: &str) -> String
 
 fn nacl_cli(acl_id: &str, entry: &NaclEntry) -> String {
     let rule_number = entry.rule_number.to_string();
-    let protocol = nacl_protocol(entry.protocol);
+    let protocol = entry.protocol.ec2_number();
     let mut args: Vec<String> = [
         "ec2",
         "create-network-acl-entry",
@@ -155,21 +133,17 @@ fn nacl_cli(acl_id: &str, entry: &NaclEntry) -> String {
     ]
     .map(str::to_owned)
     .to_vec();
-    match (entry.protocol, entry.ports) {
-        (Protocol::All, _) | (_, PortMatch::Any) => {}
-        (_, PortMatch::Ports(r)) => {
-            args.push("--port-range".into());
-            args.push(format!("From={},To={}", r.from, r.to));
-        }
-        (_, PortMatch::Icmp(i)) => {
-            args.push("--icmp-type-code".into());
-            args.push(format!("Type={},Code={}", i.icmp_type.map_or(-1, i32::from), i.code.map_or(-1, i32::from)));
+    if let Some((a, b)) = from_to(entry.protocol, entry.ports) {
+        if is_icmp(entry) {
+            args.extend(["--icmp-type-code".into(), format!("Type={a},Code={b}")]);
+        } else {
+            args.extend(["--port-range".into(), format!("From={a},To={b}")]);
         }
     }
     args.push(if entry.cidr.addr().is_ipv4() { "--cidr-block" } else { "--ipv6-cidr-block" }.into());
     args.push(entry.cidr.to_string());
     args.push("--rule-action".into());
-    args.push(action(entry).to_owned());
+    args.push(entry.action.as_str().to_owned());
     words(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
@@ -180,49 +154,41 @@ fn nacl_present_query(entry: &NaclEntry) -> String {
     let mut tests = vec![
         format!("RuleNumber==`{}`", entry.rule_number),
         format!("Egress==`{}`", entry.egress),
-        format!("RuleAction==`\"{}\"`", action(entry)),
-        format!("Protocol==`\"{}\"`", nacl_protocol(entry.protocol)),
+        format!("RuleAction==`\"{}\"`", entry.action.as_str()),
+        format!("Protocol==`\"{}\"`", entry.protocol.ec2_number()),
         if entry.cidr.addr().is_ipv4() {
             format!("CidrBlock==`\"{}\"`", entry.cidr)
         } else {
             format!("Ipv6CidrBlock==`\"{}\"`", entry.cidr)
         },
     ];
-    match (entry.protocol, entry.ports) {
-        (Protocol::All, _) | (_, PortMatch::Any) => {}
-        (_, PortMatch::Ports(r)) => {
-            tests.push(format!("PortRange.From==`{}`", r.from));
-            tests.push(format!("PortRange.To==`{}`", r.to));
-        }
-        (_, PortMatch::Icmp(i)) => {
-            tests.push(format!("IcmpTypeCode.Type==`{}`", i.icmp_type.map_or(-1, i32::from)));
-            tests.push(format!("IcmpTypeCode.Code==`{}`", i.code.map_or(-1, i32::from)));
-        }
+    if let Some((a, b)) = from_to(entry.protocol, entry.ports) {
+        let (field, from, to) =
+            if is_icmp(entry) { ("IcmpTypeCode", "Type", "Code") } else { ("PortRange", "From", "To") };
+        tests.push(format!("{field}.{from}==`{a}` && {field}.{to}==`{b}`"));
     }
     format!("length(NetworkAcls[0].Entries[?{}])", tests.join(" && "))
 }
 
-fn action(entry: &NaclEntry) -> &'static str {
-    match entry.action {
-        RuleAction::Allow => "allow",
-        RuleAction::Deny => "deny",
-    }
+/// A NACL entry's `from_to` is an ICMP type and code, not a port range.
+fn is_icmp(entry: &NaclEntry) -> bool {
+    matches!(entry.ports, PortMatch::Icmp(_))
 }
 
 fn words(args: &[&str]) -> String {
     args.iter().map(|a| format::shell_quote(a)).collect::<Vec<_>>().join(" ")
 }
 
-fn attr(key: &str, value: String) -> TfAttr {
-    TfAttr { key: key.to_owned(), value }
+fn attr(key: &'static str, value: String) -> TfAttr {
+    TfAttr { key, value }
 }
 
 fn sg_tf(group_id: &str, rule: &SgRule, proposal: &str) -> Vec<TfAttr> {
     let mut attrs = vec![
         attr("security_group_id", format::hcl_string(group_id)),
-        attr("ip_protocol", format::hcl_string(&sg_protocol(rule.protocol))),
+        attr("ip_protocol", format::hcl_string(&rule.protocol.ec2_name())),
     ];
-    if let Some((from, to)) = port_range(rule.protocol, rule.ports) {
+    if let Some((from, to)) = from_to(rule.protocol, rule.ports) {
         attrs.push(attr("from_port", from.to_string()));
         attrs.push(attr("to_port", to.to_string()));
     }
@@ -245,24 +211,17 @@ fn nacl_tf(acl_id: &str, entry: &NaclEntry) -> Vec<TfAttr> {
         attr("network_acl_id", format::hcl_string(acl_id)),
         attr("rule_number", entry.rule_number.to_string()),
         attr("egress", entry.egress.to_string()),
-        attr("protocol", format::hcl_string(&nacl_protocol(entry.protocol))),
-        attr("rule_action", format::hcl_string(action(entry))),
+        attr("protocol", format::hcl_string(&entry.protocol.ec2_number())),
+        attr("rule_action", format::hcl_string(entry.action.as_str())),
     ];
     if entry.cidr.addr().is_ipv4() {
         attrs.push(attr("cidr_block", format::hcl_string(&entry.cidr.to_string())));
     } else {
         attrs.push(attr("ipv6_cidr_block", format::hcl_string(&entry.cidr.to_string())));
     }
-    match (entry.protocol, entry.ports) {
-        (Protocol::All, _) | (_, PortMatch::Any) => {}
-        (_, PortMatch::Ports(r)) => {
-            attrs.push(attr("from_port", r.from.to_string()));
-            attrs.push(attr("to_port", r.to.to_string()));
-        }
-        (_, PortMatch::Icmp(i)) => {
-            attrs.push(attr("icmp_type", i.icmp_type.map_or(-1, i32::from).to_string()));
-            attrs.push(attr("icmp_code", i.code.map_or(-1, i32::from).to_string()));
-        }
+    if let Some((a, b)) = from_to(entry.protocol, entry.ports) {
+        let (from, to) = if is_icmp(entry) { ("icmp_type", "icmp_code") } else { ("from_port", "to_port") };
+        attrs.extend([attr(from, a.to_string()), attr(to, b.to_string())]);
     }
     attrs
 }

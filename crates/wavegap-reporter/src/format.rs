@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use wavegap_core::inventory::{Inventory, NaclEntry, PortMatch, Protocol, RuleAction, SgPeer, SgRule, proto};
+use wavegap_core::inventory::{Inventory, NaclEntry, PortMatch, Protocol, SgPeer, SgRule, proto};
 
 /// `tcp`, `udp`, `icmp`, or the protocol number.
 pub fn protocol_name(p: u8) -> String {
@@ -186,11 +186,7 @@ pub fn nacl_entry(entry: &NaclEntry) -> String {
     } else {
         entry.rule_number.to_string()
     };
-    let action = match entry.action {
-        RuleAction::Allow => "allow",
-        RuleAction::Deny => "deny",
-    };
-    let mut out = format!("{number:>5} {action} {}", rule_protocol(entry.protocol));
+    let mut out = format!("{number:>5} {} {}", entry.action.as_str(), rule_protocol(entry.protocol));
     let p = ports(entry.ports);
     if !p.is_empty() && entry.protocol != Protocol::All {
         out.push(' ');

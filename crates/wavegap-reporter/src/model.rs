@@ -22,7 +22,7 @@ use wavegap_core::wave::{Endpoint, Source, WaveConfig};
 
 use crate::baseline::{Baseline, Since, Status, Was};
 use crate::diagram::{self, Diagram, Edge, EdgeStatus};
-use crate::fix::{self, TfAttr};
+use crate::fix;
 use crate::format;
 use crate::group::{self, GroupView, Places};
 use crate::json::FindingsDocument;
@@ -326,8 +326,8 @@ pub struct ProposalView {
     pub direction: String,
     /// `allow tcp 49172 from sg-0abc (orders-app)`.
     pub summary: String,
-    pub fixes: Vec<String>,
-    /// `3 rejected flows: id, id, id`, or a count and three examples past five.
+    /// `3 rejected flows: id, id, id`, or a count and three examples past five (every id
+    /// is in findings.json).
     pub fixes_text: String,
     pub warnings: Vec<String>,
     pub over_quota: bool,
@@ -338,10 +338,6 @@ pub struct ProposalView {
     /// Network ACL entries: the `describe-network-acls --query` that prints 1 when the entry
     /// is already there (fix.sh's test when the rule number is taken).
     pub present_query: Option<String>,
-    pub tf_type: String,
-    pub tf_name: String,
-    /// Terraform attributes with their values as HCL literals.
-    pub tf_attrs: Vec<TfAttr>,
     /// The Terraform resource block, as `terraform fmt` writes it.
     pub terraform: String,
 }
@@ -1092,7 +1088,7 @@ fn proposal_view(wave: &WaveConfig, inventory: &Inventory, p: &Proposal) -> Prop
             format::nacl_entry(entry).trim_start().to_owned(),
         ),
     };
-    let commands = fix::commands(&p.change, &p.id);
+    let commands = fix::commands(&p.change, &p.id, &tf_name);
     ProposalView {
         id: p.id.clone(),
         anchor: format::slug(&p.id),
@@ -1102,17 +1098,13 @@ fn proposal_view(wave: &WaveConfig, inventory: &Inventory, p: &Proposal) -> Prop
         owner,
         direction: direction.to_owned(),
         summary,
-        fixes: p.fixes.clone(),
         fixes_text: fixes_text(&p.fixes),
         warnings: p.warnings.iter().map(|w| format::one_line(w)).collect(),
         over_quota: p.over_quota,
         cli: fix::cli_line(&commands.cli_args, wave.aws.region.as_deref(), wave.aws.profile.as_deref()),
-        terraform: fix::terraform_block(commands.tf_type, &tf_name, &commands.tf_attrs),
         cli_args: commands.cli_args,
         present_query: commands.present_query,
-        tf_type: commands.tf_type.to_owned(),
-        tf_name,
-        tf_attrs: commands.tf_attrs,
+        terraform: commands.terraform,
     }
 }
 

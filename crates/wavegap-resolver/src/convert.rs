@@ -406,39 +406,20 @@ fn flow_log(v: &j::FlowLog) -> Result<inv::FlowLog, Error> {
 
 /// Inventory → EC2 JSON.
 mod to_json {
-    use super::{Inventory, Os, PortMatch, Protocol, RuleAction, SgPeer, SgRule, inv, j};
+    use super::{Inventory, Os, PortMatch, SgPeer, SgRule, inv, j};
     use crate::ec2json::Snapshot;
 
     fn name(n: Option<&String>) -> Vec<j::Tag> {
         n.map(|n| j::Tag { key: Some("Name".into()), value: Some(n.clone()) }).into_iter().collect()
     }
 
-    fn protocol(p: Protocol) -> String {
-        match p {
-            Protocol::All => "-1".into(),
-            Protocol::Number(inv::proto::TCP) => "tcp".into(),
-            Protocol::Number(inv::proto::UDP) => "udp".into(),
-            Protocol::Number(inv::proto::ICMP) => "icmp".into(),
-            Protocol::Number(inv::proto::ICMPV6) => "icmpv6".into(),
-            Protocol::Number(n) => n.to_string(),
-        }
-    }
-
-    fn from_to(m: PortMatch) -> (Option<i32>, Option<i32>) {
-        match m {
-            PortMatch::Any => (None, None),
-            PortMatch::Ports(r) => (Some(r.from.into()), Some(r.to.into())),
-            PortMatch::Icmp(i) => (Some(i.icmp_type.map_or(-1, i32::from)), Some(i.code.map_or(-1, i32::from))),
-        }
-    }
-
     fn permissions(rules: &[SgRule]) -> Vec<j::IpPermission> {
         rules
             .iter()
             .map(|r| {
-                let (from_port, to_port) = from_to(r.ports);
+                let (from_port, to_port) = r.ports.ec2_from_to().unzip();
                 let mut p = j::IpPermission {
-                    ip_protocol: Some(protocol(r.protocol)),
+                    ip_protocol: Some(r.protocol.ec2_name()),
                     from_port,
                     to_port,
                     ..j::IpPermission::default()
@@ -588,7 +569,7 @@ mod to_json {
                 .entries
                 .iter()
                 .map(|e| {
-                    let (from, to) = from_to(e.ports);
+                    let (from, to) = e.ports.ec2_from_to().unzip();
                     let (port_range, icmp_type_code) = match e.ports {
                         PortMatch::Ports(_) => (Some(j::PortRange { from, to }), None),
                         PortMatch::Icmp(_) => (None, Some(j::IcmpTypeCode { r#type: from, code: to })),
@@ -601,14 +582,8 @@ mod to_json {
                     };
                     j::NetworkAclEntry {
                         rule_number: Some(i32::from(e.rule_number)),
-                        protocol: Some(match e.protocol {
-                            Protocol::All => "-1".into(),
-                            Protocol::Number(n) => n.to_string(),
-                        }),
-                        rule_action: Some(match e.action {
-                            RuleAction::Allow => "allow".into(),
-                            RuleAction::Deny => "deny".into(),
-                        }),
+                        protocol: Some(e.protocol.ec2_number()),
+                        rule_action: Some(e.action.as_str().into()),
                         egress: Some(e.egress),
                         cidr_block,
                         ipv6_cidr_block,

@@ -173,8 +173,8 @@ fn console_summary_lists_the_top_findings() {
 }
 
 /// fix.sh in a directory with a stand-in `aws` first on PATH. The stand-in logs each call's
-/// arguments, answers a dry run with `DryRunOperation`, `describe-network-acls` with 1 (the
-/// entry is there), and a change naming `$DUPLICATE`, `$DENIED` or `$TAKEN` with the error
+/// arguments, answers a dry run with `DryRunOperation`, `describe-network-acls` with
+/// `$PRESENT` (default 1: the entry is there), and a change naming `$DUPLICATE`, `$DENIED` or `$TAKEN` with the error
 /// AWS gives for a duplicate rule, missing permissions and a taken NACL rule number.
 struct FakeAws {
     dir: tempfile::TempDir,
@@ -194,7 +194,7 @@ impl FakeAws {
                 r#"#!/bin/sh
 for a in "$@"; do printf '%s\n' "$a" >> {log}; done
 echo ---- >> {log}
-case "$*" in *describe-network-acls*) echo 1; exit 0 ;; esac
+case "$*" in *describe-network-acls*) echo "${{PRESENT:-1}}"; exit 0 ;; esac
 for a in "$@"; do [ "$a" = --dry-run ] && {{ echo 'An error occurred (DryRunOperation) when calling the operation: Request would have succeeded, but DryRun flag is set.' >&2; exit 254; }}; done
 case "$*" in
   *"${{DUPLICATE:-@}}"*) echo 'An error occurred (InvalidPermission.Duplicate) when calling the AuthorizeSecurityGroupIngress operation: the specified rule already exists' >&2; exit 254 ;;
@@ -287,9 +287,7 @@ fn fix_sh_is_idempotent_goes_on_after_a_failure_and_sums_up() {
     assert!(query.contains("RuleNumber==`140`") && query.contains("CidrBlock==`\"10.250.1.10/32\"`"), "{query}");
 
     // When the number holds another entry, the entry is a failure with what to do.
-    let script = std::fs::read_to_string(fake.dir.path().join("bin/aws")).unwrap();
-    std::fs::write(fake.dir.path().join("bin/aws"), script.replace("echo 1; exit 0", "echo 0; exit 0")).unwrap();
-    let (out, _) = fake.run(&["--apply"], &[("TAKEN", taken)]);
+    let (out, _) = fake.run(&["--apply"], &[("TAKEN", taken), ("PRESENT", "0")]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("P005: FAILED") && stdout.ends_with("4 applied, 0 already present, 1 failed\n"),
