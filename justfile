@@ -64,7 +64,7 @@ bench-fanout:
     [ -d "$d/cwl" ] || python3 ../shared/bench/gen_flowlogs.py --scale small --apps 40 --format cwl --out "$d" --seed 7; \
     cargo bench -p wavegap-runner --bench fanout -- "$d"
 
-# query benchmark: the seed triage and the report's query through `wavegap query` against DuckDB (and Polars), 8 M records
+# query benchmark: the seed triage and the report's query through `wavegap query` against DuckDB (and Polars), and whole `wavegap report` runs, 8 M records
 [group('bench')]
 bench: setup
     scripts/bench-query.sh

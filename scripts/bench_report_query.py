@@ -44,17 +44,32 @@ def servers(data, count):
     return ips[:count]
 
 
-def write_wave(path, name, data, inventory, ips, networks, window):
+def write_wave(path, name, data, inventory, apps, networks, window):
+    """A files wave over the set: `apps` maps an app name to its (server name, ip) pairs."""
     internal = [n for n in networks if n.startswith('10.')]
     onprem = [n for n in networks if not n.startswith('10.')]
     lines = [f'name = "{name}"', '[source]', f'files = "{data}"', f'inventory = "{inventory}"', '[window]',
              f'start = "{window[0]}"', f'end = "{window[1]}"', '[networks]',
              'internal = [' + ', '.join(f'"{n}"' for n in internal) + ']',
-             'on-premises = [' + ', '.join(f'"{n}"' for n in onprem) + ']', '[[apps]]', 'name = "bench"']
-    for i, ip in enumerate(ips):
-        lines += ['[[apps.servers]]', f'name = "server-{i:03d}"', f'ip = "{ip}"']
+             'on-premises = [' + ', '.join(f'"{n}"' for n in onprem) + ']']
+    for app, servers in apps.items():
+        lines += ['[[apps]]', f'name = "{app}"']
+        for server, ip in servers:
+            lines += ['[[apps.servers]]', f'name = "{server}"', f'ip = "{ip}"']
     with open(path, 'w') as f:
         f.write('\n'.join(lines) + '\n')
+
+
+def bench_set(data, tmp):
+    """The set's truth, its inventory written to tmp, its networks and its window."""
+    truth = json.load(open(os.path.join(data, 'truth.json')))
+    inventory = os.path.join(tmp, 'inventory.json')
+    with open(inventory, 'w') as f:
+        json.dump(truth['inventory'], f)
+    networks = ['10.0.0.0/8'] + truth['onprem']['networks']
+    gen = truth['generator']['args']
+    end = datetime.datetime.fromtimestamp(gen['start_epoch'] + gen['hours'] * 3600, datetime.timezone.utc)
+    return truth, inventory, networks, (gen['start'], end.strftime('%Y-%m-%dT%H:%M:%SZ'))
 
 
 def plan_query(wavegap, wave):
@@ -84,22 +99,16 @@ def main():
     ap.add_argument('--python', default=sys.executable)
     a = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
-    truth = json.load(open(os.path.join(a.data, 'truth.json')))
     tmp = tempfile.mkdtemp(prefix='wavegap-report-bench-')
-    inventory = os.path.join(tmp, 'inventory.json')
-    with open(inventory, 'w') as f:
-        json.dump(truth['inventory'], f)
-    networks = ['10.0.0.0/8'] + truth['onprem']['networks']
-    gen = truth['generator']['args']
-    end = datetime.datetime.fromtimestamp(gen['start_epoch'] + gen['hours'] * 3600, datetime.timezone.utc)
-    window = (gen['start'], end.strftime('%Y-%m-%dT%H:%M:%SZ'))
+    _, inventory, networks, window = bench_set(a.data, tmp)
     base = sum(1 for x in open(os.path.join(a.data, 'waves/wave-01.ips')) if x.strip())
     tools = {}
     peers = {}
     for k in SCALES:
         ips = servers(a.data, base * k)
         wave = os.path.join(tmp, f'report-{k}x.toml')
-        write_wave(wave, f'report-{k}x', a.data, inventory, ips, networks, window)
+        apps = {'bench': [(f'server-{i:03d}', ip) for i, ip in enumerate(ips)]}
+        write_wave(wave, f'report-{k}x', a.data, inventory, apps, networks, window)
         ips_path = os.path.join(tmp, f'servers-{k}x.txt')
         with open(ips_path, 'w') as f:
             f.write('\n'.join(ips) + '\n')

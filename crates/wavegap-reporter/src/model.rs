@@ -427,8 +427,18 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
         .into_iter()
         .map(|change| ResourceActions { change, actions: Vec::new() })
         .collect();
+    // Each proposal's groups and resource looked up once, not searched per proposal.
+    let mut groups_of: BTreeMap<&str, Vec<&GroupView>> = BTreeMap::new();
+    for g in &rejected_groups {
+        for id in &g.proposals {
+            groups_of.entry(id.as_str()).or_default().push(g);
+        }
+    }
+    let resource_index: BTreeMap<String, usize> =
+        actions.iter().enumerate().map(|(i, r)| (r.change.resource.clone(), i)).collect();
     for (p, view) in analysis.proposals.iter().zip(&proposals) {
-        let groups: Vec<GroupView> = rejected_groups.iter().filter(|g| g.proposals.contains(&p.id)).cloned().collect();
+        let groups: Vec<GroupView> =
+            groups_of.get(p.id.as_str()).map(|gs| gs.iter().map(|g| (*g).clone()).collect()).unwrap_or_default();
         let findings: usize = groups.iter().map(|g| g.findings).sum();
         let records: u64 = groups.iter().map(|g| g.records).sum();
         let action = ActionView {
@@ -439,8 +449,8 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
             findings_text: format::count(findings as u64),
             records_text: format::count(records),
         };
-        if let Some(r) = actions.iter_mut().find(|r| r.change.resource == p.change.resource()) {
-            r.actions.push(action);
+        if let Some(&i) = resource_index.get(p.change.resource()) {
+            actions[i].actions.push(action);
         }
     }
 
