@@ -174,12 +174,16 @@ try {
     });
     return found;
   }, strict);
+  const heights = {};
   const viewports = [[1400, 900, true, screenshot], [800, 900, true, screenshot800], [390, 844, false, null]];
   for (const [width, height, strict, shot] of viewports) {
     await page.setViewportSize({ width, height });
     await page.waitForTimeout(50);
     for (const p of await widths(strict)) problems.push(`at ${width}px: ${p}`);
-    if (shot) await page.screenshot({ path: shot, fullPage: true });
+    const tall = await page.evaluate(() => document.documentElement.scrollHeight);
+    heights[width] = tall;
+    // Chromium cannot capture a page past its texture limit: that is a finding, not a crash.
+    if (shot) await page.screenshot({ path: shot, fullPage: true }).catch((e) => problems.push(`at ${width}px: no screenshot of a ${tall}px tall page: ${e.message.split("\n")[0]}`));
   }
 
   // Mermaid: every ```mermaid block of REPORT.md must parse, and render, with the real
@@ -224,7 +228,7 @@ try {
 
   for (const r of requests) problems.push(`network request: ${r}`);
   for (const p of problems) console.error(p);
-  console.log(JSON.stringify({ url, tables: tables.length, sortedColumns, filtered, filterQuery, actions, svgs, mermaidBlocks, mermaidRendered, requests: requests.length, screenshots: [screenshot, screenshot800], problems }));
+  console.log(JSON.stringify({ url, tables: tables.length, sortedColumns, filtered, filterQuery, actions, svgs, heights, mermaidBlocks, mermaidRendered, requests: requests.length, screenshots: [screenshot, screenshot800], problems }));
 } finally {
   await context.close();
   rmSync(profile, { recursive: true, force: true });
