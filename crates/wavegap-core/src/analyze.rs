@@ -14,8 +14,8 @@ use ipnet::IpNet;
 use crate::direction::{DirectionFrom, Orientation, Orienter};
 use crate::eval::{Evaluator, FlowSpec, Outcome, PathEvaluation, service_label};
 use crate::findings::{
-    AcceptedFlow, Analysis, Attribution, Caveat, CaveatKind, Culprit, Evidence, FlowEnd, Hop, IgnoredCount, Leg, Noise,
-    NoiseSource, NotSeenFinding, PeerKind, RejectedFinding, SCHEMA_VERSION, Summary, UnansweredFinding,
+    AcceptedFlow, Analysis, Attribution, Caveat, CaveatKind, Culprit, Evidence, FlowEnd, HeldBack, Hop, IgnoredCount,
+    Leg, Noise, NoiseSource, NotSeenFinding, PeerKind, RejectedFinding, SCHEMA_VERSION, Summary, UnansweredFinding,
     UnansweredSignal,
 };
 use crate::flow::{FlowAggregate, FlowData, TimeWindow};
@@ -23,7 +23,7 @@ use crate::flowlog::Action;
 use crate::inventory::{Inventory, Os, PortRange, proto};
 use crate::propose;
 use crate::scope::Scope;
-use crate::wave::{Endpoint, EphemeralPolicy, Service, WaveConfig};
+use crate::wave::{EphemeralPolicy, Service, WaveConfig};
 
 /// What the analysis needs besides the wave, the inventory and the flows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -424,9 +424,12 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
     let scanners: HashSet<IpAddr> =
         probe_ports.iter().filter(|(_, p)| p.len() >= opts.scanner_ports).map(|(ip, _)| *ip).collect();
     let mut scanner_aggs: BTreeMap<IpAddr, Vec<(&FlowAggregate, Conv)>> = BTreeMap::new();
+    // Everything a scanner sent is its noise, whichever way its records were oriented (a probe
+    // from a high source port to a high port can read as a response).
     rejected.retain(|(conv, leg), aggs| {
-        if *leg == Leg::Request && scanners.contains(&conv.client) {
-            scanner_aggs.entry(conv.client).or_default().extend(aggs.iter().map(|(a, _)| (*a, *conv)));
+        let source = if *leg == Leg::Request { conv.client } else { conv.server };
+        if scanners.contains(&source) {
+            scanner_aggs.entry(source).or_default().extend(aggs.iter().map(|(a, _)| (*a, *conv)));
             false
         } else {
             true
@@ -459,6 +462,7 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
             explanation: format!("{} {}: {explanation}", service_label(conv.protocol, conv.port), leg_words(*leg)),
             evidence,
             proposals: Vec::new(),
+            held_back: None,
         });
         evaluations.push(ev);
     }
@@ -622,6 +626,7 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
         aggregates: in_scope,
         rejected: findings.len(),
         rejected_should_pass: findings.iter().filter(|f| f.attribution == Attribution::ShouldPass).count(),
+        rejected_single_attempts: findings.iter().filter(|f| f.held_back == Some(HeldBack::SingleAttempt)).count(),
         unanswered: unanswered.iter().filter(|u| u.suppressed.is_none()).count(),
         unanswered_suppressed: unanswered.iter().filter(|u| u.suppressed.is_some()).count(),
         not_seen: not_seen.len(),
@@ -688,8 +693,14 @@ fn noise_sources(by_src: &BTreeMap<IpAddr, Vec<(&FlowAggregate, Conv)>>) -> Vec<
     by_src
         .iter()
         .map(|(src, aggs)| {
-            let targets: BTreeSet<(IpAddr, u8, u16)> = aggs.iter().map(|(a, c)| (a.dst, c.protocol, c.port)).collect();
-            let ports: BTreeSet<(u16, u8)> = aggs.iter().map(|(_, c)| (c.port, c.protocol)).collect();
+            // The port each record was sent to: the service port, or the client port of a
+            // record read as a response.
+            let probed = |a: &FlowAggregate, c: &Conv| {
+                if a.src == c.client { c.port } else { a.dst_ports.map_or(c.port, |r| r.from) }
+            };
+            let targets: BTreeSet<(IpAddr, u8, u16)> =
+                aggs.iter().map(|(a, c)| (a.dst, c.protocol, probed(a, c))).collect();
+            let ports: BTreeSet<(u16, u8)> = aggs.iter().map(|(a, c)| (probed(a, c), c.protocol)).collect();
             NoiseSource {
                 source: *src,
                 records: aggs.iter().map(|(a, _)| a.records).sum(),
@@ -703,32 +714,24 @@ fn noise_sources(by_src: &BTreeMap<IpAddr, Vec<(&FlowAggregate, Conv)>>) -> Vec<
 }
 
 fn expected_not_seen(wave: &WaveConfig, seen: &HashSet<Conv>) -> Vec<NotSeenFinding> {
-    let resolve = |e: &Endpoint| -> (Option<IpNet>, String) {
-        match e {
-            Endpoint::Server(name) => {
-                (wave.servers().find(|s| &s.name == name).map(|s| IpNet::from(s.ip)), name.clone())
-            }
-            Endpoint::Network(n) => (Some(*n), n.to_string()),
-        }
-    };
     let mut out = Vec::new();
     for x in &wave.expected_flows {
-        let (src, src_name) = resolve(&x.src);
-        let (dst, dst_name) = resolve(&x.dst);
-        let found = match (src, dst) {
-            (Some(s), Some(d)) => seen.iter().any(|c| {
-                c.protocol == x.protocol && c.port == x.port && s.contains(&c.client) && d.contains(&c.server)
-            }),
-            _ => false,
-        };
-        if !found {
+        let (src, dst) = (x.src.nets(wave), x.dst.nets(wave));
+        let unknown_end = src.is_empty() || dst.is_empty();
+        let within = |nets: &[IpNet], ip: IpAddr| nets.iter().any(|n| n.contains(&ip));
+        if unknown_end
+            || !seen.iter().any(|c| {
+                c.protocol == x.protocol && c.port == x.port && within(&src, c.client) && within(&dst, c.server)
+            })
+        {
+            let (src_name, dst_name) = (x.src.to_string(), x.dst.to_string());
             out.push(NotSeenFinding {
                 id: format!("not-seen/{}/{}/{src_name}/{dst_name}", proto_name(x.protocol), x.port),
                 src: src_name,
                 dst: dst_name,
                 protocol: x.protocol,
                 port: x.port,
-                note: if src.is_none() || dst.is_none() {
+                note: if unknown_end {
                     "an end names no server of the wave".to_owned()
                 } else {
                     "no record of this flow in the window, in either direction".to_owned()
@@ -750,7 +753,7 @@ pub(crate) mod tests {
     use crate::findings::Analysis;
     use crate::flowlog::FlowDirection;
     use crate::inventory::SgPeer;
-    use crate::wave::{App, IgnoreRule, LogGroups, Networks, QuerySettings, Server, Source, WindowSpec};
+    use crate::wave::{App, Endpoint, IgnoreRule, LogGroups, Networks, QuerySettings, Server, Source, WindowSpec};
 
     pub(crate) const WINDOW: TimeWindow = TimeWindow { start: 1_000_000, end: 1_007_200 };
 
@@ -1078,10 +1081,14 @@ pub(crate) mod tests {
 
     #[test]
     fn source_rejected_on_many_ports_is_a_scanner() {
-        let aggs = (1..=12).map(|p| agg("192.168.9.9", "10.0.0.6", 6, p * 100, RQ, REJ, "eni-web")).collect();
+        let mut aggs: Vec<FlowAggregate> =
+            (1..=12).map(|p| agg("192.168.9.9", "10.0.0.6", 6, p * 100, RQ, REJ, "eni-web")).collect();
+        // A probe from a high source port to a high port, read as a response of the server:
+        // still the scanner's.
+        aggs.push(agg("192.168.9.9", "10.0.0.6", 6, 46426, RS, REJ, "eni-web"));
         let a = run(&world(), &wave(), aggs);
-        assert!(a.rejected.is_empty() && a.proposals.is_empty());
-        assert_eq!((a.noise.scanners.len(), a.noise.scanners[0].targets), (1, 12));
+        assert!(a.rejected.is_empty() && a.proposals.is_empty(), "{:#?}", a.rejected);
+        assert_eq!((a.noise.scanners.len(), a.noise.scanners[0].targets, a.noise.scanners[0].records), (1, 13, 39));
     }
 
     #[test]
@@ -1216,6 +1223,20 @@ pub(crate) mod tests {
             a.not_seen.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
             ["not-seen/tcp/443/192.168.0.0/16/web01"]
         );
+    }
+
+    #[test]
+    fn expected_flow_to_a_secondary_address_of_the_server_is_seen() {
+        let mut w = wave();
+        w.apps[0].servers[0].ips = vec!["10.0.0.60".parse().unwrap()];
+        w.expected_flows = vec![crate::wave::ExpectedFlow {
+            src: Endpoint::Network("192.168.0.0/16".parse().unwrap()),
+            dst: Endpoint::Server("web01".into()),
+            protocol: 6,
+            port: 443,
+        }];
+        let a = run(&world(), &w, vec![agg("192.168.1.5", "10.0.0.60", 6, 443, RQ, ACC, "eni-web")]);
+        assert!(a.not_seen.is_empty(), "{:?}", a.not_seen);
     }
 
     #[test]

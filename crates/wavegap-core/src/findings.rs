@@ -57,6 +57,9 @@ pub struct Summary {
     /// Rejected findings the current configuration would let through (it changed, or the
     /// flow log and the inventory disagree).
     pub rejected_should_pass: usize,
+    /// Rejected findings held back as single connection attempts (no proposal).
+    #[serde(default)]
+    pub rejected_single_attempts: usize,
     pub unanswered: usize,
     /// Unanswered findings held back by a caveat (SKIPDATA, recent flows, short window).
     pub unanswered_suppressed: usize,
@@ -229,6 +232,9 @@ pub struct RejectedFinding {
     pub evidence: Evidence,
     /// Ids of the proposals that fix it.
     pub proposals: Vec<String>,
+    /// Why no change is proposed although one would let it through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_back: Option<HeldBack>,
 }
 
 impl RejectedFinding {
@@ -237,6 +243,23 @@ impl RejectedFinding {
     pub fn is_open(&self) -> bool {
         self.attribution != Attribution::ShouldPass
     }
+
+    /// Open and not held back: a change is wanted (what `--fail-on rejected` counts).
+    pub fn needs_change(&self) -> bool {
+        self.is_open() && self.held_back.is_none()
+    }
+}
+
+/// Why a rejected flow that a change would let through gets no proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HeldBack {
+    /// One record in the whole window, and no other flow needs the same change: a single
+    /// connection attempt that was never retried (a stray, a probe, a mistyped address).
+    /// Applications with a broken dependency retry, and every retry is a new record; a rule
+    /// for each stray would open the groups to probes. Declaring the flow in
+    /// `expected-flows` lifts it.
+    SingleAttempt,
 }
 
 /// What the flags and records say about an unanswered flow.

@@ -3,19 +3,21 @@
 //!
 //! A wrong proposal is a security hole, so the rules are narrow by construction: the exact
 //! protocol and service port; an SG reference (the most specific group of the peer) when both
-//! ends are in one VPC or peered VPCs; otherwise the /32 of an AWS peer or of a server, or the
-//! narrowest configured on-premises network that contains an on-premises client; NACL entries
-//! just before the first DENY the flow hits; the client's ephemeral range for return traffic.
-//! Never `0.0.0.0/0`, `::/0`, all ports or protocol `-1`.
+//! ends are in one VPC or peered VPCs; otherwise the /32 of an AWS peer or of a server, or, for
+//! more than [`HOSTS_BEFORE_NETWORK`] on-premises clients of one change, the narrowest
+//! configured on-premises network that holds them; NACL entries just before the first DENY the
+//! flow hits; the client's ephemeral range for return traffic. Never `0.0.0.0/0`, `::/0`, all
+//! ports or protocol `-1`. A change asked for by a single record (one connection attempt,
+//! never retried) is held back, not proposed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 
 use crate::analyze::Context;
 use crate::eval::{PathEvaluation, service_label};
-use crate::findings::{Attribution, Hop, PeerKind, Proposal, RejectedFinding, RuleChange};
+use crate::findings::{Attribution, HeldBack, Hop, PeerKind, Proposal, RejectedFinding, RuleChange};
 use crate::inventory::{
     Eni, IcmpMatch, Inventory, NACL_DEFAULT_RULE_NUMBER, NaclEntry, PortMatch, PortRange, Protocol, RuleAction, SgPeer,
     SgRule, proto,
@@ -31,10 +33,59 @@ struct Draft {
     change: RuleChange,
     fixes: BTreeSet<String>,
     deny_number: u16,
+    /// The records of the findings it fixes: the evidence that the change is needed.
+    records: u64,
+}
+
+/// A change is proposed on evidence of at least this many records. A single record in the
+/// whole window is one connection attempt nobody retried (every retry is a new connection,
+/// so a new record); such findings are held back instead (see [`HeldBack::SingleAttempt`]).
+pub const MIN_RECORDS: u64 = 2;
+
+/// Up to this many on-premises clients of one change get a host rule each; more are a
+/// population (desktops, DHCP pools) and get the narrowest configured network holding them.
+pub const HOSTS_BEFORE_NETWORK: usize = 3;
+
+/// Resource, direction, protocol, ports, peer.
+type MergeKey = (String, bool, Protocol, PortMatch, String);
+
+fn merge_into(merged: &mut BTreeMap<MergeKey, Draft>, d: Draft) {
+    match merged.entry(merge_key(&d.change)) {
+        std::collections::btree_map::Entry::Occupied(mut o) => {
+            let m = o.get_mut();
+            m.fixes.extend(d.fixes);
+            m.deny_number = m.deny_number.min(d.deny_number);
+            m.records += d.records;
+        }
+        std::collections::btree_map::Entry::Vacant(v) => {
+            v.insert(d);
+        }
+    }
+}
+
+/// The CIDR a change opens to, when it names one (not a group or a prefix list).
+fn peer_net(c: &RuleChange) -> Option<IpNet> {
+    match c {
+        RuleChange::SgRule { rule, .. } => match rule.peer {
+            SgPeer::Cidr(n) => Some(n),
+            _ => None,
+        },
+        RuleChange::NaclEntry { entry, .. } => Some(entry.cidr),
+    }
+}
+
+/// The same change, opened to `net` instead.
+fn with_peer(c: &RuleChange, net: IpNet) -> RuleChange {
+    let mut c = c.clone();
+    match &mut c {
+        RuleChange::SgRule { rule, .. } => rule.peer = SgPeer::Cidr(net),
+        RuleChange::NaclEntry { entry, .. } => entry.cidr = net,
+    }
+    c
 }
 
 /// The key two drafts are the same change under (descriptions and numbers aside).
-fn merge_key(c: &RuleChange) -> (String, bool, Protocol, PortMatch, String) {
+fn merge_key(c: &RuleChange) -> MergeKey {
     match c {
         RuleChange::SgRule { group_id, egress, rule, .. } => {
             let peer = match &rule.peer {
@@ -176,7 +227,7 @@ fn drafts_for(ctx: &Context<'_>, f: &RejectedFinding, ev: &PathEvaluation) -> Ve
                 }
             }
         };
-        out.push(Draft { change, fixes, deny_number });
+        out.push(Draft { change, fixes, deny_number, records: f.evidence.records });
     }
     out
 }
@@ -229,22 +280,42 @@ fn pick_rule_number(existing: &[NaclEntry], used: &BTreeSet<u16>, entry: &NaclEn
 pub(crate) fn propose(ctx: &Context<'_>, findings: &mut [RejectedFinding], evals: &[PathEvaluation]) -> Vec<Proposal> {
     let inv = ctx.eval.inventory();
     // Merge identical changes.
-    let mut merged: BTreeMap<(String, bool, Protocol, PortMatch, String), Draft> = BTreeMap::new();
+    let mut merged: BTreeMap<MergeKey, Draft> = BTreeMap::new();
     for (f, ev) in findings.iter().zip(evals) {
         if !matches!(f.attribution, Attribution::Confirmed | Attribution::Inconsistent) {
             continue;
         }
         for d in drafts_for(ctx, f, ev) {
-            match merged.entry(merge_key(&d.change)) {
-                std::collections::btree_map::Entry::Occupied(mut o) => {
-                    let m = o.get_mut();
-                    m.fixes.extend(d.fixes);
-                    m.deny_number = m.deny_number.min(d.deny_number);
-                }
-                std::collections::btree_map::Entry::Vacant(v) => {
-                    v.insert(d);
-                }
+            merge_into(&mut merged, d);
+        }
+    }
+    let by_id: HashMap<&str, &RejectedFinding> = findings.iter().map(|f| (f.id.as_str(), f)).collect();
+    // A configured network is proposed for a population of clients, never for a few hosts:
+    // up to HOSTS_BEFORE_NETWORK clients get a host rule each.
+    let few: Vec<MergeKey> = merged
+        .iter()
+        .filter(|(_, d)| {
+            peer_net(&d.change).is_some_and(|n| n.prefix_len() < n.max_prefix_len()) && {
+                let clients: BTreeSet<IpAddr> =
+                    d.fixes.iter().filter_map(|id| by_id.get(id.as_str())).map(|f| f.client.ip).collect();
+                clients.len() <= HOSTS_BEFORE_NETWORK
             }
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in few {
+        let Some(d) = merged.remove(&k) else { continue };
+        for id in d.fixes {
+            let Some(f) = by_id.get(id.as_str()) else { continue };
+            merge_into(
+                &mut merged,
+                Draft {
+                    change: with_peer(&d.change, host_net(f.client.ip)),
+                    fixes: BTreeSet::from([id]),
+                    deny_number: d.deny_number,
+                    records: f.evidence.records,
+                },
+            );
         }
     }
     // Drop changes another one covers (a /32 inside a proposed on-premises range).
@@ -271,8 +342,37 @@ pub(crate) fn propose(ctx: &Context<'_>, findings: &mut [RejectedFinding], evals
         {
             b.fixes.extend(d.fixes);
             b.deny_number = b.deny_number.min(d.deny_number);
+            b.records += d.records;
         }
     }
+
+    // Hold back what only a single connection attempt asks for, unless the wave expects the
+    // flow; a finding held back by one of its changes is taken out of the others too, so that
+    // `fixes` never claims a flow the proposals alone do not let through.
+    let held: BTreeSet<String> = {
+        let expected = |id: &String| {
+            by_id.get(id.as_str()).is_some_and(|f| {
+                ctx.wave
+                    .expected_flows
+                    .iter()
+                    .any(|x| x.matches(ctx.wave, f.client.ip, f.server.ip, f.protocol, f.port))
+            })
+        };
+        let mut held = BTreeSet::new();
+        merged.retain(|_, d| {
+            let weak = d.records < MIN_RECORDS && !d.fixes.iter().any(expected);
+            if weak {
+                held.extend(d.fixes.iter().cloned());
+            }
+            !weak
+        });
+        held
+    };
+    drop(by_id);
+    for d in merged.values_mut() {
+        d.fixes.retain(|id| !held.contains(id));
+    }
+    merged.retain(|_, d| !d.fixes.is_empty());
 
     let mut drafts: Vec<Draft> = merged.into_values().collect();
     let mut warnings: Vec<Vec<String>> = vec![Vec::new(); drafts.len()];
@@ -378,8 +478,15 @@ pub(crate) fn propose(ctx: &Context<'_>, findings: &mut [RejectedFinding], evals
             over_quota: over[i],
         });
     }
+    let mut fixed_by: HashMap<&str, Vec<String>> = HashMap::new();
+    for p in &proposals {
+        for id in &p.fixes {
+            fixed_by.entry(id.as_str()).or_default().push(p.id.clone());
+        }
+    }
     for f in findings.iter_mut() {
-        f.proposals = proposals.iter().filter(|p| p.fixes.contains(&f.id)).map(|p| p.id.clone()).collect();
+        f.proposals = fixed_by.remove(f.id.as_str()).unwrap_or_default();
+        f.held_back = held.contains(&f.id).then_some(HeldBack::SingleAttempt);
     }
     proposals
 }
@@ -536,13 +643,74 @@ mod tests {
             vec![
                 agg("192.168.1.10", "10.0.0.6", 6, 443, RQ, REJ, "eni-web"),
                 agg("192.168.7.33", "10.0.0.6", 6, 443, RQ, REJ, "eni-web"),
+                agg("192.168.9.9", "10.0.0.6", 6, 443, RQ, REJ, "eni-web"),
+                agg("192.168.40.1", "10.0.0.6", 6, 443, RQ, REJ, "eni-web"),
                 agg("192.168.20.7", "10.0.0.6", 6, 443, RQ, REJ, "eni-web"),
                 agg("172.20.1.1", "10.0.0.6", 6, 443, RQ, REJ, "eni-web"),
             ],
-            // 192.168.20.0/24 is configured too, but the /16 rule already covers its client
-            &[sg("sg-web", false, 6, 443, cidr("172.16.0.0/12")), sg("sg-web", false, 6, 443, cidr("192.168.0.0/16"))],
+            // 192.168.20.0/24 is configured too, but the /16 rule already covers its client;
+            // 172.20.1.1 is one host, not a population: its own /32, not 172.16.0.0/12
+            &[sg("sg-web", false, 6, 443, cidr("172.20.1.1/32")), sg("sg-web", false, 6, 443, cidr("192.168.0.0/16"))],
         );
-        assert_eq!(a.proposals[1].fixes.len(), 3, "one rule for the three 192.168 clients");
+        assert_eq!(a.proposals[1].fixes.len(), 5, "one rule for the five 192.168 clients");
+    }
+
+    fn once(mut a: FlowAggregate) -> FlowAggregate {
+        a.records = 1;
+        a
+    }
+
+    #[test]
+    fn a_single_connection_attempt_is_held_back_not_proposed() {
+        // 10.99.0.75 is inside the internal networks but no known host: one record in the
+        // whole window, never retried. A /32 rule for it would be a rule for a stray.
+        let mut inv = world();
+        inv.security_groups.get_mut("sg-db").unwrap().ingress.clear();
+        let a = run(&inv, &wave(), vec![once(agg("10.99.0.75", "10.0.20.8", 6, 22, RQ, REJ, "eni-db"))]);
+        assert!(a.proposals.is_empty(), "{:#?}", a.proposals);
+        assert_eq!(a.rejected[0].held_back, Some(HeldBack::SingleAttempt));
+        assert!(a.rejected[0].is_open() && !a.rejected[0].needs_change());
+        assert_eq!(a.summary.rejected_single_attempts, 1);
+    }
+
+    #[test]
+    fn single_attempts_that_share_a_change_are_evidence_together() {
+        // Four on-premises clients, one record each: together a population that asks for one
+        // network rule. Two of them alone would be two hosts, each a single attempt.
+        let mut inv = world();
+        inv.security_groups.get_mut("sg-web").unwrap().ingress.clear();
+        let clients = ["192.168.1.10", "192.168.7.33", "192.168.9.1", "192.168.40.2"];
+        let a = check(
+            &inv,
+            clients.iter().map(|c| once(agg(c, "10.0.0.6", 6, 443, RQ, REJ, "eni-web"))).collect(),
+            &[sg("sg-web", false, 6, 443, cidr("192.168.0.0/16"))],
+        );
+        assert!(a.rejected.iter().all(|f| f.held_back.is_none() && f.proposals == ["P001"]));
+        let a = run(
+            &inv,
+            &wave(),
+            clients[..2].iter().map(|c| once(agg(c, "10.0.0.6", 6, 443, RQ, REJ, "eni-web"))).collect(),
+        );
+        assert!(a.proposals.is_empty() && a.rejected.iter().all(|f| f.held_back == Some(HeldBack::SingleAttempt)));
+    }
+
+    #[test]
+    fn a_single_attempt_the_wave_expects_is_proposed() {
+        let mut inv = world();
+        inv.security_groups.get_mut("sg-db").unwrap().ingress.clear();
+        let mut w = wave();
+        w.expected_flows.push(crate::wave::ExpectedFlow {
+            src: crate::wave::Endpoint::Network("10.99.0.0/16".parse().unwrap()),
+            dst: crate::wave::Endpoint::Server("db01".into()),
+            protocol: 6,
+            port: 22,
+        });
+        let a = run(&inv, &w, vec![once(agg("10.99.0.75", "10.0.20.8", 6, 22, RQ, REJ, "eni-db"))]);
+        assert_eq!(a.proposals.len(), 1);
+        assert_eq!(
+            (a.rejected[0].held_back, a.rejected[0].proposals.as_slice()),
+            (None, ["P001".to_owned()].as_slice())
+        );
     }
 
     #[test]
@@ -581,9 +749,10 @@ mod tests {
         let acl = inv.nacls.get_mut("acl-web").unwrap();
         acl.entries.push(nacl(85, false, "tcp", Some((443, 443)), "192.168.200.0/24", false));
         acl.entries.push(nacl(89, false, "tcp", Some((443, 443)), "192.168.0.0/16", false));
+        let clients = ["192.168.1.10", "192.168.1.11", "192.168.1.12", "192.168.1.13"];
         check(
             &inv,
-            vec![agg("192.168.1.10", "10.0.0.6", 6, 443, RQ, REJ, "eni-web")],
+            clients.iter().map(|c| agg(c, "10.0.0.6", 6, 443, RQ, REJ, "eni-web")).collect(),
             &[nacl_change("acl-web", nacl(88, false, "tcp", Some((443, 443)), "192.168.0.0/16", true), 89, false)],
         );
     }

@@ -178,12 +178,45 @@ pub enum Endpoint {
     Network(IpNet),
 }
 
+impl fmt::Display for Endpoint {
+    /// The server's name or the network, as the wave file names it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Server(name) => f.write_str(name),
+            Endpoint::Network(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl Endpoint {
+    /// What this end stands for: every address of the named server (nothing when no server
+    /// of the wave has the name), or the network.
+    pub fn nets(&self, wave: &WaveConfig) -> Vec<IpNet> {
+        match self {
+            Endpoint::Server(name) => {
+                wave.servers().filter(|s| &s.name == name).flat_map(|s| s.addresses().map(IpNet::from)).collect()
+            }
+            Endpoint::Network(n) => vec![*n],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExpectedFlow {
     pub src: Endpoint,
     pub dst: Endpoint,
     pub protocol: u8,
     pub port: u16,
+}
+
+impl ExpectedFlow {
+    /// Whether a flow from `client` to `server` on `protocol`/`port` is this one.
+    pub fn matches(&self, wave: &WaveConfig, client: IpAddr, server: IpAddr, protocol: u8, port: u16) -> bool {
+        self.protocol == protocol
+            && self.port == port
+            && self.src.nets(wave).iter().any(|n| n.contains(&client))
+            && self.dst.nets(wave).iter().any(|n| n.contains(&server))
+    }
 }
 
 /// A protocol and port, such as `udp/514`.

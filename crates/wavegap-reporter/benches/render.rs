@@ -190,6 +190,7 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
             explanation: "the request is dropped by destination security group ingress".into(),
             evidence: evidence(i),
             proposals: vec![pid],
+            held_back: None,
         });
     }
     let unanswered = (0..UNANSWERED)

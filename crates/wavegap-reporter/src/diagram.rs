@@ -142,7 +142,7 @@ pub fn build(id: &str, app: &BTreeSet<String>, nodes: &BTreeMap<String, Node>, e
         let label = name.map_or_else(|| mermaid_text(&ip_text), |n| format!("{}<br/>{}", mermaid_text(&n), ip_text));
         let _ = writeln!(m, "  n{}[\"{label}\"]", index[ip.as_str()]);
     }
-    let mut styles = String::new();
+    let mut styled: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     for (i, ((from, to, status), labels)) in merged.iter().enumerate() {
         let text = match status {
             EdgeStatus::Accepted => labels.join(", "),
@@ -151,10 +151,13 @@ pub fn build(id: &str, app: &BTreeSet<String>, nodes: &BTreeMap<String, Node>, e
         let arrow = if *status == EdgeStatus::Accepted { "-->" } else { "-.->" };
         let _ = writeln!(m, "  n{} {arrow}|\"{}\"| n{}", index[from.as_str()], mermaid_text(&text), index[to.as_str()]);
         if *status != EdgeStatus::Accepted {
-            let _ = writeln!(styles, "  linkStyle {i} stroke:{c},stroke-width:3px,color:{c}", c = status.color());
+            styled.entry(status.color()).or_default().push(i.to_string());
         }
     }
-    m.push_str(&styles);
+    // One style line per colour, listing its edges.
+    for (c, edges) in &styled {
+        let _ = writeln!(m, "  linkStyle {} stroke:{c},stroke-width:3px,color:{c}", edges.join(","));
+    }
     m.push_str("  classDef server fill:#e8f0fe,stroke:#1a56db\n");
     if !columns[1].is_empty() {
         let ids: Vec<String> = columns[1].iter().map(|ip| format!("n{}", index[ip.as_str()])).collect();

@@ -385,23 +385,60 @@ pub fn rejected<'f>(
             view.attribution = to_kebab(&f.attribution);
             view.explanation = format::one_line(&f.explanation);
             view.proposals.clone_from(&f.proposals);
-            let members: Vec<Member<'_>> = fs
-                .iter()
-                .map(|g| Member {
-                    id: &g.id,
-                    client: &g.client,
-                    server: &g.server,
-                    records: g.evidence.records,
-                    first_seen: g.evidence.first_seen,
-                    last_seen: g.evidence.last_seen,
-                })
-                .collect();
+            let members: Vec<Member<'_>> = fs.iter().map(|g| rejected_member(g)).collect();
             let open = f.is_open();
             finish(view, &members, places, since, |id| since.map(|s| s.status(id, open)))
         })
         .collect();
     views.sort_by(|a, b| b.records.cmp(&a.records).then_with(|| a.id.cmp(&b.id)));
     views
+}
+
+/// Rejected findings held back as single connection attempts, grouped by the clients'
+/// network, the service and the layers that drop them, across servers: the strays of one
+/// network read as one row however many servers they touched. Most findings first.
+pub fn single_attempts<'f>(
+    findings: impl IntoIterator<Item = &'f RejectedFinding>,
+    places: &Places<'_>,
+    since: Option<&Since>,
+) -> Vec<GroupView> {
+    type Key = (String, u8, u16, Leg, String);
+    let mut groups: BTreeMap<Key, Vec<&'f RejectedFinding>> = BTreeMap::new();
+    for f in findings {
+        groups.entry((places.network(&f.client), f.protocol, f.port, f.leg, layer_words(f))).or_default().push(f);
+    }
+    let mut views: Vec<GroupView> = groups
+        .into_iter()
+        .map(|((_, _, _, _, layer), fs)| {
+            let f = fs[0];
+            let mut view = empty("rejected", &f.id, &f.server, f.protocol, f.port);
+            view.leg = to_kebab(&f.leg);
+            view.layer = layer;
+            view.attribution = to_kebab(&f.attribution);
+            let mut servers: Vec<&FlowEnd> = fs.iter().map(|g| &g.server).collect();
+            servers.sort_by_key(|s| s.ip);
+            servers.dedup_by_key(|s| s.ip);
+            if servers.len() > 1 {
+                let examples: Vec<String> = servers.iter().take(EXAMPLES).map(|s| end_label(s).label).collect();
+                view.server.label = format!("{} servers, e.g. {}", servers.len(), examples.join(", "));
+            }
+            let members: Vec<Member<'_>> = fs.iter().map(|g| rejected_member(g)).collect();
+            finish(view, &members, places, since, |id| since.map(|s| s.status(id, true)))
+        })
+        .collect();
+    views.sort_by(|a, b| b.findings.cmp(&a.findings).then_with(|| a.id.cmp(&b.id)));
+    views
+}
+
+fn rejected_member(f: &RejectedFinding) -> Member<'_> {
+    Member {
+        id: &f.id,
+        client: &f.client,
+        server: &f.server,
+        records: f.evidence.records,
+        first_seen: f.evidence.first_seen,
+        last_seen: f.evidence.last_seen,
+    }
 }
 
 /// Unanswered findings grouped by server, service, signal and cause, most records first.

@@ -9,7 +9,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use ipnet::IpNet;
 use serde::Serialize;
 use wavegap_core::findings::{
     Analysis, Caveat, CaveatKind, FlowEnd, NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange,
@@ -18,7 +17,7 @@ use wavegap_core::findings::{
 use wavegap_core::flow::{CoverageGap, FlowData};
 use wavegap_core::flowlog::Action;
 use wavegap_core::inventory::{Inventory, NaclEntry, Os, SgRule};
-use wavegap_core::wave::{Endpoint, Source, WaveConfig};
+use wavegap_core::wave::{Source, WaveConfig};
 
 use crate::baseline::{Baseline, Since, Status, Was};
 use crate::diagram::{self, Diagram, Edge, EdgeStatus};
@@ -113,6 +112,8 @@ pub struct Counts {
     /// Rejected findings some proposal fixes.
     pub rejected_fixed_by_proposals: usize,
     pub rejected_should_pass: usize,
+    /// Rejected findings held back as single connection attempts.
+    pub rejected_single_attempts: usize,
     pub rejected_groups: usize,
     pub unanswered: usize,
     pub unanswered_suppressed: usize,
@@ -224,6 +225,8 @@ pub struct Unfixable {
     /// Rejected flows without a proposal (the rules allow them now, or the inventory is
     /// incomplete).
     pub rejected: Vec<GroupView>,
+    /// Rejected flows held back as single connection attempts, across servers.
+    pub single_attempts: Vec<GroupView>,
     /// Unanswered flows: nothing in AWS drops them.
     pub unanswered: Vec<GroupView>,
     /// Unanswered flows the data cannot prove (SKIPDATA, delivery lag, short window).
@@ -422,7 +425,10 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
     let proposals: Vec<ProposalView> = analysis.proposals.iter().map(|p| proposal_view(wave, inventory, p)).collect();
 
     // The changes, each with the groups of findings it fixes.
-    let rejected_groups = group::rejected(&analysis.rejected, &places, since);
+    let (held, wanted): (Vec<&RejectedFinding>, Vec<&RejectedFinding>) =
+        analysis.rejected.iter().partition(|f| f.held_back.is_some());
+    let rejected_groups = group::rejected(wanted, &places, since);
+    let single_attempts = group::single_attempts(held, &places, since);
     let mut actions: Vec<ResourceActions> = change_groups(inventory, &analysis.proposals, |_| true)
         .into_iter()
         .map(|change| ResourceActions { change, actions: Vec::new() })
@@ -471,6 +477,7 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
         .collect();
     let mut unfixable = Unfixable {
         rejected: rejected_groups.iter().filter(|g| g.proposals.is_empty()).cloned().collect(),
+        single_attempts,
         unanswered: unanswered_groups.clone(),
         held_back: group::unanswered(held_back, &places, since),
         not_seen: analysis.not_seen.iter().map(|f| not_seen_view(f, not_seen_open(&f.id))).collect(),
@@ -479,6 +486,7 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
         empty: false,
     };
     unfixable.empty = unfixable.rejected.is_empty()
+        && unfixable.single_attempts.is_empty()
         && unfixable.unanswered.is_empty()
         && unfixable.held_back.is_empty()
         && unfixable.not_seen.is_empty()
@@ -503,7 +511,9 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
         app_proposals.dedup();
         let views: Vec<ServerView> =
             app.servers.iter().filter_map(|s| server_by_ip.get(&s.ip.to_string()).map(|v| (*v).clone())).collect();
-        let diagram = app_diagram(&places, &analysis.accepted, &app.name, &app.servers, &rejected, &unanswered);
+        // Single connection attempts are strays, not the app's dependencies: not drawn.
+        let drawn: Vec<&RejectedFinding> = rejected.iter().copied().filter(|f| f.held_back.is_none()).collect();
+        let diagram = app_diagram(&places, &analysis.accepted, &app.name, &app.servers, &drawn, &unanswered);
         apps.push(AppView {
             name: app.name.clone(),
             anchor: format!("app-{}", format::slug(&app.name)),
@@ -532,7 +542,8 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
         rejected: analysis.rejected.len(),
         rejected_fixed_by_proposals: fixed_by_proposals,
         rejected_should_pass: summary.rejected_should_pass,
-        rejected_groups: rejected_groups.len(),
+        rejected_single_attempts: summary.rejected_single_attempts,
+        rejected_groups: rejected_groups.len() + unfixable.single_attempts.len(),
         unanswered: analysis.unanswered.len(),
         unanswered_suppressed: summary.unanswered_suppressed,
         unanswered_groups: unanswered_groups.len(),
@@ -627,6 +638,14 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 fn headline(c: &Counts) -> String {
+    let fix = fix_headline(c);
+    match c.rejected_single_attempts {
+        0 => fix,
+        n => format!("{fix}; {} held back", plural(n, "single connection attempt", "single connection attempts")),
+    }
+}
+
+fn fix_headline(c: &Counts) -> String {
     let rejected = plural(c.rejected, "rejected flow", "rejected flows");
     match (c.proposals, c.rejected) {
         (0, 0) => "Nothing to change: no rejected flows".to_owned(),
@@ -766,7 +785,7 @@ fn finding_rows(
             server_name: f.server.name().map(format::one_line).unwrap_or_default(),
             service: format::service(f.protocol, f.port),
             leg: to_kebab(&f.leg),
-            verdict: to_kebab(&f.attribution),
+            verdict: f.held_back.map_or_else(|| to_kebab(&f.attribution), |h| to_kebab(&h)),
             culprits: format::one_line(&culprit_text(f)),
             proposals: f.proposals.join(" "),
             records: f.evidence.records,
@@ -850,13 +869,6 @@ fn finding_rows(
     rows
 }
 
-fn endpoint_net(wave: &WaveConfig, e: &Endpoint) -> (Option<IpNet>, String) {
-    match e {
-        Endpoint::Server(name) => (wave.servers().find(|s| &s.name == name).map(|s| IpNet::from(s.ip)), name.clone()),
-        Endpoint::Network(n) => (Some(*n), n.to_string()),
-    }
-}
-
 fn case(classname: &str, name: &str, outcome: &'static str, message: String, detail: String) -> CaseView {
     CaseView { classname: classname.to_owned(), name: format::one_line(name), outcome, message, detail }
 }
@@ -885,19 +897,17 @@ fn suites(
     let class = format!("wavegap.{}", format::slug(&wave.name));
     let mut expected = Vec::new();
     for x in &wave.expected_flows {
-        let (src, src_name) = endpoint_net(wave, &x.src);
-        let (dst, dst_name) = endpoint_net(wave, &x.dst);
+        let (src_name, dst_name) = (x.src.to_string(), x.dst.to_string());
         let name = format!("{src_name} -> {dst_name} {}", format::service(x.protocol, x.port));
         let not_seen = analysis
             .not_seen
             .iter()
             .find(|n| n.src == src_name && n.dst == dst_name && n.protocol == x.protocol && n.port == x.port);
-        let rejected = analysis.rejected.iter().filter(|r| r.is_open()).find(|r| {
-            r.protocol == x.protocol
-                && r.port == x.port
-                && src.is_some_and(|s| s.contains(&r.client.ip))
-                && dst.is_some_and(|d| d.contains(&r.server.ip))
-        });
+        let rejected = analysis
+            .rejected
+            .iter()
+            .filter(|r| r.is_open())
+            .find(|r| x.matches(wave, r.client.ip, r.server.ip, r.protocol, r.port));
         expected.push(match (not_seen, rejected) {
             (Some(n), _) => case(&class, &name, "failure", "not seen".to_owned(), format::one_line(&n.note)),
             (None, Some(r)) => case(
@@ -923,6 +933,14 @@ fn suites(
                     name,
                     "skipped",
                     "the current configuration allows it".to_owned(),
+                    format::one_line(&f.explanation),
+                )
+            } else if f.held_back.is_some() {
+                case(
+                    &class,
+                    name,
+                    "skipped",
+                    "held back: a single connection attempt, no rule proposed".to_owned(),
                     format::one_line(&f.explanation),
                 )
             } else {

@@ -13,8 +13,8 @@ use std::time::Duration;
 use ipnet::IpNet;
 use wavegap_core::direction::DirectionFrom;
 use wavegap_core::findings::{
-    AcceptedFlow, Analysis, Attribution, Caveat, CaveatKind, Culprit, Evidence, FlowEnd, Hop, IgnoredCount, Leg, Noise,
-    NoiseSource, NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange, SCHEMA_VERSION, Summary,
+    AcceptedFlow, Analysis, Attribution, Caveat, CaveatKind, Culprit, Evidence, FlowEnd, HeldBack, Hop, IgnoredCount,
+    Leg, Noise, NoiseSource, NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange, SCHEMA_VERSION, Summary,
     UnansweredFinding, UnansweredSignal,
 };
 use wavegap_core::flow::{CoverageGap, FlowAggregate, FlowData, ScanStats, TimeWindow};
@@ -371,7 +371,8 @@ fn rejected(
         direction_split: false,
         attribution: Attribution::Confirmed,
         culprits: vec![Culprit { hop, resource: resource.into(), rule: rule.into(), rule_number: None }],
-        proposals: vec![proposal.into()],
+        proposals: if proposal.is_empty() { Vec::new() } else { vec![proposal.into()] },
+        held_back: None,
     }
 }
 
@@ -744,6 +745,26 @@ pub fn large() -> Input {
             evidence: evidence(3, &["eni-d0b4d77f904465850"]),
         });
     }
+    // 300 strays from an internal range no host of the inventory holds, one record each, to
+    // two servers on two ports: held back, one row per service.
+    for i in 0..300_u32 {
+        let client = format!("10.99.{}.{}", i / 200, i % 200 + 4);
+        let (server, port, sg) = if i % 2 == 0 { (web(), 22, SG_WEB) } else { (db(), 1433, SG_DB) };
+        let mut f = rejected(
+            end(&client, PeerKind::Internal, None, None),
+            server,
+            6,
+            port,
+            Leg::Request,
+            Hop::DestinationSgIngress,
+            sg,
+            &format!("no rule of {sg} allows tcp/{port} from {client}"),
+            1,
+            "",
+        );
+        f.held_back = Some(HeldBack::SingleAttempt);
+        a.rejected.push(f);
+    }
     a.rejected.sort_by(|x, y| x.id.cmp(&y.id));
     a.unanswered.sort_by(|x, y| x.id.cmp(&y.id));
     a.proposals.push(Proposal {
@@ -776,6 +797,7 @@ pub fn large() -> Input {
     }
     a.accepted.sort();
     a.summary.rejected = a.rejected.len();
+    a.summary.rejected_single_attempts = 300;
     a.summary.unanswered = a.unanswered.len();
     a.summary.proposals = a.proposals.len();
     input

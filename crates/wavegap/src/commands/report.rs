@@ -140,7 +140,7 @@ pub fn run(args: &ReportArgs, color: bool, quiet: bool) -> Result<Success, Failu
         ));
     }
     let found = [
-        (FailOn::Rejected, analysis.rejected.iter().filter(|f| f.is_open()).count()),
+        (FailOn::Rejected, analysis.rejected.iter().filter(|f| f.needs_change()).count()),
         (FailOn::Unanswered, analysis.unanswered.iter().filter(|f| f.is_open()).count()),
         (FailOn::NotSeen, analysis.not_seen.len()),
     ];

@@ -16,7 +16,8 @@ async fn a_cloudwatch_wave_reports_the_missing_security_group_rule() {
     let seeded = testing::seed(&moto).await;
     let (web, app) = (seeded.server("web01"), seeded.server("app01"));
     // web01 → app01 tcp/8443: app-sg admits only 8080 from web-sg, so app01's ENI logs the
-    // REJECT; web01's ENI logs the request leaving (its SG and the NACLs allow it).
+    // REJECT; web01's ENI logs the request leaving (its SG and the NACLs allow it). web01
+    // tries twice (two connections, two records): a broken dependency, not a stray.
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().cast_signed();
     let start = now - 600;
     let format = FlowFormat::from_log_format(APP_LOG_FORMAT).unwrap();
@@ -26,13 +27,15 @@ async fn a_cloudwatch_wave_reports_the_missing_security_group_rule() {
         [(&web.eni_id, "web", "ACCEPT", "egress"), (&app.eni_id, "app", "REJECT", "ingress")]
     {
         let subnet = &seeded.subnets[subnet];
-        let line = format!(
-            "5 {ACCOUNT} {vpc} {subnet} {eni} {w} {a} 50100 8443 6 3 180 {start} {end} {action} OK 2 {w} {a} {direction}",
-            w = web.ip,
-            a = app.ip,
-            end = start + 20,
-        );
-        fixture.add_event(LOG_GROUP_APP, &format, &format!("{eni}-all"), start * 1000, &line);
+        for (port, at) in [(50100, start), (50102, start + 30)] {
+            let line = format!(
+                "5 {ACCOUNT} {vpc} {subnet} {eni} {w} {a} {port} 8443 6 3 180 {at} {end} {action} OK 2 {w} {a} {direction}",
+                w = web.ip,
+                a = app.ip,
+                end = at + 20,
+            );
+            fixture.add_event(LOG_GROUP_APP, &format, &format!("{eni}-all"), at * 1000, &line);
+        }
     }
     for group in [LOG_GROUP_LOG01, LOG_GROUP_EXPLICIT] {
         fixture.add_group(group, FlowFormat::default_v2());
