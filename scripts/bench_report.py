@@ -8,8 +8,8 @@ RUNS times with the previous report removed (no baseline); the medians of wall t
 RSS are printed, then the outputs of the last run: report.md in characters, summary.md,
 report.html, findings.json and flows.json in bytes, and the findings and proposals.
 
-Targets (issue 13): report.md <= 65,536 characters (a GitHub comment), summary.md <= 8 KB
-(a ticket comment or $GITHUB_STEP_SUMMARY).
+Targets for wave-01: report.md <= 65,536 characters (a GitHub comment), summary.md <= 8 KB
+(a ticket comment or $GITHUB_STEP_SUMMARY); every-app is measured, not held to them.
 
 Usage: bench_report.py --wavegap BIN --data DIR [--runs N]
 """
@@ -68,6 +68,8 @@ def main():
         print(f'  report.md {md_chars:,} characters, summary.md {size["summary.md"]:,} B, '
               f'report.html {size["report.html"]:,} B, findings.json {size["findings.json"]:,} B, '
               f'findings.csv {size["findings.csv"]:,} B, fix.sh {size["fix.sh"]:,} B, flows.json {size["flows.json"]:,} B')
+        if name != 'wave-01':
+            continue  # the size targets are a 30-server wave's; every-app is measured only
         for line, ok in [(f'{name} report.md {md_chars:,} characters (target <= 65,536)', md_chars <= 65_536),
                          (f'{name} summary.md {size["summary.md"]:,} B (target <= 8,192)', size['summary.md'] <= 8192)]:
             print(f'  {line}{"" if ok else "  MISSED"}')

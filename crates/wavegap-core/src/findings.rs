@@ -254,8 +254,9 @@ impl RejectedFinding {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum HeldBack {
-    /// One record in the whole window, and no other flow needs the same change: a single
-    /// connection attempt that was never retried (a stray, a probe, a mistyped address).
+    /// One record in the whole window from (or to) an address the wave does not know, and no
+    /// other flow needs the same change: a single connection attempt that was never retried
+    /// (a stray, a probe, a mistyped address).
     /// Applications with a broken dependency retry, and every retry is a new record; a rule
     /// for each stray would open the groups to probes. Declaring the flow in
     /// `expected-flows` lifts it.

@@ -37,9 +37,13 @@ struct Draft {
     records: u64,
 }
 
-/// A change is proposed on evidence of at least this many records. A single record in the
-/// whole window is one connection attempt nobody retried (every retry is a new connection,
-/// so a new record); such findings are held back instead (see [`HeldBack::SingleAttempt`]).
+/// A change for a peer the wave does not know (inside the internal networks, but no ENI of
+/// the inventory, no server of the wave, outside the on-premises networks) is proposed on
+/// evidence of at least this many records. A single record in the whole window is one
+/// connection attempt nobody retried (every retry is a new connection, so a new record);
+/// such findings are held back instead (see [`HeldBack::SingleAttempt`]). Servers of the
+/// wave, inventory ENIs and on-premises peers are vouched for by the wave itself: one record
+/// of a SQL Browser lookup between two of its servers is a real dependency.
 pub const MIN_RECORDS: u64 = 2;
 
 /// Up to this many on-premises clients of one change get a host rule each; more are a
@@ -346,21 +350,26 @@ pub(crate) fn propose(ctx: &Context<'_>, findings: &mut [RejectedFinding], evals
         }
     }
 
-    // Hold back what only a single connection attempt asks for, unless the wave expects the
-    // flow; a finding held back by one of its changes is taken out of the others too, so that
-    // `fixes` never claims a flow the proposals alone do not let through.
+    // Hold back what only a single connection attempt from an address the wave does not know
+    // asks for, unless the wave expects the flow; a finding held back by one of its changes is
+    // taken out of the others too, so that `fixes` never claims a flow the proposals alone do
+    // not let through.
     let held: BTreeSet<String> = {
-        let expected = |id: &String| {
-            by_id.get(id.as_str()).is_some_and(|f| {
-                ctx.wave
-                    .expected_flows
-                    .iter()
-                    .any(|x| x.matches(ctx.wave, f.client.ip, f.server.ip, f.protocol, f.port))
+        let vouched = |id: &String| {
+            by_id.get(id.as_str()).is_none_or(|f| {
+                let peer = if f.client.in_wave { &f.server } else { &f.client };
+                peer.in_wave
+                    || peer.kind != PeerKind::Internal
+                    || ctx
+                        .wave
+                        .expected_flows
+                        .iter()
+                        .any(|x| x.matches(ctx.wave, f.client.ip, f.server.ip, f.protocol, f.port))
             })
         };
         let mut held = BTreeSet::new();
         merged.retain(|_, d| {
-            let weak = d.records < MIN_RECORDS && !d.fixes.iter().any(expected);
+            let weak = d.records < MIN_RECORDS && !d.fixes.iter().any(vouched);
             if weak {
                 held.extend(d.fixes.iter().cloned());
             }
@@ -676,7 +685,7 @@ mod tests {
     #[test]
     fn single_attempts_that_share_a_change_are_evidence_together() {
         // Four on-premises clients, one record each: together a population that asks for one
-        // network rule. Two of them alone would be two hosts, each a single attempt.
+        // network rule.
         let mut inv = world();
         inv.security_groups.get_mut("sg-web").unwrap().ingress.clear();
         let clients = ["192.168.1.10", "192.168.7.33", "192.168.9.1", "192.168.40.2"];
@@ -686,12 +695,27 @@ mod tests {
             &[sg("sg-web", false, 6, 443, cidr("192.168.0.0/16"))],
         );
         assert!(a.rejected.iter().all(|f| f.held_back.is_none() && f.proposals == ["P001"]));
-        let a = run(
+        // Two of them are two hosts: a /32 each. On-premises networks are the wave's own, so
+        // one record from them is a client, not a stray.
+        check(
             &inv,
-            &wave(),
             clients[..2].iter().map(|c| once(agg(c, "10.0.0.6", 6, 443, RQ, REJ, "eni-web"))).collect(),
+            &[
+                sg("sg-web", false, 6, 443, cidr("192.168.1.10/32")),
+                sg("sg-web", false, 6, 443, cidr("192.168.7.33/32")),
+            ],
         );
-        assert!(a.proposals.is_empty() && a.rejected.iter().all(|f| f.held_back == Some(HeldBack::SingleAttempt)));
+    }
+
+    #[test]
+    fn a_single_record_between_servers_of_the_wave_is_proposed() {
+        // A SQL Browser lookup from the app server, once in the window: both ends are the
+        // wave's, so it is a dependency, not a stray.
+        let mut inv = world();
+        inv.security_groups.get_mut("sg-db").unwrap().ingress.clear();
+        let a = run(&inv, &wave(), vec![once(agg("10.0.0.7", "10.0.20.8", 17, 1434, RQ, REJ, "eni-db"))]);
+        assert_eq!(a.proposals.len(), 1, "{:#?}", a.rejected);
+        assert!(a.rejected[0].held_back.is_none());
     }
 
     #[test]
