@@ -128,7 +128,7 @@ fn peer_cidr(ctx: &Context<'_>, ip: IpAddr, is_client: bool) -> IpNet {
             .networks
             .on_premises
             .iter()
-            .filter(|n| n.contains(&ip) && n.prefix_len() > 0)
+            .filter(|n| n.contains(&ip) && crate::wave::is_sane_on_premises(**n))
             .max_by_key(|n| n.prefix_len())
     {
         return *n;
@@ -500,7 +500,8 @@ pub(crate) fn propose(ctx: &Context<'_>, findings: &mut [RejectedFinding], evals
     proposals
 }
 
-/// Never `0.0.0.0/0`, `::/0`, all ports or protocol `-1`.
+/// Never `0.0.0.0/0`, `::/0`, all ports or protocol `-1`, never a peer wider than the widest
+/// on-premises network (`/8`, IPv6 `/32`), whatever the wave's configuration.
 pub fn is_narrow(c: &RuleChange) -> bool {
     let (protocol, ports, net) = match c {
         RuleChange::SgRule { rule, .. } => (
@@ -518,7 +519,7 @@ pub fn is_narrow(c: &RuleChange) -> bool {
         PortMatch::Any => protocol.has_ports(),
         PortMatch::Icmp(_) => false,
     };
-    protocol != Protocol::All && !all_ports && net.is_none_or(|n| n.prefix_len() > 0)
+    protocol != Protocol::All && !all_ports && net.is_none_or(crate::wave::is_sane_on_premises)
 }
 
 /// The inventory with the proposals applied (to re-evaluate, or to check a fix).
@@ -662,6 +663,24 @@ mod tests {
             &[sg("sg-web", false, 6, 443, cidr("172.20.1.1/32")), sg("sg-web", false, 6, 443, cidr("192.168.0.0/16"))],
         );
         assert_eq!(a.proposals[1].fixes.len(), 5, "one rule for the five 192.168 clients");
+    }
+
+    #[test]
+    fn no_peer_is_wider_than_an_on_premises_network_can_be() {
+        // A wave built around the loader's check: half the internet as "on premises". The
+        // clients get a /32 each, never 128.0.0.0/1.
+        let mut inv = world();
+        inv.security_groups.get_mut("sg-web").unwrap().ingress.clear();
+        let mut w = wave();
+        w.networks.on_premises = vec!["0.0.0.0/1".parse().unwrap(), "128.0.0.0/1".parse().unwrap()];
+        let clients = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4", "203.0.113.9"];
+        let a = run(&inv, &w, clients.iter().map(|c| agg(c, "10.0.0.6", 6, 22, RQ, REJ, "eni-web")).collect());
+        assert!(!a.proposals.is_empty());
+        for p in &a.proposals {
+            assert!(is_narrow(&p.change), "{:?}", p.change);
+            assert_eq!(peer_net(&p.change).map(|n| n.prefix_len()), Some(32), "{:?}", p.change);
+        }
+        assert!(!is_narrow(&with_peer(&a.proposals[0].change, "128.0.0.0/1".parse().unwrap())));
     }
 
     fn once(mut a: FlowAggregate) -> FlowAggregate {

@@ -201,6 +201,17 @@ impl Endpoint {
     }
 }
 
+/// The widest on-premises network a wave may name (and a proposal may open), IPv4.
+pub const WIDEST_ON_PREMISES_V4: u8 = 8;
+/// The same for IPv6.
+pub const WIDEST_ON_PREMISES_V6: u8 = 32;
+
+/// Narrow enough to be a data centre's range rather than a slice of the internet.
+pub fn is_sane_on_premises(net: IpNet) -> bool {
+    let widest = if net.addr().is_ipv4() { WIDEST_ON_PREMISES_V4 } else { WIDEST_ON_PREMISES_V6 };
+    net.prefix_len() >= widest
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExpectedFlow {
     pub src: Endpoint,

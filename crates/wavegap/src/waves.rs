@@ -68,6 +68,18 @@ pub fn all(waves_dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(waves)
 }
 
+/// The other wave files of `waves_dir` whose wave has the name `name` (files that do not
+/// load are not counted: `check` reports them).
+pub fn others_named(name: &str, path: &Path, waves_dir: &Path) -> Vec<PathBuf> {
+    let this = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    all(waves_dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()) != this)
+        .filter(|p| load(p).is_ok_and(|w| w.name == name))
+        .collect()
+}
+
 /// Reads and validates the wave at `path`, with the `defaults.toml` beside it if there is one.
 pub fn load(path: &Path) -> Result<WaveConfig, LoadError> {
     if path.file_name().is_some_and(|n| n == DEFAULTS_FILE) {

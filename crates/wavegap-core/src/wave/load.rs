@@ -724,7 +724,20 @@ impl<'d> Loader<'d> {
             let Some(v) = v else { return Ok(None) };
             let mut nets: Vec<IpNet> = Vec::new();
             for (i, s) in v.value.iter().enumerate() {
-                let net = parse_net_at(&v.sub(format!("{key}[{i}]"), s))?;
+                let at = v.sub(format!("{key}[{i}]"), s);
+                let net = parse_net_at(&at)?;
+                // Proposals open on-premises networks to whole populations of clients: one
+                // wider than a /8 (a /32 for IPv6) is half the internet, not a data centre.
+                if key == "networks.on-premises" && !crate::wave::is_sane_on_premises(net) {
+                    return Err(at
+                        .error(K::Invalid, format!("{net} is too wide for an on-premises network"))
+                        .expected(format!(
+                            "a network of /{} or narrower (IPv6: /{} or narrower)",
+                            crate::wave::WIDEST_ON_PREMISES_V4,
+                            crate::wave::WIDEST_ON_PREMISES_V6
+                        ))
+                        .hint("list the data centre's own ranges, such as \"192.168.0.0/16\""));
+                }
                 if !nets.contains(&net) {
                     nets.push(net);
                 }
@@ -1950,6 +1963,15 @@ reason = "monitoring"
         check(
             &format!("[networks]\non-premises = [\"10.0.0.0/8\", \"bogus\"]\n{BASE}"),
             "2:30 networks.on-premises[1] Invalid: invalid network \"bogus\"",
+        );
+        // Two halves of the internet are not a data centre.
+        check(
+            &format!("[networks]\non-premises = [\"0.0.0.0/1\", \"128.0.0.0/1\"]\n{BASE}"),
+            "2:16 networks.on-premises[0] Invalid: 0.0.0.0/1 is too wide for an on-premises network",
+        );
+        check(
+            &format!("[networks]\non-premises = [\"2001:db8::/32\", \"2000::/3\"]\n{BASE}"),
+            "2:33 networks.on-premises[1] Invalid: 2000::/3 is too wide for an on-premises network",
         );
         // Duplicates, within an app and across apps.
         let second = "\n[[apps.servers]]\nname = \"app\"\nip = \"10.0.0.7\"\n";

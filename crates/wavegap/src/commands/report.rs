@@ -32,6 +32,22 @@ pub fn run(args: &ReportArgs, color: bool, quiet: bool) -> Result<Success, Failu
     let wave = load_wave(&args.query.wave, &args.query.waves_dir, color)?;
     let now = chrono::Utc::now();
     let window = wave.window.resolve(now.timestamp());
+    if args.out.is_none() {
+        // Two waves of one name would write over each other's reports/<name>/.
+        let others = crate::waves::others_named(&wave.name, &wave.path, &args.query.waves_dir);
+        if let Some(other) = others.first() {
+            return Err(Failure::new(
+                Kind::Config,
+                anyhow!(
+                    "wave name `{}` is used by {} and {}: their reports would overwrite each other in reports/{}/\nhint: set a different `name` in one of them, or pass --out DIR",
+                    wave.name,
+                    wave.path.display(),
+                    other.display(),
+                    wave.name
+                ),
+            ));
+        }
+    }
     let out_dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&wave.name));
     // Template errors surface before any query runs or any file is touched.
     let renderer = match &args.templates {

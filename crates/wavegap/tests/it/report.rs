@@ -289,3 +289,20 @@ fn fail_on_names_what_fails_the_run() {
     let out = report(dir.path(), &["--fail-on", "everything"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// A second wave file with the demo's name would write over the demo's reports/demo/: the
+/// report refuses, naming both files, and writes nothing; `--out` elsewhere is fine.
+#[test]
+fn a_wave_name_two_files_share_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_root().join("waves/demo"), &dir.path().join("waves/demo"));
+    std::fs::copy(repo_root().join("waves/demo.toml"), dir.path().join("waves/demo.toml")).unwrap();
+    std::fs::copy(repo_root().join("waves/demo.toml"), dir.path().join("waves/copy.toml")).unwrap();
+    let out = wavegap(dir.path(), &["report", "demo"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("wave name `demo` is used by waves/demo.toml and waves/copy.toml"), "{err}");
+    assert!(!dir.path().join("reports").exists());
+    let out = wavegap(dir.path(), &["report", "demo", "--out", "elsewhere"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
