@@ -48,6 +48,10 @@ const MAX_PROBLEMS: usize = 1000;
 const CHUNK: usize = 256 << 10;
 /// The most bytes asked of the decoder at a time.
 const READ: usize = 128 << 10;
+/// The longest line read as a record. Flow-log records are a few hundred bytes (CloudWatch
+/// events at most 256 KiB); a longer line is damage, reported and skipped up to its end, so
+/// a file without newlines never grows the buffer without bound.
+const MAX_LINE: usize = 1 << 20;
 /// An S3 object can hold records this much older than its name says (delivery lag).
 const BEFORE_NAME: i64 = 3600;
 /// … and this much newer (clock skew).
@@ -270,6 +274,19 @@ impl FileCtx<'_> {
     /// Opens the file, gunzipping when it starts with the gzip magic; a `.gz` name without it
     /// is a problem.
     fn open(&mut self) -> Option<Box<dyn Read>> {
+        // Devices, FIFOs and sockets (or links to them) are never flow logs: /dev/zero never
+        // ends, and opening a FIFO waits for a writer.
+        match std::fs::metadata(self.path) {
+            Ok(m) if !m.is_file() => {
+                self.report.add(
+                    self.path,
+                    None,
+                    "not a regular file (a device, FIFO or socket, or a link to one); skipped",
+                );
+                return None;
+            }
+            _ => {}
+        }
         let file = match std::fs::File::open(self.path) {
             Ok(f) => f,
             Err(e) => {
@@ -303,6 +320,8 @@ impl FileCtx<'_> {
         let mut line_no = 1u64;
         let mut eof = false;
         let mut truncated = false;
+        // Inside a line longer than MAX_LINE: its bytes are dropped until its newline.
+        let mut skipping = false;
         // Read until this many bytes are in the buffer (more when one line is longer).
         let mut want = CHUNK;
         while !eof {
@@ -332,6 +351,16 @@ impl FileCtx<'_> {
                     }
                 }
             }
+            if skipping {
+                let Some(i) = memchr::memchr(b'\n', &buf[..filled]) else {
+                    filled = 0;
+                    continue;
+                };
+                buf.copy_within(i + 1..filled, 0);
+                filled -= i + 1;
+                line_no += 1;
+                skipping = false;
+            }
             // A cut stream ends mid-line: its last partial line is dropped, not misread.
             let upto =
                 if eof && !truncated { filled } else { memchr::memrchr(b'\n', &buf[..filled]).map_or(0, |i| i + 1) };
@@ -340,6 +369,15 @@ impl FileCtx<'_> {
                 line_no += memchr::memchr_iter(b'\n', &buf[..upto]).count() as u64;
                 buf.copy_within(upto..filled, 0);
                 filled -= upto;
+                want = CHUNK;
+            } else if filled > MAX_LINE {
+                self.report.add(
+                    self.path,
+                    Some(line_no),
+                    format!("a line longer than {} MiB is not a flow-log record; skipped to its end", MAX_LINE >> 20),
+                );
+                skipping = true;
+                filled = 0;
                 want = CHUNK;
             } else {
                 // No newline yet: the line goes on past the chunk.

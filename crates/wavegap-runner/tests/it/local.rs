@@ -288,3 +288,43 @@ fn servers_on_secondary_addresses_are_found_through_the_packet_addresses() {
         "the record to the primary address is not the listener's"
     );
 }
+
+/// A 3 MiB line with no newline inside, between two records: reported with its line number and
+/// skipped to its end, the records around it read. A link to /dev/zero (never ends, never a
+/// newline) and a FIFO (opening it would wait for a writer) are refused unread.
+#[test]
+fn overlong_lines_and_files_that_are_not_files_are_damage_not_hangs() {
+    let dir = tree();
+    let root = dir.path();
+    let long = "x".repeat(3 << 20);
+    write_gz(
+        &s3_path(root, "123456789012", "fl-6", "20240506T0015Z"),
+        &format!(
+            "{HEADER}\n{}\n{long}\n{}\n",
+            line("eni-f", "10.0.0.1", "10.0.0.2", 22, T0, "REJECT"),
+            line("eni-f", "10.0.0.1", "10.0.0.2", 22, T0, "REJECT")
+        ),
+    );
+    let zero = s3_path(root, "123456789012", "fl-7", "20240506T0015Z");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let fifo = s3_path(root, "123456789012", "fl-8", "20240506T0015Z");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+
+    let text = r#"filter action = "REJECT" | stats count(*) as n by interfaceId"#;
+    let out = query(root, text, None, &LocalOptions::default()).unwrap();
+    let problems: Vec<String> = out
+        .problems
+        .iter()
+        .map(|p| format!("{}:{:?}: {}", p.file.file_name().unwrap().to_string_lossy(), p.line, p.what))
+        .collect();
+    let joined = problems.join("\n");
+    assert!(
+        joined
+            .contains("fl-6_20240506T0015Z_abcd1234.log.gz:Some(3): a line longer than 1 MiB is not a flow-log record"),
+        "{joined}"
+    );
+    assert!(joined.contains("fl-7_20240506T0015Z_abcd1234.log.gz:None: not a regular file"), "{joined}");
+    assert!(joined.contains("fl-8_20240506T0015Z_abcd1234.log.gz:None: not a regular file"), "{joined}");
+    assert!(rows(&out).contains("interfaceId=eni-f n=2"), "{}", rows(&out));
+}
