@@ -11,7 +11,7 @@ const UNSUPPORTED_COMMANDS: &[&str] =
 
 pub(crate) fn parse(text: &str) -> Result<Vec<Command>, QueryError> {
     let tokens = lex(text)?;
-    let mut p = Parser { text, tokens, pos: 0, aggs: None };
+    let mut p = Parser { text, tokens, pos: 0, aggs: None, depth: 0 };
     let mut commands = Vec::new();
     let mut row_stage = false;
     loop {
@@ -45,7 +45,14 @@ struct Parser<'q> {
     pos: usize,
     /// The aggregates of the stats item being parsed; `None` outside `stats`.
     aggs: Option<Vec<AggCall>>,
+    /// How deep the expression being parsed nests (parentheses, calls, `not`, `-`, `^`).
+    depth: usize,
 }
+
+/// The deepest an expression may nest. Real queries nest a few levels; the parser, the binder
+/// and the evaluator recurse once per level, so a bound keeps a hostile query (thousands of
+/// parentheses) a located error instead of a stack overflow.
+pub(crate) const MAX_DEPTH: usize = 128;
 
 impl Parser<'_> {
     fn peek(&self) -> &Token {
@@ -304,7 +311,20 @@ impl Parser<'_> {
     }
 
     fn expr(&mut self) -> Result<Expr, QueryError> {
-        self.or_expr()
+        self.nested(Self::or_expr)
+    }
+
+    /// Runs `f` one nesting level deeper, refusing past [`MAX_DEPTH`].
+    fn nested(&mut self, f: impl FnOnce(&mut Self) -> Result<Expr, QueryError>) -> Result<Expr, QueryError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.error(&format!(
+                "the expression nests deeper than {MAX_DEPTH} levels (parentheses, calls, `not`, `-`); hint: write it flatter"
+            )));
+        }
+        self.depth += 1;
+        let e = f(self);
+        self.depth -= 1;
+        e
     }
 
     fn or_expr(&mut self) -> Result<Expr, QueryError> {
@@ -328,7 +348,7 @@ impl Parser<'_> {
     fn not_expr(&mut self) -> Result<Expr, QueryError> {
         if self.at_kw("not") && !matches!(self.peek_at(1), Tok::Comma | Tok::RParen | Tok::Pipe | Tok::Eof) {
             self.pos += 1;
-            return Ok(Expr::Not(Box::new(self.not_expr()?)));
+            return Ok(Expr::Not(Box::new(self.nested(Self::not_expr)?)));
         }
         self.comparison()
     }
@@ -437,7 +457,7 @@ impl Parser<'_> {
     fn power(&mut self) -> Result<Expr, QueryError> {
         let base = self.unary()?;
         if self.eat(&Tok::Caret) {
-            let exp = self.power()?;
+            let exp = self.nested(Self::power)?;
             return Ok(Expr::Bin(BinOp::Pow, Box::new(base), Box::new(exp)));
         }
         Ok(base)
@@ -445,7 +465,7 @@ impl Parser<'_> {
 
     fn unary(&mut self) -> Result<Expr, QueryError> {
         if self.eat(&Tok::Minus) {
-            return Ok(match self.unary()? {
+            return Ok(match self.nested(Self::unary)? {
                 Expr::Num(n) => Expr::Num(-n),
                 e => Expr::Neg(Box::new(e)),
             });

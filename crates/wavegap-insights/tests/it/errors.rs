@@ -37,3 +37,23 @@ fn error_message_names_line_column_and_token() {
         "malformed query at line 2, column 16 near `end of query`: the query ends where a value was expected"
     );
 }
+
+/// Thousands of parentheses, `not`s or nested calls are a located error, not a stack overflow;
+/// nesting a real query would use still parses.
+#[test]
+fn hostile_nesting_is_a_located_error() {
+    let deep = |open: &str, close: &str, n: usize| format!("filter {}srcPort = 1{}", open.repeat(n), close.repeat(n));
+    for query in [
+        deep("(", ")", 4_500),
+        deep("not ", "", 10_000),
+        format!("filter {}srcPort{} = 1", "abs(".repeat(5_000), ")".repeat(5_000)),
+        format!("filter srcPort = {}1", "-".repeat(10_000)),
+        format!("filter srcPort = 2{}", "^2".repeat(10_000)),
+    ] {
+        let err = Query::parse(&query).expect_err("too deep");
+        assert!(err.message.contains("nests deeper than 128 levels"), "{}", err.message);
+        assert_eq!(err.line, 1);
+    }
+    Query::parse(&deep("(", ")", 40)).unwrap();
+    Query::parse(&deep("not ", "", 40)).unwrap();
+}

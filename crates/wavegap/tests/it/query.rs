@@ -83,4 +83,9 @@ fn exit_codes() {
     assert!(stderr(&out).contains("1 problem(s)"), "{}", stderr(&out));
     let out = query(dir.path(), &["--start", "yesterday"]);
     assert_eq!(out.status.code(), Some(2));
+    // 4,500 nested parentheses: a located error and exit 2, never a stack overflow.
+    let deep = format!("filter {}srcPort = 1{}", "(".repeat(4_500), ")".repeat(4_500));
+    let out = wavegap(dir.path(), &["query", &deep, "--files", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nests deeper than 128 levels"), "{}", stderr(&out));
 }
