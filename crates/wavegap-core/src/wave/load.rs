@@ -922,7 +922,13 @@ impl<'d> Loader<'d> {
         };
         let s = parse_time_at(&start)?;
         let e = parse_time_at(&end)?;
-        if e <= s {
+        if e == s {
+            return Err(end
+                .error(K::Invalid, "the window is empty: `end` is the same instant as `start`")
+                .expected("an `end` later than `start`")
+                .hint("check the dates and their UTC offsets"));
+        }
+        if e < s {
             return Err(end
                 .error(K::Invalid, "the window ends before it starts")
                 .expected("an `end` later than `start`")
@@ -1408,8 +1414,14 @@ fn parse_time_at(v: &At<'_, &toml::Value>) -> Result<i64, WaveError> {
         toml::Value::String(s) => s.trim().to_owned(),
         toml::Value::Datetime(dt) if dt.offset.is_some() && dt.date.is_some() && dt.time.is_some() => dt.to_string(),
         toml::Value::Datetime(dt) => {
+            // Say which part is missing: a local date-time lacks only its offset.
+            let missing = match (dt.date.is_some(), dt.time.is_some()) {
+                (true, true) => "has no UTC offset",
+                (true, false) => "is a date without a time or UTC offset",
+                _ => "is a time without a date or UTC offset",
+            };
             return Err(v
-                .error(K::Invalid, format!("`{dt}` has no date, time or UTC offset"))
+                .error(K::Invalid, format!("`{dt}` {missing}"))
                 .expected(expected)
                 .hint("add `Z` for UTC, or the offset such as `+01:00`"));
         }
@@ -2040,7 +2052,15 @@ reason = "monitoring"
         check(&edit("last = \"24h\"", "start = \"2026-11-20T00:00:00Z\""), "2:1 window Missing: `start` without `end`");
         check(
             &edit("last = \"24h\"", "start = 2026-11-20T00:00:00Z\nend = 2026-11-20T00:00:00Z"),
+            "4:7 window.end Invalid: the window is empty: `end` is the same instant as `start`",
+        );
+        check(
+            &edit("last = \"24h\"", "start = 2026-11-20T00:00:00Z\nend = 2026-11-19T00:00:00Z"),
             "4:7 window.end Invalid: the window ends before it starts",
+        );
+        check(
+            &edit("last = \"24h\"", "start = 2026-11-20\nend = 2026-11-21T00:00:00Z"),
+            "3:9 window.start Invalid: `2026-11-20` is a date without a time or UTC offset",
         );
         check(
             &edit("last = \"24h\"", "start = 2026-11-20T00:00:00Z\nend = 2026-12-30T00:00:00Z"),
@@ -2052,7 +2072,7 @@ reason = "monitoring"
         );
         check(
             &edit("last = \"24h\"", "start = 2026-11-20T00:00:00\nend = 2026-11-21T00:00:00Z"),
-            "3:9 window.start Invalid: `2026-11-20T00:00:00` has no date, time or UTC offset",
+            "3:9 window.start Invalid: `2026-11-20T00:00:00` has no UTC offset",
         );
         check(
             &edit("last = \"24h\"", "start = \"20 Nov 2026\"\nend = 2026-11-21T00:00:00Z"),
