@@ -118,6 +118,9 @@ pub struct CoverageGap {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScanStats {
     pub queries: u64,
+    /// Queries that came back with results (a run where none did has nothing to report).
+    #[serde(default)]
+    pub queries_answered: u64,
     pub records_scanned: u64,
     pub records_matched: u64,
     pub bytes_scanned: u64,

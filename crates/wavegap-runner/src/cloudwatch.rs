@@ -162,6 +162,7 @@ pub async fn run(
         match outcome {
             Outcome::Rows { job, rows, stats } => {
                 add_stats(&mut agg, &stats);
+                agg.answered();
                 bad_rows += agg.add_rows(
                     || format!("results of chunk {} for {}..{}", job.chunk, job.window.start, job.window.end),
                     rows.iter().map(|row| row.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
@@ -169,6 +170,7 @@ pub async fn run(
             }
             Outcome::Truncated { job, rows, stats } => {
                 add_stats(&mut agg, &stats);
+                agg.answered();
                 if failure.is_some() || interrupted {
                     continue;
                 }

@@ -130,6 +130,11 @@ impl Aggregator {
         self.stats.bytes_scanned += bytes_scanned;
     }
 
+    /// Counts a query that came back with its results.
+    pub fn answered(&mut self) {
+        self.stats.queries_answered += 1;
+    }
+
     pub fn add_gap(&mut self, gap: CoverageGap) {
         self.gaps.push(gap);
     }

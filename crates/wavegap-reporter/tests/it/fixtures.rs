@@ -572,6 +572,7 @@ pub fn flows() -> FlowData {
         damaged: vec![],
         stats: ScanStats {
             queries: 1,
+            queries_answered: 1,
             records_scanned: 453,
             records_matched: 400,
             bytes_scanned: 52_000,

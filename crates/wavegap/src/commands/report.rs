@@ -89,6 +89,22 @@ pub fn run(args: &ReportArgs, color: bool, quiet: bool) -> Result<Success, Failu
                 .context("cannot start the async runtime")
                 .or_fail(Kind::Aws)?;
             let (inv, data, groups, snapshot) = runtime.block_on(run_cloudwatch(args, &wave, color, quiet))?;
+            // Nothing came back: an empty report would read as "no findings". Keep the last one.
+            if data.stats.queries_answered == 0
+                && let Some(first) = data.gaps.first()
+            {
+                return Err(Failure::new(
+                    Kind::Incomplete,
+                    anyhow!(
+                        "no query of the run came back: {} gap(s), the first in {} ({}); the previous report in {} is kept\nhint: run `wavegap report {}` again when CloudWatch Logs answers (see the gaps with -v)",
+                        data.gaps.len(),
+                        first.log_groups.join(", "),
+                        first.reason,
+                        out_dir.display(),
+                        wave.name
+                    ),
+                ));
+            }
             if let Some(snapshot) = snapshot {
                 extra.push(RenderedFile { name: "inventory.json", content: snapshot });
             }

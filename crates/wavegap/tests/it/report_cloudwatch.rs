@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use wavegap_core::flowlog::FlowFormat;
 use wavegap_resolver::testing::{self, ACCOUNT, APP_LOG_FORMAT, LOG_GROUP_APP, LOG_GROUP_EXPLICIT, LOG_GROUP_LOG01};
-use wavegap_testsupport::{Faults, Fixture, TestEndpoint};
+use wavegap_testsupport::{FailRule, FaultStatus, Faults, Fixture, TestEndpoint};
 
 use crate::{clean_command, stderr};
 
@@ -41,6 +41,7 @@ async fn a_cloudwatch_wave_reports_the_missing_security_group_rule() {
         fixture.add_group(group, FlowFormat::default_v2());
     }
     fixture.sort();
+    let fixture_again = fixture.clone();
     let logs = TestEndpoint::start(fixture, Faults::default()).await.unwrap();
 
     let dir = tempfile::tempdir().unwrap();
@@ -79,4 +80,28 @@ async fn a_cloudwatch_wave_reports_the_missing_security_group_rule() {
     assert!(logs.record().started.len() >= 2, "{:?}", logs.record().started);
     let markdown = fs::read_to_string(dir.path().join("out/report.md")).unwrap();
     assert!(markdown.contains(&seeded.groups["app"]), "{markdown}");
+
+    // Again, with every query failing: no query came back, so no new report. Exit 4, and
+    // the report above stays as it was.
+    let fail = [LOG_GROUP_APP, LOG_GROUP_LOG01, LOG_GROUP_EXPLICIT]
+        .into_iter()
+        .map(|g| FailRule { log_group: g.into(), status: FaultStatus::Failed, times: None })
+        .collect();
+    let failing = TestEndpoint::start(fixture_again, Faults { fail, ..Faults::default() }).await.unwrap();
+    let out = clean_command(dir.path(), home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ENDPOINT_URL_EC2", moto.endpoint())
+        .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", failing.url())
+        .args(["report", "moto-wave", "--out", "out"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("no query of the run came back") && err.contains("the previous report in out is kept"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(dir.path().join("out/report.md")).unwrap(), markdown);
 }
