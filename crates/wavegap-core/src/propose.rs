@@ -40,10 +40,10 @@ struct Draft {
 /// A change for a peer the wave does not know (inside the internal networks, but no ENI of
 /// the inventory, no server of the wave, outside the on-premises networks) is proposed on
 /// evidence of at least this many records. A single record in the whole window is one
-/// connection attempt nobody retried (every retry is a new connection, so a new record);
-/// such findings are held back instead (see [`HeldBack::SingleAttempt`]). Servers of the
-/// wave, inventory ENIs and on-premises peers are vouched for by the wave itself: one record
-/// of a SQL Browser lookup between two of its servers is a real dependency.
+/// connection attempt nobody retried (every retry is a new connection, so a new record:
+/// docs/domain.md §1); such findings are held back instead (see [`HeldBack::SingleAttempt`]).
+/// Servers of the wave, inventory ENIs and on-premises peers are vouched for by the wave
+/// itself: one record of a SQL Browser lookup between two of its servers is a dependency.
 pub const MIN_RECORDS: u64 = 2;
 
 /// Up to this many on-premises clients of one change get a host rule each; more are a
