@@ -9,8 +9,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
-use ipnet::IpNet;
-
 use crate::direction::{DirectionFrom, Orientation, Orienter};
 use crate::eval::{Evaluator, FlowSpec, Outcome, PathEvaluation, service_label};
 use crate::findings::{
@@ -716,14 +714,9 @@ fn noise_sources(by_src: &BTreeMap<IpAddr, Vec<(&FlowAggregate, Conv)>>) -> Vec<
 fn expected_not_seen(wave: &WaveConfig, seen: &HashSet<Conv>) -> Vec<NotSeenFinding> {
     let mut out = Vec::new();
     for x in &wave.expected_flows {
-        let (src, dst) = (x.src.nets(wave), x.dst.nets(wave));
-        let unknown_end = src.is_empty() || dst.is_empty();
-        let within = |nets: &[IpNet], ip: IpAddr| nets.iter().any(|n| n.contains(&ip));
-        if unknown_end
-            || !seen.iter().any(|c| {
-                c.protocol == x.protocol && c.port == x.port && within(&src, c.client) && within(&dst, c.server)
-            })
-        {
+        let flow = x.resolve(wave);
+        let unknown_end = flow.has_unknown_end();
+        if unknown_end || !seen.iter().any(|c| flow.matches(c.client, c.server, c.protocol, c.port)) {
             let (src_name, dst_name) = (x.src.to_string(), x.dst.to_string());
             out.push(NotSeenFinding {
                 id: format!("not-seen/{}/{}/{src_name}/{dst_name}", proto_name(x.protocol), x.port),

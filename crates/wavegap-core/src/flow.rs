@@ -91,6 +91,12 @@ impl FlowData {
     pub fn complete(&self) -> bool {
         self.gaps.is_empty() && self.damaged.is_empty()
     }
+
+    /// Queries were planned but none came back: there is nothing to report, and an empty
+    /// report would read as "no findings".
+    pub fn nothing_answered(&self) -> bool {
+        self.stats.queries_answered == 0 && !self.gaps.is_empty()
+    }
 }
 
 /// One object (file, S3 object, result page) that could not be read whole; the rest of it,

@@ -22,6 +22,7 @@ use crate::inventory::{
     Eni, IcmpMatch, Inventory, NACL_DEFAULT_RULE_NUMBER, NaclEntry, PortMatch, PortRange, Protocol, RuleAction, SgPeer,
     SgRule, proto,
 };
+use crate::wave::ResolvedFlow;
 
 /// Rules per security group per direction (per IP family).
 pub const SG_RULES_QUOTA: usize = 60;
@@ -355,16 +356,13 @@ pub(crate) fn propose(ctx: &Context<'_>, findings: &mut [RejectedFinding], evals
     // taken out of the others too, so that `fixes` never claims a flow the proposals alone do
     // not let through.
     let held: BTreeSet<String> = {
+        let expected: Vec<ResolvedFlow> = ctx.wave.expected_flows.iter().map(|x| x.resolve(ctx.wave)).collect();
         let vouched = |id: &String| {
             by_id.get(id.as_str()).is_none_or(|f| {
                 let peer = if f.client.in_wave { &f.server } else { &f.client };
                 peer.in_wave
                     || peer.kind != PeerKind::Internal
-                    || ctx
-                        .wave
-                        .expected_flows
-                        .iter()
-                        .any(|x| x.matches(ctx.wave, f.client.ip, f.server.ip, f.protocol, f.port))
+                    || expected.iter().any(|x| x.matches(f.client.ip, f.server.ip, f.protocol, f.port))
             })
         };
         let mut held = BTreeSet::new();

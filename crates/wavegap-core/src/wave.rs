@@ -221,12 +221,33 @@ pub struct ExpectedFlow {
 }
 
 impl ExpectedFlow {
+    /// Its ends looked up once, for matching many flows.
+    pub fn resolve(&self, wave: &WaveConfig) -> ResolvedFlow {
+        ResolvedFlow { src: self.src.nets(wave), dst: self.dst.nets(wave), protocol: self.protocol, port: self.port }
+    }
+}
+
+/// An expected flow with its ends as networks (a server's every address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedFlow {
+    pub src: Vec<IpNet>,
+    pub dst: Vec<IpNet>,
+    pub protocol: u8,
+    pub port: u16,
+}
+
+impl ResolvedFlow {
+    /// An end names no server of the wave: nothing can match it.
+    pub fn has_unknown_end(&self) -> bool {
+        self.src.is_empty() || self.dst.is_empty()
+    }
+
     /// Whether a flow from `client` to `server` on `protocol`/`port` is this one.
-    pub fn matches(&self, wave: &WaveConfig, client: IpAddr, server: IpAddr, protocol: u8, port: u16) -> bool {
+    pub fn matches(&self, client: IpAddr, server: IpAddr, protocol: u8, port: u16) -> bool {
         self.protocol == protocol
             && self.port == port
-            && self.src.nets(wave).iter().any(|n| n.contains(&client))
-            && self.dst.nets(wave).iter().any(|n| n.contains(&server))
+            && self.src.iter().any(|n| n.contains(&client))
+            && self.dst.iter().any(|n| n.contains(&server))
     }
 }
 

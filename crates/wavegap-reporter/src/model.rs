@@ -898,6 +898,7 @@ fn suites(
     let mut expected = Vec::new();
     for x in &wave.expected_flows {
         let (src_name, dst_name) = (x.src.to_string(), x.dst.to_string());
+        let flow = x.resolve(wave);
         let name = format!("{src_name} -> {dst_name} {}", format::service(x.protocol, x.port));
         let not_seen = analysis
             .not_seen
@@ -907,7 +908,7 @@ fn suites(
             .rejected
             .iter()
             .filter(|r| r.is_open())
-            .find(|r| x.matches(wave, r.client.ip, r.server.ip, r.protocol, r.port));
+            .find(|r| flow.matches(r.client.ip, r.server.ip, r.protocol, r.port));
         expected.push(match (not_seen, rejected) {
             (Some(n), _) => case(&class, &name, "failure", "not seen".to_owned(), format::one_line(&n.note)),
             (None, Some(r)) => case(

@@ -46,6 +46,15 @@ fn rows(out: &LocalOutput) -> String {
         .join("\n")
 }
 
+/// Every problem as `file:line: what`, one per line.
+fn problems(out: &LocalOutput) -> String {
+    out.problems
+        .iter()
+        .map(|p| format!("{}:{:?}: {}", p.file.file_name().unwrap().to_string_lossy(), p.line, p.what))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A tree with two accounts, gzip and plain objects, a Hive-layout object and some damage.
 fn tree() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -144,12 +153,7 @@ fn damage_is_reported_and_the_rest_is_read() {
 
     let text = r#"filter action = "REJECT" | stats count(*) as n by interfaceId"#;
     let out = query(root, text, None, &LocalOptions::default()).unwrap();
-    let problems: Vec<String> = out
-        .problems
-        .iter()
-        .map(|p| format!("{}:{:?}: {}", p.file.file_name().unwrap().to_string_lossy(), p.line, p.what))
-        .collect();
-    let joined = problems.join("\n");
+    let joined = problems(&out);
     assert!(joined.contains("fl-3_20240506T0015Z_abcd1234.log.gz:Some(1): unknown field `future-field`"), "{joined}");
     assert!(
         joined.contains("fl-3_20240506T0015Z_abcd1234.log.gz:Some(3): not a record of the header's 15 fields"),
@@ -313,12 +317,7 @@ fn overlong_lines_and_files_that_are_not_files_are_damage_not_hangs() {
 
     let text = r#"filter action = "REJECT" | stats count(*) as n by interfaceId"#;
     let out = query(root, text, None, &LocalOptions::default()).unwrap();
-    let problems: Vec<String> = out
-        .problems
-        .iter()
-        .map(|p| format!("{}:{:?}: {}", p.file.file_name().unwrap().to_string_lossy(), p.line, p.what))
-        .collect();
-    let joined = problems.join("\n");
+    let joined = problems(&out);
     assert!(
         joined
             .contains("fl-6_20240506T0015Z_abcd1234.log.gz:Some(3): a line longer than 1 MiB is not a flow-log record"),

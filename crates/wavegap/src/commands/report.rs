@@ -90,7 +90,7 @@ pub fn run(args: &ReportArgs, color: bool, quiet: bool) -> Result<Success, Failu
                 .or_fail(Kind::Aws)?;
             let (inv, data, groups, snapshot) = runtime.block_on(run_cloudwatch(args, &wave, color, quiet))?;
             // Nothing came back: an empty report would read as "no findings". Keep the last one.
-            if data.stats.queries_answered == 0
+            if data.nothing_answered()
                 && let Some(first) = data.gaps.first()
             {
                 return Err(Failure::new(

@@ -48,15 +48,19 @@ async fn a_cloudwatch_wave_reports_the_missing_security_group_rule() {
     fs::create_dir(dir.path().join("waves")).unwrap();
     fs::write(dir.path().join("waves/moto-wave.toml"), testing::wave_toml(&seeded)).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let out = clean_command(dir.path(), home.path())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_ENDPOINT_URL_EC2", moto.endpoint())
-        .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", logs.url())
-        .args(["report", "moto-wave", "--out", "out"])
-        .output()
-        .unwrap();
+    // `wavegap report` with EC2 on moto and Logs Insights at `logs_url`.
+    let report = |logs_url: &str| {
+        clean_command(dir.path(), home.path())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_ENDPOINT_URL_EC2", moto.endpoint())
+            .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", logs_url)
+            .args(["report", "moto-wave", "--out", "out"])
+            .output()
+            .unwrap()
+    };
+    let out = report(logs.url());
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
 
@@ -88,15 +92,7 @@ async fn a_cloudwatch_wave_reports_the_missing_security_group_rule() {
         .map(|g| FailRule { log_group: g.into(), status: FaultStatus::Failed, times: None })
         .collect();
     let failing = TestEndpoint::start(fixture_again, Faults { fail, ..Faults::default() }).await.unwrap();
-    let out = clean_command(dir.path(), home.path())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_ENDPOINT_URL_EC2", moto.endpoint())
-        .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", failing.url())
-        .args(["report", "moto-wave", "--out", "out"])
-        .output()
-        .unwrap();
+    let out = report(failing.url());
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(4), "{err}");
     assert!(
