@@ -21,7 +21,7 @@ use crate::flowlog::Action;
 use crate::inventory::{Inventory, Os, PortRange, proto};
 use crate::propose;
 use crate::scope::Scope;
-use crate::wave::{EphemeralPolicy, Service, WaveConfig};
+use crate::wave::{EphemeralPolicy, Service, Source, WaveConfig};
 
 /// What the analysis needs besides the wave, the inventory and the flows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,9 +38,30 @@ pub struct AnalysisOptions {
     pub scanner_ports: usize,
 }
 
+/// How long after an interval flow logs are still being delivered (seconds): about 5 minutes
+/// to CloudWatch Logs, about 10 to S3 (docs/domain.md §1).
+pub const CLOUDWATCH_DELIVERY_LAG: i64 = 300;
+pub const S3_DELIVERY_LAG: i64 = 600;
+
 impl AnalysisOptions {
     pub fn new(window: TimeWindow) -> Self {
         AnalysisOptions { window, aggregation_interval: 600, delivery_lag: 600, scanner_ports: 10 }
+    }
+
+    /// The options of a run over `window` as of `now` (Unix seconds, read by the caller): the
+    /// longest aggregation interval of the inventory's flow logs (600 s when none says), and
+    /// the delivery lag of the wave's source — none once the window ended longer ago than
+    /// that, when every record has been delivered.
+    pub fn for_run(window: TimeWindow, now: i64, source: &Source, inventory: &Inventory) -> Self {
+        let lag = match source {
+            Source::Files { .. } => S3_DELIVERY_LAG,
+            Source::CloudWatch => CLOUDWATCH_DELIVERY_LAG,
+        };
+        let mut options = AnalysisOptions::new(window);
+        options.aggregation_interval =
+            inventory.flow_logs.values().filter_map(|f| f.max_aggregation_interval).max().map_or(600, i64::from);
+        options.delivery_lag = if now - window.end > lag { 0 } else { lag };
+        options
     }
 }
 
@@ -749,6 +770,33 @@ pub(crate) mod tests {
     use crate::wave::{App, Endpoint, IgnoreRule, LogGroups, Networks, QuerySettings, Server, Source, WindowSpec};
 
     pub(crate) const WINDOW: TimeWindow = TimeWindow { start: 1_000_000, end: 1_007_200 };
+
+    #[test]
+    fn run_options_take_the_sources_lag_until_the_window_is_delivered_and_the_longest_interval() {
+        let cloudwatch = Source::CloudWatch;
+        let files = Source::Files { dir: PathBuf::from("flows"), inventory: PathBuf::from("inventory.json") };
+        let mut inv = Inventory::default();
+        let opts = AnalysisOptions::for_run(WINDOW, WINDOW.end + 60, &cloudwatch, &inv);
+        assert_eq!((opts.delivery_lag, opts.aggregation_interval), (CLOUDWATCH_DELIVERY_LAG, 600));
+        assert_eq!(AnalysisOptions::for_run(WINDOW, WINDOW.end + 60, &files, &inv).delivery_lag, S3_DELIVERY_LAG);
+        // Long after the end, every record has arrived: no lag.
+        assert_eq!(AnalysisOptions::for_run(WINDOW, WINDOW.end + 3600, &files, &inv).delivery_lag, 0);
+        for (id, interval) in [("fl-1", Some(60)), ("fl-2", None)] {
+            let log = crate::inventory::FlowLog {
+                id: id.into(),
+                resource_id: "vpc-1".into(),
+                destination_type: crate::inventory::FlowLogDestination::S3,
+                log_group: None,
+                destination: None,
+                traffic_type: None,
+                log_format: None,
+                status: None,
+                max_aggregation_interval: interval,
+            };
+            inv.flow_logs.insert(id.into(), log);
+        }
+        assert_eq!(AnalysisOptions::for_run(WINDOW, WINDOW.end, &cloudwatch, &inv).aggregation_interval, 60);
+    }
 
     /// Wave with web 10.0.0.6 (windows), app 10.0.0.7 (linux), db 10.0.20.8 (no os).
     pub(crate) fn wave() -> WaveConfig {

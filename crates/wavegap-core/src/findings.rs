@@ -40,6 +40,28 @@ pub struct Analysis {
     pub accepted: Vec<AcceptedFlow>,
 }
 
+/// The kinds of finding a run can be told to fail on (`report --fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FindingKind {
+    /// Rejected flows that need a rule change.
+    Rejected,
+    /// Accepted flows still waiting for an answer.
+    Unanswered,
+    /// Expected flows that never appeared.
+    NotSeen,
+}
+
+impl Analysis {
+    /// How many findings of a kind are still open: the count behind `report`'s exit code 1.
+    pub fn open(&self, kind: FindingKind) -> usize {
+        match kind {
+            FindingKind::Rejected => self.rejected.iter().filter(|f| f.needs_change()).count(),
+            FindingKind::Unanswered => self.unanswered.iter().filter(|f| f.is_open()).count(),
+            FindingKind::NotSeen => self.not_seen.len(),
+        }
+    }
+}
+
 /// A conversation seen accepted, oriented client to server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AcceptedFlow {

@@ -1,5 +1,6 @@
 //! Rendering the model with minijinja: built-in templates, optionally overridden per file.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
@@ -83,8 +84,14 @@ fn templates() -> impl Iterator<Item = (&'static str, &'static str)> {
 /// A rendered file: its name inside the report directory and its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedFile {
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     pub content: String,
+}
+
+impl RenderedFile {
+    pub fn new(name: impl Into<Cow<'static, str>>, content: String) -> Self {
+        RenderedFile { name: name.into(), content }
+    }
 }
 
 pub struct Renderer {
@@ -165,7 +172,7 @@ impl Renderer {
                                 template.render(&ctx).map_err(|e| ReportError::template(name, e))?
                             }
                         };
-                        Ok(RenderedFile { name, content })
+                        Ok(RenderedFile::new(name, content))
                     })
                 })
                 .collect();

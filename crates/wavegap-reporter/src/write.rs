@@ -1,4 +1,5 @@
-//! Writing a report so that a failed run never leaves half of one behind.
+//! Writing a report so that a failed run never leaves half of one behind: the one atomic
+//! writer of everything wavegap writes (reports, saved flows, inventory snapshots).
 //!
 //! Every file is rendered before anything is written; each is then written to a hidden
 //! temporary name in the target directory (same file system, so `rename` is atomic) and only
@@ -16,7 +17,7 @@ pub fn write_atomically(dir: &Path, files: &[RenderedFile]) -> Result<Vec<PathBu
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(files.len());
     let result = (|| {
         for file in files {
-            let target = dir.join(file.name);
+            let target = dir.join(&*file.name);
             let temp = dir.join(format!(".{}.tmp-{}", file.name, std::process::id()));
             staged.push((temp.clone(), target));
             let mut f =
@@ -43,7 +44,7 @@ mod tests {
     use super::*;
 
     fn file(name: &'static str, content: &str) -> RenderedFile {
-        RenderedFile { name, content: content.to_owned() }
+        RenderedFile::new(name, content.to_owned())
     }
 
     #[test]

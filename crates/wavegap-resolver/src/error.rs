@@ -85,13 +85,6 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("cannot write {}", path.display())]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-
     #[error("{}: not valid EC2 JSON", path.display())]
     Json {
         path: PathBuf,

@@ -24,4 +24,4 @@ pub use aws::{AwsContext, ClientSettings};
 pub use ec2json::Snapshot;
 pub use error::Error;
 pub use resolve::{Resolved, Resolver};
-pub use snapshot::{load_inventory, load_snapshot, save_snapshot};
+pub use snapshot::{load_inventory, load_snapshot};

@@ -2,7 +2,6 @@
 //! directory of `aws ec2 describe-… --output json` outputs (any file names) merged by key.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use wavegap_core::inventory::Inventory;
@@ -60,26 +59,4 @@ pub fn to_json(snapshot: &Snapshot) -> String {
     let mut text = serde_json::to_string_pretty(&s).unwrap_or_else(|_| String::from("{}"));
     text.push('\n');
     text
-}
-
-/// Writes the snapshot atomically (a temporary file in the same directory, then a rename).
-pub fn save_snapshot(path: &Path, snapshot: &Snapshot) -> Result<(), Error> {
-    let text = to_json(snapshot);
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&dir).map_err(|source| Error::Write { path: dir.clone(), source })?;
-    let file_name = path.file_name().map_or_else(|| "snapshot".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    };
-    write().map_err(|source| {
-        let _ = fs::remove_file(&tmp);
-        Error::Write { path: path.to_owned(), source }
-    })
 }

@@ -89,12 +89,6 @@ pub enum RunnerError {
     },
     #[error("saved results `{}` have version {found}, this wavegap reads version {expected}", path.display())]
     SavedVersion { path: PathBuf, found: u32, expected: u32 },
-    #[error("cannot write saved results `{}`", path.display())]
-    SavedWrite {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 /// Runs a plan with the source it was made for: the local files (on blocking threads) or

@@ -1,7 +1,6 @@
 //! The raw aggregates of one run, saved as JSON so a report can be rendered again without
 //! querying (`--from-saved`). The file says which wave and window it holds.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -23,18 +22,13 @@ impl SavedRun {
     pub fn new(wave: &str, window: TimeWindow, data: FlowData) -> Self {
         SavedRun { version: VERSION, wave: wave.to_owned(), window, data }
     }
-}
 
-/// Writes atomically: a temporary file in the same directory, then a rename.
-pub fn save(path: &Path, run: &SavedRun) -> Result<(), RunnerError> {
-    let err = |source| RunnerError::SavedWrite { path: path.to_owned(), source };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    serde_json::to_writer_pretty(&mut tmp, run).map_err(|e| err(e.into()))?;
-    tmp.write_all(b"\n").map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    /// The file's text (pretty JSON and a final line break), for the one atomic writer.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_else(|_| String::from("{}"));
+        text.push('\n');
+        text
+    }
 }
 
 pub fn load(path: &Path) -> Result<SavedRun, RunnerError> {
@@ -72,7 +66,8 @@ mod tests {
             ..FlowData::default()
         };
         let run = SavedRun::new("wave-3", TimeWindow { start: 0, end: 9 }, data);
-        save(&path, &run).unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, run.to_json()).unwrap();
         assert_eq!(load(&path).unwrap(), run);
         std::fs::write(&path, r#"{"version": 9}"#).unwrap();
         assert!(matches!(load(&path), Err(RunnerError::SavedVersion { found: 9, .. })));

@@ -37,12 +37,12 @@ pub enum Command {
     /// Validate wave files and print a one-line summary of each
     Check(CheckArgs),
     /// Print the queries a wave would run: chunks, windows and exact query texts (no AWS calls)
-    Plan(crate::commands::plan::PlanArgs),
+    Plan(PlanArgs),
     /// Run a wave's queries and save the flow aggregates as JSON (read by `report --from-saved`)
     #[command(hide = true)]
-    Fetch(crate::commands::fetch::FetchArgs),
+    Fetch(FetchArgs),
     /// Resolve a wave's servers with the EC2 API and write an inventory snapshot (EC2 JSON)
-    Inventory(crate::commands::inventory::InventoryArgs),
+    Inventory(InventoryArgs),
     /// Run a Logs Insights query over local flow-log files (S3 layout or CloudWatch exports)
     Query(QueryArgs),
     /// Evaluate one flow hop by hop against the wave's security groups and network ACLs
@@ -137,12 +137,15 @@ pub struct ExplainArgs {
     /// Where wave files live
     #[arg(long, default_value = "waves", env = "WAVEGAP_WAVES_DIR")]
     pub waves_dir: PathBuf,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
-    pub query: crate::commands::plan::QueryArgs,
+    pub query: WaveArgs,
 
     /// Directory to write the report into [default: reports/<wave>/]
     #[arg(long, value_name = "DIR")]
@@ -187,5 +190,79 @@ pub struct ReportArgs {
     pub from_saved: Option<PathBuf>,
 
     #[command(flatten)]
-    pub aws: crate::commands::fetch::AwsArgs,
+    pub aws: AwsArgs,
+}
+
+/// What every command that queries a wave's flow logs needs: the wave and how to cut its queries.
+#[derive(Debug, Args)]
+pub struct WaveArgs {
+    /// The wave: a name in the waves directory (`wave-3`) or a path
+    pub wave: String,
+
+    /// Where wave files live
+    #[arg(long, default_value = "waves", env = "WAVEGAP_WAVES_DIR")]
+    pub waves_dir: PathBuf,
+
+    /// Inventory snapshot (EC2 Describe* JSON) for log-group discovery and flow-log formats;
+    /// default: the wave's own snapshot when it reads files
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+
+    /// Cut the report window into this many windows up front (busy log groups, long windows)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub windows: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub query: WaveArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    pub query: WaveArgs,
+
+    /// Where to write the aggregates (JSON)
+    #[arg(long, value_name = "FILE")]
+    pub save: PathBuf,
+
+    /// Exit with code 4 when some log groups or windows could not be queried
+    #[arg(long)]
+    pub fail_on_gaps: bool,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// The wave, by name (looked up in the waves directory) or path
+    pub wave: String,
+
+    /// Where to write the snapshot [default: reports/<wave>/inventory.json]
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+
+    /// Where wave files live
+    #[arg(long, default_value = "waves", env = "WAVEGAP_WAVES_DIR")]
+    pub waves_dir: PathBuf,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// Where and as whom to call AWS; each wins over the wave's `[aws]` table.
+#[derive(Debug, Default, Args)]
+pub struct AwsArgs {
+    /// AWS profile
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// AWS region
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Send AWS calls to this endpoint (an emulator or the test endpoint)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
 }

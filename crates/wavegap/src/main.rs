@@ -6,6 +6,8 @@ mod cli;
 mod commands;
 mod exit;
 mod progress;
+mod runtime;
+mod settings;
 mod waves;
 
 use std::io::IsTerminal;
@@ -22,15 +24,16 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
-    let color = use_color(cli.color);
+    let env = settings::Env::read(use_color(cli.color), cli.quiet);
+    // Each command's settings are resolved once, then the command runs them.
     let result = match cli.command {
-        Command::Check(args) => commands::check::run(&args, color),
-        Command::Plan(args) => commands::plan::run(&args, color),
-        Command::Fetch(args) => commands::fetch::run(&args, cli.quiet, color),
-        Command::Query(args) => commands::query::run(&args),
-        Command::Inventory(args) => commands::inventory::run(&args, color),
-        Command::Explain(args) => commands::explain::run(&args, color),
-        Command::Report(args) => commands::report::run(&args, color, cli.quiet),
+        Command::Check(args) => commands::check::run(&args, env.color),
+        Command::Plan(args) => settings::plan(&args, &env).and_then(|s| commands::plan::run(&s)),
+        Command::Fetch(args) => settings::fetch(&args, &env).and_then(|s| commands::fetch::run(&s, env.quiet)),
+        Command::Query(args) => commands::query::run(&args, env.terminal.stdout),
+        Command::Inventory(args) => settings::inventory(&args, &env).and_then(|s| commands::inventory::run(&s)),
+        Command::Explain(args) => settings::explain(&args, &env).and_then(|s| commands::explain::run(&s)),
+        Command::Report(args) => settings::report(&args, &env).and_then(|s| commands::report::run(&s)),
     };
     match result {
         Ok(code) => code.into(),

@@ -1,7 +1,6 @@
 //! How a query run shows its progress on stderr: a bar on a terminal, plain lines otherwise,
 //! nothing with `-q`.
 
-use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -9,10 +8,10 @@ use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 use wavegap_runner::progress::{Event, Progress};
 
 /// Picks the display for this run.
-pub fn for_stderr(quiet: bool) -> std::sync::Arc<dyn Progress> {
+pub fn for_stderr(quiet: bool, terminal: bool) -> std::sync::Arc<dyn Progress> {
     if quiet {
         std::sync::Arc::new(wavegap_runner::progress::Silent)
-    } else if std::io::stderr().is_terminal() {
+    } else if terminal {
         std::sync::Arc::new(Bar::new())
     } else {
         std::sync::Arc::new(Lines)

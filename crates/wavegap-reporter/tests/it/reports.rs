@@ -12,7 +12,7 @@ pub fn render(input: &Input) -> Vec<RenderedFile> {
 /// Snapshots every file of a case, with the run-time header line filtered.
 fn check(case: &str, input: &Input) {
     let files = render(input);
-    assert_eq!(files.iter().map(|f| f.name).collect::<Vec<_>>(), file_names());
+    assert_eq!(files.iter().map(|f| &*f.name).collect::<Vec<_>>(), file_names());
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"Generated [0-9T:Z-]+ by wavegap [0-9.]+", "Generated [time] by wavegap [version]");
     settings.add_filter(r#""generated_at": "[^"]*""#, r#""generated_at": "[time]""#);

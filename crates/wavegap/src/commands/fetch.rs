@@ -1,86 +1,77 @@
 //! `wavegap fetch WAVE --save FILE` (hidden): runs a wave's queries (CloudWatch Logs, or the
-//! wave's flow-log files) and saves the flow aggregates, coverage gaps and statistics as JSON, for `report --from-saved`.
+//! wave's flow-log files) and saves the flow aggregates, coverage gaps and statistics as JSON,
+//! for `report --from-saved`. [`gather`] is the part `report` shares: the inventory, the plan
+//! and the flows of one run.
 //!
 //! Missing coverage (log groups and windows that could not be queried after retries) is listed
 //! on stderr and kept in the file; with `--fail-on-gaps` it also makes the exit code 4.
-//! Ctrl-C stops every running query (`StopQuery`) and exits 130.
+//! An interrupt stops every running query (`StopQuery`) and exits 130.
 
-use std::path::PathBuf;
+use std::path::Path;
 
-use anyhow::Context as _;
-use clap::Args;
-use wavegap_resolver::{AwsContext, ClientSettings};
+use anyhow::anyhow;
+use wavegap_core::flow::FlowData;
+use wavegap_core::inventory::Inventory;
+use wavegap_core::wave::{Source, WaveConfig};
+use wavegap_resolver::AwsContext;
 use wavegap_runner::cloudwatch::ExecOptions;
+use wavegap_runner::plan::QueryPlan;
 use wavegap_runner::saved::{self, SavedRun};
 
-use crate::commands::plan::{QueryArgs, prepare, runner_failure};
+use crate::commands::inventory::{self, resolver_failure};
+use crate::commands::plan::{self, runner_failure};
 use crate::exit::{Failure, Kind, OrFail, Success};
-use crate::progress;
+use crate::settings;
 
-#[derive(Debug, Args)]
-pub struct FetchArgs {
-    #[command(flatten)]
-    pub query: QueryArgs,
-
-    /// Where to write the aggregates (JSON)
-    #[arg(long, value_name = "FILE")]
-    pub save: PathBuf,
-
-    /// Exit with code 4 when some log groups or windows could not be queried
-    #[arg(long)]
-    pub fail_on_gaps: bool,
-
-    #[command(flatten)]
-    pub aws: AwsArgs,
+/// What one run of a wave gathered before the analysis.
+pub struct Gathered {
+    pub inventory: Inventory,
+    /// The EC2 inventory as a snapshot, when it was resolved live (saved with the report).
+    pub snapshot: Option<String>,
+    pub plan: QueryPlan,
+    pub data: FlowData,
 }
 
-/// Where and as whom to call AWS; each wins over the wave's `[aws]` table.
-#[derive(Debug, Args)]
-pub struct AwsArgs {
-    /// AWS profile
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// AWS region
-    #[arg(long)]
-    pub region: Option<String>,
-    /// Send AWS calls to this endpoint (an emulator or the test endpoint)
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-}
-
-impl AwsArgs {
-    pub fn settings(&self, wave: &wavegap_core::wave::AwsSettings) -> ClientSettings {
-        let mut s = ClientSettings::from_wave(wave);
-        s.profile = self.profile.clone().or(s.profile);
-        s.region = self.region.clone().or(s.region);
-        s.endpoint_url.clone_from(&self.endpoint_url);
-        s
-    }
-}
-
-pub fn run(args: &FetchArgs, quiet: bool, color: bool) -> Result<Success, Failure> {
-    let prepared = prepare(&args.query, None, color)?;
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime").or_fail(Kind::Aws)?;
-    let data = runtime.block_on(async {
-        // A files wave needs no AWS client at all.
-        let client = match prepared.plan.files {
-            Some(_) => None,
-            None => {
-                Some(AwsContext::new(&args.aws.settings(&prepared.wave.aws)).await.or_fail(Kind::Aws)?.logs_client())
-            }
-        };
-        let options = ExecOptions { price_per_gb: prepared.wave.query.price_per_gb, ..ExecOptions::default() };
-        let interrupt = async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
-        wavegap_runner::fetch(&prepared.plan, client.as_ref(), &options, progress::for_stderr(quiet), interrupt)
+/// The inventory the settings chose, the plan over it, and the flows: queried with the
+/// source the plan needs (`wavegap_runner::fetch`), or read from `from_saved`. An AWS client
+/// is built only when EC2 or CloudWatch Logs is called.
+pub async fn gather(q: &settings::Query, from_saved: Option<&Path>) -> Result<Gathered, Failure> {
+    let offline = plan::offline_inventory(&q.inventory, &q.wave)?;
+    let calls_logs = from_saved.is_none() && matches!(q.wave.source, Source::CloudWatch);
+    let ctx = if calls_logs || offline.is_none() {
+        Some(AwsContext::new(&q.aws).await.map_err(resolver_failure)?)
+    } else {
+        None
+    };
+    let (inventory, snapshot) = match (offline, &ctx) {
+        (Some(inventory), _) => (inventory, None),
+        (None, Some(ctx)) => {
+            let resolved = inventory::resolve(ctx, &q.wave).await?;
+            (resolved.inventory().clone(), Some(wavegap_resolver::snapshot::to_json(&resolved.snapshot)))
+        }
+        (None, None) => {
+            return Err(Failure::new(Kind::Aws, anyhow!("no AWS client to resolve the inventory with")));
+        }
+    };
+    let plan = plan::build(q, &inventory)?;
+    let data = if let Some(path) = from_saved {
+        load_saved(path, &q.wave)?
+    } else {
+        let options = ExecOptions { price_per_gb: q.wave.query.price_per_gb, ..ExecOptions::default() };
+        let client = ctx.as_ref().map(AwsContext::logs_client);
+        wavegap_runner::fetch(&plan, client.as_ref(), &options, q.progress.clone(), crate::runtime::interrupted())
             .await
-            .map_err(runner_failure)
-    })?;
-    let run = SavedRun::new(&prepared.wave.name, prepared.window, data);
-    saved::save(&args.save, &run).map_err(runner_failure)?;
+            .map_err(runner_failure)?
+    };
+    Ok(Gathered { inventory, snapshot, plan, data })
+}
+
+pub fn run(s: &settings::Fetch, quiet: bool) -> Result<Success, Failure> {
+    let gathered = crate::runtime::block_on(gather(&s.query, None))??;
+    let run = SavedRun::new(&s.query.wave.name, s.query.window, gathered.data);
+    let (dir, name) = split_path(&s.save);
+    wavegap_reporter::write_atomically(dir, &[wavegap_reporter::RenderedFile::new(name, run.to_json())])
+        .or_fail(Kind::Aws)?;
     let d = &run.data;
     if !quiet {
         #[allow(clippy::cast_precision_loss)]
@@ -90,7 +81,7 @@ pub fn run(args: &FetchArgs, quiet: bool, color: bool) -> Result<Success, Failur
             d.aggregates.len(),
             d.stats.queries,
             d.stats.estimated_cost,
-            args.save.display()
+            s.save.display()
         );
     }
     for gap in &d.gaps {
@@ -102,11 +93,35 @@ pub fn run(args: &FetchArgs, quiet: bool, color: bool) -> Result<Success, Failur
             gap.reason
         );
     }
-    if args.fail_on_gaps && !d.gaps.is_empty() {
+    if s.fail_on_gaps && !d.gaps.is_empty() {
         return Err(Failure::new(
             Kind::Incomplete,
-            anyhow::anyhow!("{} log-group window(s) could not be queried; the saved data is incomplete", d.gaps.len()),
+            anyhow!("{} log-group window(s) could not be queried; the saved data is incomplete", d.gaps.len()),
         ));
     }
     Ok(Success::Ok)
+}
+
+/// A file path as the directory and the name [`wavegap_reporter::write_atomically`] takes.
+pub fn split_path(path: &Path) -> (&Path, String) {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map_or_else(|| "out.json".to_owned(), |n| n.to_string_lossy().into_owned());
+    (dir, name)
+}
+
+/// The flows saved by an earlier run of the same wave.
+fn load_saved(path: &Path, wave: &WaveConfig) -> Result<FlowData, Failure> {
+    let run = saved::load(path).map_err(runner_failure)?;
+    if run.wave != wave.name {
+        return Err(Failure::new(
+            Kind::Config,
+            anyhow!(
+                "{} holds the flows of wave {}, not {}\nhint: pass the flows.json of a report of this wave",
+                path.display(),
+                run.wave,
+                wave.name
+            ),
+        ));
+    }
+    Ok(run.data)
 }

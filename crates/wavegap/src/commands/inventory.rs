@@ -3,58 +3,33 @@
 //! summary on stderr.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
-use anyhow::anyhow;
-use clap::Args;
 use wavegap_core::resolution::Resolution;
 use wavegap_core::wave::WaveConfig;
-use wavegap_resolver::{AwsContext, Resolver};
+use wavegap_reporter::RenderedFile;
+use wavegap_resolver::{AwsContext, Resolved, Resolver};
 
-use crate::commands::fetch::AwsArgs;
-use crate::exit::{Failure, Kind, Success};
-use crate::waves;
+use crate::exit::{Failure, Kind, OrFail as _, Success};
+use crate::settings;
 
-#[derive(Debug, Args)]
-pub struct InventoryArgs {
-    /// The wave, by name (looked up in the waves directory) or path
-    pub wave: String,
-
-    /// Where to write the snapshot [default: reports/<wave>/inventory.json]
-    #[arg(long, short)]
-    pub out: Option<PathBuf>,
-
-    /// Where wave files live
-    #[arg(long, default_value = "waves", env = "WAVEGAP_WAVES_DIR")]
-    pub waves_dir: PathBuf,
-
-    #[command(flatten)]
-    pub aws: AwsArgs,
+pub fn run(s: &settings::Inventory) -> Result<Success, Failure> {
+    let wave = &s.wave;
+    let resolved = crate::runtime::block_on(async {
+        let ctx = AwsContext::new(&s.aws).await.map_err(resolver_failure)?;
+        resolve(&ctx, wave).await
+    })??;
+    let (dir, name) = crate::commands::fetch::split_path(&s.out);
+    let text = wavegap_resolver::snapshot::to_json(&resolved.snapshot);
+    wavegap_reporter::write_atomically(dir, &[RenderedFile::new(name, text)]).or_fail(Kind::Aws)?;
+    eprint!("{}", summary(wave, &resolved.resolution));
+    eprintln!("wrote {}", s.out.display());
+    Ok(Success::Ok)
 }
 
-pub fn run(args: &InventoryArgs, color: bool) -> Result<Success, Failure> {
-    let path = waves::locate(&args.wave, &args.waves_dir);
-    let wave = waves::load(&path).map_err(|e| {
-        eprint!("{}", e.render(color));
-        Failure::new(Kind::Config, anyhow!("cannot resolve the servers of an invalid wave"))
-    })?;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&wave.name).join("inventory.json"));
-    let settings = args.aws.settings(&wave.aws);
-
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::new(Kind::Aws, anyhow!("cannot start the async runtime: {e}")))?;
-    let resolved = runtime.block_on(async {
-        let ctx = AwsContext::new(&settings).await?;
-        tracing::info!(region = ctx.region().unwrap_or("?"), "resolving {} servers", wave.servers().count());
-        Resolver::new(&ctx).resolve(&wave).await
-    });
-    let resolved = resolved.map_err(resolver_failure)?;
-    wavegap_resolver::save_snapshot(&out, &resolved.snapshot).map_err(resolver_failure)?;
-    eprint!("{}", summary(&wave, &resolved.resolution));
-    eprintln!("wrote {}", out.display());
-    Ok(Success::Ok)
+/// The wave's servers resolved with the EC2 API: the one live resolution of every command.
+pub async fn resolve(ctx: &AwsContext, wave: &WaveConfig) -> Result<Resolved, Failure> {
+    tracing::info!(region = ctx.region().unwrap_or("?"), "resolving {} servers", wave.servers().count());
+    Resolver::new(ctx).resolve(wave).await.map_err(resolver_failure)
 }
 
 /// Resolver errors: configuration mistakes exit 2, AWS and I/O failures exit 3.

@@ -1,6 +1,6 @@
 //! `wavegap query`: run a Logs Insights query over local flow-log files.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use anyhow::Context as _;
 use serde::{Serialize, Serializer};
@@ -15,7 +15,7 @@ use crate::exit::{Failure, Kind, OrFail, Success};
 /// Problems listed on stderr before "and N more".
 const SHOWN_PROBLEMS: usize = 20;
 
-pub fn run(args: &QueryArgs) -> Result<Success, Failure> {
+pub fn run(args: &QueryArgs, stdout_terminal: bool) -> Result<Success, Failure> {
     let query = Query::parse(&args.query).map_err(|e| {
         Failure::new(Kind::Config, anyhow::anyhow!("{e}\nhint: the query language is CloudWatch Logs Insights'"))
     })?;
@@ -32,8 +32,7 @@ pub fn run(args: &QueryArgs) -> Result<Success, Failure> {
         | LocalError::Io { .. }
         | LocalError::NoFiles { .. } => Failure::new(Kind::Aws, e),
     })?;
-    let format =
-        args.output.unwrap_or(if std::io::stdout().is_terminal() { OutputFormat::Table } else { OutputFormat::Csv });
+    let format = args.output.unwrap_or(if stdout_terminal { OutputFormat::Table } else { OutputFormat::Csv });
     let mut stdout = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
     let written = match format {
         OutputFormat::Table => stdout.write_all(table(&output.result).as_bytes()),
