@@ -271,6 +271,95 @@ impl fmt::Display for Service {
     }
 }
 
+/// Why a service could not be read (see [`Service::parse`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    #[error("unknown protocol `{0}`")]
+    UnknownProtocol(String),
+    #[error("`{0}` needs a port")]
+    NeedsPort(String),
+    #[error("`{0}` has no ports")]
+    NoPorts(String),
+    #[error("port {0} is out of range")]
+    OutOfRange(u64),
+    #[error("invalid port `{port}` in {text:?}")]
+    InvalidPort { port: String, text: String },
+}
+
+impl ServiceError {
+    /// What to write instead.
+    pub fn hint(&self) -> String {
+        match self {
+            ServiceError::UnknownProtocol(_) => {
+                "write tcp/PORT, udp/PORT, icmp or icmpv6; application protocols are named by port: HTTPS is tcp/443"
+                    .into()
+            }
+            ServiceError::NeedsPort(text) if text.bytes().all(|b| b.is_ascii_digit()) => {
+                format!("name the protocol: tcp/{text} or udp/{text}")
+            }
+            ServiceError::NeedsPort(_) => "add the port, such as tcp/1433".into(),
+            ServiceError::NoPorts(name) => format!("write just {name}"),
+            ServiceError::OutOfRange(_) | ServiceError::InvalidPort { .. } => {
+                "one port from 1 to 65535 (ranges are not supported)".into()
+            }
+        }
+    }
+}
+
+impl Service {
+    /// The one service syntax of every input: `tcp/1433` or `1433/tcp` (any case), `udp/53`,
+    /// `icmp`, `icmpv6`. Printed back in the first form ([`fmt::Display`]).
+    pub fn parse(text: &str) -> Result<Service, ServiceError> {
+        let text = text.trim();
+        let (name, port) = match text.split_once('/') {
+            Some((a, b)) if a.bytes().all(|c| c.is_ascii_digit()) && !a.is_empty() => (b, Some(a)),
+            Some((a, b)) => (a, Some(b)),
+            None => (text, None),
+        };
+        let protocol = match name.to_ascii_lowercase().as_str() {
+            "tcp" => proto::TCP,
+            "udp" => proto::UDP,
+            "icmp" => proto::ICMP,
+            "icmpv6" => proto::ICMPV6,
+            _ if port.is_none() && !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) => {
+                return Err(ServiceError::NeedsPort(name.to_owned()));
+            }
+            other => return Err(ServiceError::UnknownProtocol(other.to_owned())),
+        };
+        match (matches!(protocol, proto::TCP | proto::UDP), port) {
+            (true, Some(port)) => match port.parse::<u64>() {
+                Ok(p @ 1..=65535) => Ok(Service { protocol, port: u16::try_from(p).unwrap_or(u16::MAX) }),
+                Ok(p) => Err(ServiceError::OutOfRange(p)),
+                Err(_) => Err(ServiceError::InvalidPort { port: port.to_owned(), text: text.to_owned() }),
+            },
+            (true, None) => Err(ServiceError::NeedsPort(text.to_owned())),
+            (false, Some(_)) => Err(ServiceError::NoPorts(name.to_ascii_lowercase())),
+            (false, None) => Ok(Service { protocol, port: 0 }),
+        }
+    }
+}
+
+/// Whether `s` is an AWS region name: `eu-west-1`, `us-gov-west-1`, `cn-northwest-1`,
+/// `us-isob-east-1`. The one region check of the wave loader and the AWS client.
+pub fn is_region_name(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let Some((&country, rest)) = parts.split_first() else { return false };
+    let Some((&number, middle)) = rest.split_last() else { return false };
+    let directions = ["east", "west", "north", "south", "central", "northeast", "northwest", "southeast", "southwest"];
+    let middle_ok = match middle {
+        [direction] => directions.contains(direction),
+        [partition, direction] => {
+            ["gov", "iso", "isob", "isoe", "isof"].contains(partition) && directions.contains(direction)
+        }
+        _ => false,
+    };
+    country.len() == 2
+        && country.chars().all(|c| c.is_ascii_lowercase())
+        && middle_ok
+        && (1..=2).contains(&number.len())
+        && number.chars().all(|c| c.is_ascii_digit())
+}
+
 /// A service that is one-way by design, everywhere or only with one peer network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct OneWay {
@@ -357,6 +446,28 @@ impl Default for QuerySettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn services_read_in_either_order_and_print_one_way() {
+        for (text, expected) in [
+            ("tcp/1433", Ok("tcp/1433")),
+            ("1433/tcp", Ok("tcp/1433")),
+            ("53/UDP", Ok("udp/53")),
+            (" icmp ", Ok("icmp")),
+            ("ICMPv6", Ok("icmpv6")),
+            ("443", Err(ServiceError::NeedsPort("443".into()))),
+            ("tcp", Err(ServiceError::NeedsPort("tcp".into()))),
+            ("icmp/0", Err(ServiceError::NoPorts("icmp".into()))),
+            ("70000/tcp", Err(ServiceError::OutOfRange(70000))),
+            ("tcp/0", Err(ServiceError::OutOfRange(0))),
+            ("tcp/80-90", Err(ServiceError::InvalidPort { port: "80-90".into(), text: "tcp/80-90".into() })),
+            ("443/xyz", Err(ServiceError::UnknownProtocol("xyz".into()))),
+            ("https", Err(ServiceError::UnknownProtocol("https".into()))),
+        ] {
+            assert_eq!(Service::parse(text).map(|s| s.to_string()), expected.map(str::to_owned), "{text}");
+        }
+        assert_eq!(ServiceError::NeedsPort("443".into()).hint(), "name the protocol: tcp/443 or udp/443");
+    }
 
     #[test]
     fn one_way_entries_match_their_peer() {

@@ -15,7 +15,9 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 
-use crate::error::{CallContext, Error, is_region_name};
+use wavegap_core::wave::is_region_name;
+
+use crate::error::{CallContext, Error};
 
 /// How to build the clients; the binary fills it from the CLI and the wave's `[aws]` table.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -229,16 +229,6 @@ fn find_source<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> 
     None
 }
 
-/// Whether `region` has the shape of an AWS region name (`eu-west-1`, `us-gov-east-1`).
-pub fn is_region_name(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
-        && parts[..parts.len() - 1].iter().all(|p| p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-}
-
 /// Regions this build knows. A region outside the list still works; it only changes how a
 /// network failure is explained.
 const KNOWN_REGIONS: &[&str] = &[
@@ -303,7 +293,7 @@ mod tests {
             ("eu-west-x", false),
             ("", false),
         ] {
-            assert_eq!(is_region_name(r), ok, "{r}");
+            assert_eq!(wavegap_core::wave::is_region_name(r), ok, "{r}");
         }
         assert!(is_known_region("eu-west-1") && !is_known_region("xx-north-9"));
     }

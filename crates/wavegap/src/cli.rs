@@ -127,7 +127,7 @@ pub struct ExplainArgs {
     pub src: IpAddr,
     /// The server address (the request's destination)
     pub dst: IpAddr,
-    /// The service: `1433/tcp`, `53/udp`, `443` (tcp) or `icmp`
+    /// The service: `tcp/1433` (or `1433/tcp`), `udp/53`, `icmp` or `icmpv6`
     pub service: String,
 
     /// Evaluate this inventory snapshot instead of the wave's (EC2 JSON file or directory)

@@ -17,8 +17,7 @@ use std::sync::Arc;
 use anyhow::anyhow;
 use wavegap_core::findings::FindingKind;
 use wavegap_core::flow::TimeWindow;
-use wavegap_core::inventory::Protocol;
-use wavegap_core::wave::{Source, WaveConfig};
+use wavegap_core::wave::{Service, Source, WaveConfig};
 use wavegap_reporter::baseline::Baseline;
 use wavegap_reporter::{Comparison, Renderer, Style};
 use wavegap_resolver::ClientSettings;
@@ -208,11 +207,13 @@ pub fn report(args: &ReportArgs, env: &Env) -> Result<Report, Failure> {
 }
 
 pub fn explain(args: &ExplainArgs, env: &Env) -> Result<Explain, Failure> {
-    let (protocol, port) = parse_service(&args.service).map_err(|e| Failure::new(Kind::Config, e))?;
+    let service = Service::parse(&args.service).map_err(|e| {
+        Failure::new(Kind::Config, anyhow!("cannot read the service {:?}: {e}\nhint: {}", args.service, e.hint()))
+    })?;
     let wave = wave(&args.wave, &args.waves_dir, env.color)?;
     let inventory = InventoryChoice::choose(&wave, args.inventory.as_deref(), None, true);
     let aws = args.aws.settings(&wave.aws);
-    Ok(Explain { wave, inventory, aws, src: args.src, dst: args.dst, protocol, port })
+    Ok(Explain { wave, inventory, aws, src: args.src, dst: args.dst, protocol: service.protocol, port: service.port })
 }
 
 pub fn inventory(args: &InventoryArgs, env: &Env) -> Result<Inventory, Failure> {
@@ -305,52 +306,5 @@ impl AwsArgs {
         s.region = self.region.clone().or(s.region);
         s.endpoint_url.clone_from(&self.endpoint_url);
         s
-    }
-}
-
-/// `1433/tcp`, `tcp/1433`, `443` (tcp), `53/udp`, `icmp`.
-pub fn parse_service(text: &str) -> anyhow::Result<(u8, u16)> {
-    let bad =
-        || anyhow!("cannot read the service {text:?}\nhint: write PORT/PROTOCOL such as 1433/tcp or 53/udp, or icmp");
-    let protocol = |s: &str| match Protocol::parse(s) {
-        Some(Protocol::Number(n)) if !s.chars().all(|c| c.is_ascii_digit()) => Some(n),
-        _ => None,
-    };
-    let (protocol, port) = match text.split_once('/') {
-        Some((a, b)) => match (a.parse::<u16>(), protocol(b), protocol(a), b.parse::<u16>()) {
-            (Ok(port), Some(p), _, _) | (_, _, Some(p), Ok(port)) => (p, port),
-            _ => return Err(bad()),
-        },
-        None => match (protocol(text), text.parse::<u16>()) {
-            (Some(p), _) => (p, 0),
-            (None, Ok(port)) => (6, port),
-            _ => return Err(bad()),
-        },
-    };
-    if matches!(protocol, 6 | 17) && port == 0 {
-        return Err(bad());
-    }
-    Ok((protocol, port))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn services_parse_in_either_order() {
-        for (text, expected) in [
-            ("1433/tcp", Some((6, 1433))),
-            ("tcp/1433", Some((6, 1433))),
-            ("53/UDP", Some((17, 53))),
-            ("443", Some((6, 443))),
-            ("icmp", Some((1, 0))),
-            ("icmp/0", Some((1, 0))),
-            ("tcp", None),
-            ("70000/tcp", None),
-            ("443/xyz", None),
-        ] {
-            assert_eq!(parse_service(text).ok(), expected, "{text}");
-        }
     }
 }

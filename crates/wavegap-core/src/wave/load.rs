@@ -672,7 +672,7 @@ impl<'d> Loader<'d> {
     fn aws(&self, raw: RawAws, defaults: RawAws) -> Result<AwsSettings, WaveError> {
         let region = self.pick("aws.region", raw.region, defaults.region);
         if let Some(r) = &region
-            && !is_region(&r.value)
+            && !crate::wave::is_region_name(&r.value)
         {
             return Err(r
                 .error(K::Invalid, format!("invalid AWS region `{}`", r.value))
@@ -1352,41 +1352,13 @@ fn parse_net_at(v: &At<'_, &String>) -> Result<IpNet, WaveError> {
     Ok(net)
 }
 
-/// `tcp/443`, `udp/514`, `icmp`, `icmpv6`.
+/// A service as [`Service::parse`] reads it, located.
 fn parse_service_at(v: &At<'_, &String>) -> Result<Service, WaveError> {
-    let text = v.value.trim();
     let expected = "\"tcp/PORT\", \"udp/PORT\", \"icmp\" or \"icmpv6\", such as \"tcp/1433\"";
-    let (name, port) = match text.split_once('/') {
-        Some((name, port)) => (name, Some(port)),
-        None => (text, None),
-    };
-    let protocol = match name.to_ascii_lowercase().as_str() {
-        "tcp" => proto::TCP,
-        "udp" => proto::UDP,
-        "icmp" => proto::ICMP,
-        "icmpv6" => proto::ICMPV6,
-        other => {
-            return Err(v
-                .error(K::Invalid, format!("unknown protocol `{other}`"))
-                .expected(expected)
-                .hint("application protocols are named by port: HTTPS is \"tcp/443\""));
-        }
-    };
-    let has_ports = matches!(protocol, proto::TCP | proto::UDP);
-    match (has_ports, port) {
-        (true, Some(port)) => match port.parse::<u32>() {
-            Ok(p @ 1..=65535) => Ok(Service { protocol, port: u16::try_from(p).unwrap_or(u16::MAX) }),
-            Ok(p) => Err(v.error(K::Invalid, format!("port {p} is out of range")).expected("a port from 1 to 65535")),
-            Err(_) => Err(v
-                .error(K::Invalid, format!("invalid port `{port}` in {text:?}"))
-                .expected("one port from 1 to 65535 (ranges are not supported)")),
-        },
-        (true, None) => Err(v.error(K::Invalid, format!("`{text}` needs a port")).expected(expected)),
-        (false, Some(_)) => {
-            Err(v.error(K::Invalid, format!("`{name}` has no ports")).expected(format!("just \"{name}\"")))
-        }
-        (false, None) => Ok(Service { protocol, port: 0 }),
-    }
+    Service::parse(v.value).map_err(|e| {
+        let hint = e.hint();
+        v.error(K::Invalid, e.to_string()).expected(expected).hint(hint)
+    })
 }
 
 fn parse_duration_at(v: &At<'_, impl AsRef<str>>) -> Result<Duration, WaveError> {
@@ -1434,26 +1406,6 @@ fn parse_time_at(v: &At<'_, &toml::Value>) -> Result<i64, WaveError> {
             .expected(expected)
             .hint("add `Z` for UTC, or the offset such as `+01:00`")
     })
-}
-
-/// `eu-west-1`, `us-gov-west-1`, `cn-northwest-1`, `us-isob-east-1`.
-fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    let Some((&country, rest)) = parts.split_first() else { return false };
-    let Some((&number, middle)) = rest.split_last() else { return false };
-    let directions = ["east", "west", "north", "south", "central", "northeast", "northwest", "southeast", "southwest"];
-    let middle_ok = match middle {
-        [direction] => directions.contains(direction),
-        [partition, direction] => {
-            ["gov", "iso", "isob", "isoe", "isof"].contains(partition) && directions.contains(direction)
-        }
-        _ => false,
-    };
-    country.len() == 2
-        && country.chars().all(|c| c.is_ascii_lowercase())
-        && middle_ok
-        && (1..=2).contains(&number.len())
-        && number.chars().all(|c| c.is_ascii_digit())
 }
 
 /// `arn:aws:iam::123456789012:role/optional/path/Name`.
@@ -2343,7 +2295,7 @@ reason = "monitoring"
             "us-isob-east-1",
             "il-central-1",
         ] {
-            assert!(is_region(ok), "{ok}");
+            assert!(crate::wave::is_region_name(ok), "{ok}");
         }
         for bad in [
             "",
@@ -2356,7 +2308,7 @@ reason = "monitoring"
             "u-east-1",
             "us-foo-east-1",
         ] {
-            assert!(!is_region(bad), "{bad}");
+            assert!(!crate::wave::is_region_name(bad), "{bad}");
         }
         for ok in [
             "arn:aws:iam::123456789012:role/R",

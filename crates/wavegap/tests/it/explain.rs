@@ -41,7 +41,7 @@ fn reachable_flow_names_the_allowing_rules() {
 fn unreadable_service_is_a_usage_error_with_a_hint() {
     let out = wavegap(&fixtures(), &["explain", "ping/ping.toml", "203.0.113.12", "172.31.16.139", "443/xyz"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("hint: write PORT/PROTOCOL"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("unknown protocol `xyz`\nhint: write tcp/PORT"), "{}", stderr(&out));
 }
 
 #[test]
