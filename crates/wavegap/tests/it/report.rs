@@ -306,3 +306,39 @@ fn a_wave_name_two_files_share_is_refused() {
     let out = wavegap(dir.path(), &["report", "demo", "--out", "elsewhere"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// A `last = …` window is read from one clock: the query, the report and the saved flows of
+/// one run cover the same seconds, ending when the report says it was generated.
+#[test]
+fn a_last_window_is_one_window_in_query_report_and_saved_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = repo_root().join("waves/demo");
+    let wave = std::fs::read_to_string(repo_root().join("waves/demo.toml"))
+        .unwrap()
+        .replace("start = \"2026-03-02T09:00:00Z\"", "last = \"24h\"")
+        .replace("end = \"2026-03-02T10:00:00Z\"\n", "")
+        .replace("\"demo/", &format!("\"{}/", demo.display()));
+    assert!(wave.contains("last = \"24h\""));
+    let path = dir.path().join("last.toml");
+    std::fs::write(&path, wave).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = wavegap(
+        dir.path(),
+        &["-v", "report", path.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--no-baseline"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("flows.json")).unwrap()).unwrap();
+    let (start, end) = (saved["window"]["start"].as_i64().unwrap(), saved["window"]["end"].as_i64().unwrap());
+    assert_eq!(end - start, 24 * 3600);
+    // The query ran over exactly that window.
+    assert!(stderr(&out).contains(&format!("chunk 1 {start}..{end}: started")), "{}", stderr(&out));
+    // The report states it, and was generated at its end.
+    let time = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap();
+    let report = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    let shown = format!("| Window | {} to {} (1d) |", time(start).format("%F %T UTC"), time(end).format("%F %T UTC"));
+    assert!(report.contains(&shown), "{shown}\n{report}");
+    let findings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("findings.json")).unwrap()).unwrap();
+    assert_eq!(findings["generated_at"], time(end).format("%FT%TZ").to_string());
+}
