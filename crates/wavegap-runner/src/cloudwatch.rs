@@ -99,7 +99,8 @@ struct Ctx {
 }
 
 /// Runs every query of `plan`; returns early with [`RunnerError::Interrupted`] when
-/// `interrupt` resolves (pass `tokio::signal::ctrl_c()`), after stopping the running queries.
+/// `interrupt` resolves (the binary passes its interrupt handler), after stopping the running
+/// queries.
 pub async fn run(
     client: &Client,
     plan: &QueryPlan,

@@ -7,6 +7,7 @@ mod inventory;
 mod query;
 mod report;
 mod report_cloudwatch;
+mod tidy;
 mod truth;
 
 use std::path::{Path, PathBuf};
