@@ -47,8 +47,8 @@ pub enum Command {
     Query(QueryArgs),
     /// Evaluate one flow hop by hop against the wave's security groups and network ACLs
     Explain(ExplainArgs),
-    /// Resolve, query and analyse a wave; write reports/WAVE/ (report.md, summary.md,
-    /// report.html, findings.json, findings.csv, junit.xml, fix.sh, fix.tf)
+    /// Resolve, query and analyse a wave; write reports/WAVE/ (the reports, findings.json,
+    /// the fix scripts and the saved flows)
     Report(ReportArgs),
 }
 
@@ -151,8 +151,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
-    /// Templates that replace the built-in ones (report.md.j2, report.html.j2, fix.sh.j2,
-    /// fix.tf.j2; any missing one falls back to the built-in template)
+    /// Templates that replace the built-in ones of the same name (such as report.md.j2; any
+    /// missing one falls back to the built-in template)
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
 
