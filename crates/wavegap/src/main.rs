@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => commands::check::run(&args, env.color),
         Command::Plan(args) => settings::plan(&args, &env).and_then(|s| commands::plan::run(&s)),
-        Command::Fetch(args) => settings::fetch(&args, &env).and_then(|s| commands::fetch::run(&s, env.quiet)),
+        Command::Fetch(args) => settings::fetch(&args, &env).and_then(|s| commands::fetch::run(&s)),
         Command::Query(args) => commands::query::run(&args, env.terminal.stdout),
         Command::Inventory(args) => settings::inventory(&args, &env).and_then(|s| commands::inventory::run(&s)),
         Command::Explain(args) => settings::explain(&args, &env).and_then(|s| commands::explain::run(&s)),

@@ -106,6 +106,8 @@ pub struct Fetch {
     pub query: Query,
     pub save: PathBuf,
     pub fail_on_gaps: bool,
+    /// `--quiet`: no summary line.
+    pub quiet: bool,
 }
 
 pub struct Report {
@@ -147,6 +149,7 @@ pub fn fetch(args: &FetchArgs, env: &Env) -> Result<Fetch, Failure> {
         query: query(&args.query, &args.aws, None, false, env)?,
         save: args.save.clone(),
         fail_on_gaps: args.fail_on_gaps,
+        quiet: env.quiet,
     })
 }
 

@@ -66,14 +66,14 @@ pub async fn gather(q: &settings::Query, from_saved: Option<&Path>) -> Result<Ga
     Ok(Gathered { inventory, snapshot, plan, data })
 }
 
-pub fn run(s: &settings::Fetch, quiet: bool) -> Result<Success, Failure> {
+pub fn run(s: &settings::Fetch) -> Result<Success, Failure> {
     let gathered = crate::runtime::block_on(gather(&s.query, None))??;
     let run = SavedRun::new(&s.query.wave.name, s.query.window, gathered.data);
     let (dir, name) = split_path(&s.save);
     wavegap_reporter::write_atomically(dir, &[wavegap_reporter::RenderedFile::new(name, run.to_json())])
         .or_fail(Kind::Aws)?;
     let d = &run.data;
-    if !quiet {
+    if !s.quiet {
         #[allow(clippy::cast_precision_loss)]
         let mb = d.stats.bytes_scanned as f64 / 1e6;
         eprintln!(

@@ -7,8 +7,13 @@ use std::path::{Path, PathBuf};
 use crate::repo_root;
 
 /// Every `.rs` file under the shipped crates' `src/` directories, with its code lines
-/// (comment lines dropped), relative to the repository root.
-fn sources() -> Vec<(String, Vec<String>)> {
+/// (comment lines dropped), relative to the repository root; read once for all the tests.
+fn sources() -> &'static [(String, Vec<String>)] {
+    static SOURCES: std::sync::OnceLock<Vec<(String, Vec<String>)>> = std::sync::OnceLock::new();
+    SOURCES.get_or_init(read_sources)
+}
+
+fn read_sources() -> Vec<(String, Vec<String>)> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -40,14 +45,18 @@ fn sources() -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+/// The files whose path passes `look` and whose code contains `needle`.
+fn holders(needle: &str, look: impl Fn(&str) -> bool) -> Vec<String> {
+    sources()
+        .iter()
+        .filter(|(path, code)| look(path) && code.iter().any(|l| l.contains(needle)))
+        .map(|(path, _)| path.clone())
+        .collect()
+}
+
 /// The files outside `allowed` (path prefixes) whose code contains `needle`.
 fn offenders(needle: &str, allowed: &[&str]) -> Vec<String> {
-    sources()
-        .into_iter()
-        .filter(|(path, _)| !allowed.iter().any(|a| path.starts_with(a)))
-        .filter(|(_, code)| code.iter().any(|l| l.contains(needle)))
-        .map(|(path, _)| path)
-        .collect()
+    holders(needle, |path| !allowed.iter().any(|a| path.starts_with(a)))
 }
 
 #[test]
@@ -55,11 +64,7 @@ fn core_and_insights_do_no_io_read_no_clock_and_run_nothing_async() {
     let pure = ["crates/wavegap-core/", "crates/wavegap-insights/"];
     for needle in ["std::fs", "std::net::TcpStream", "tokio", "Utc::now", "SystemTime::now", "Instant::now", "aws_sdk"]
     {
-        let found: Vec<String> = sources()
-            .into_iter()
-            .filter(|(p, c)| pure.iter().any(|d| p.starts_with(d)) && c.iter().any(|l| l.contains(needle)))
-            .map(|(p, _)| p)
-            .collect();
+        let found = holders(needle, |path| pure.iter().any(|d| path.starts_with(d)));
         assert!(found.is_empty(), "`{needle}` in {found:?}");
     }
 }
