@@ -13,8 +13,8 @@ use crate::direction::{DirectionFrom, Orientation, Orienter};
 use crate::eval::{Evaluator, FlowSpec, Outcome, PathEvaluation, service_label};
 use crate::findings::{
     AcceptedFlow, Analysis, Attribution, Caveat, CaveatKind, Culprit, Evidence, FlowEnd, HeldBack, Hop, IgnoredCount,
-    Leg, Noise, NoiseSource, NotSeenFinding, PeerKind, RejectedFinding, SCHEMA_VERSION, Summary, UnansweredFinding,
-    UnansweredSignal,
+    Leg, LikelyCause, Noise, NoiseSource, NotSeenFinding, PeerKind, RejectedFinding, SCHEMA_VERSION, Summary,
+    Suppression, UnansweredFinding, UnansweredSignal,
 };
 use crate::flow::{FlowAggregate, FlowData, TimeWindow};
 use crate::flowlog::Action;
@@ -62,6 +62,12 @@ impl AnalysisOptions {
             inventory.flow_logs.values().filter_map(|f| f.max_aggregation_interval).max().map_or(600, i64::from);
         options.delivery_lag = if now - window.end > lag { 0 } else { lag };
         options
+    }
+
+    /// Whether the window is too short to hold one aggregation interval and its delivery: then
+    /// no flow can be proved unanswered.
+    pub fn window_short(&self) -> bool {
+        self.window.seconds() < self.aggregation_interval + self.delivery_lag
     }
 }
 
@@ -367,104 +373,195 @@ fn expects_answer(wave: &WaveConfig, c: Conv) -> bool {
 const TCP_ACK: u16 = 16;
 const TCP_SYN: u16 = 2;
 
-/// Runs the whole analysis.
+/// One aggregate with the conversation and leg it was read as.
+type Oriented<'d> = (&'d FlowAggregate, Orientation);
+
+/// Runs the whole analysis, phase by phase: orient every aggregate, sort the wave's traffic,
+/// set scanners apart, then build the rejected, unanswered and not-seen findings, the noise,
+/// the caveats, the proposals and the summary.
 pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &AnalysisOptions) -> Analysis {
     let ctx = Context::new(wave, inv);
     let orienter = Orienter::new(&ctx, &data.aggregates);
-    let oriented: Vec<(&FlowAggregate, Orientation)> =
-        data.aggregates.iter().map(|a| (a, orienter.orient(a))).collect();
-    // Conversations whose answer was seen: an accepted response.
-    let answered: HashSet<Conv> = oriented
-        .iter()
-        .filter(|(a, o)| a.action == Action::Accept && o.leg == Leg::Response)
-        .map(|(_, o)| o.conv)
-        .collect();
+    let oriented: Vec<Oriented<'_>> = data.aggregates.iter().map(|a| (a, orienter.orient(a))).collect();
 
-    let mut caveats = Vec::new();
-    let mut ignored: BTreeMap<usize, (u64, BTreeSet<Conv>)> = BTreeMap::new();
-    let mut outside: BTreeMap<IpAddr, Vec<(&FlowAggregate, Conv)>> = BTreeMap::new();
-    let mut rejected: BTreeMap<(Conv, Leg), Vec<(&FlowAggregate, Orientation)>> = BTreeMap::new();
-    let mut accepted: BTreeMap<Conv, Vec<(&FlowAggregate, Orientation)>> = BTreeMap::new();
-    let mut accepted_flows: BTreeSet<Conv> = BTreeSet::new();
-    let mut rejected_convs: HashSet<Conv> = HashSet::new();
-    let mut unknown_enis: BTreeSet<&str> = BTreeSet::new();
-    let mut in_scope = 0usize;
+    let mut sorted = Sorted::new(&ctx, &oriented);
+    let scanners = take_scanners(&ctx, &mut sorted.rejected, opts.scanner_ports);
+    let (mut rejected, evaluations) = rejected_findings(&ctx, &sorted.rejected);
+    let mut unanswered = unanswered_findings(&ctx, &sorted, data, opts);
+    let seen: HashSet<Conv> = oriented.iter().map(|(_, o)| o.conv).collect();
+    let not_seen = expected_not_seen(wave, &seen);
+    let noise = Noise {
+        outside: noise_sources(&sorted.outside),
+        ignored: ignored_counts(wave, &sorted.ignored),
+        scanners: noise_sources(&scanners),
+    };
+    let caveats = caveats(&ctx, data, opts, &sorted.unknown_enis);
+    let proposals = propose::propose(&ctx, &mut rejected, &evaluations);
 
-    for &(a, o) in &oriented {
-        let (conv, leg) = (o.conv, o.leg);
-        if !ctx.in_wave(conv.client) && !ctx.in_wave(conv.server) {
-            continue;
-        }
-        in_scope += 1;
-        if !inv.enis.contains_key(&a.interface_id) {
-            unknown_enis.insert(&a.interface_id);
-        }
-        if a.action == Action::Reject {
-            rejected_convs.insert(conv);
-        }
-        // Ignore rules name outside sources: they never match the wave's own servers.
-        if let Some(i) = wave.ignore.iter().position(|r| {
-            ((!ctx.in_wave(conv.client) && r.network.contains(&conv.client))
-                || (!ctx.in_wave(conv.server) && r.network.contains(&conv.server)))
-                && r.service.is_none_or(|s| s.protocol == conv.protocol && s.port == conv.port)
-        }) {
-            let e = ignored.entry(i).or_default();
-            e.0 += a.records;
-            e.1.insert(conv);
-            continue;
-        }
-        match a.action {
-            Action::Reject => {
-                let peer = if ctx.in_wave(conv.client) { conv.server } else { conv.client };
-                if ctx.kind(peer) == PeerKind::External {
-                    outside.entry(a.src).or_default().push((a, conv));
-                } else {
-                    rejected.entry((conv, leg)).or_default().push((a, o));
-                }
-            }
-            Action::Accept => {
-                if leg == Leg::Request && !o.split {
-                    accepted.entry(conv).or_default().push((a, o));
-                }
-                if leg == Leg::Request {
-                    accepted_flows.insert(conv);
-                }
-            }
-        }
+    let summary = Summary {
+        servers: wave.servers().count(),
+        aggregates: sorted.in_scope,
+        rejected: rejected.len(),
+        rejected_should_pass: rejected.iter().filter(|f| f.attribution == Attribution::ShouldPass).count(),
+        rejected_single_attempts: rejected.iter().filter(|f| f.held_back == Some(HeldBack::SingleAttempt)).count(),
+        unanswered: unanswered.iter().filter(|u| u.suppressed.is_none()).count(),
+        unanswered_suppressed: unanswered.iter().filter(|u| u.suppressed.is_some()).count(),
+        not_seen: not_seen.len(),
+        proposals: proposals.len(),
+        proposals_over_quota: proposals.iter().filter(|p| p.over_quota).count(),
+        noise_records: noise.outside.iter().chain(&noise.scanners).map(|n| n.records).sum(),
+        ignored_records: noise.ignored.iter().map(|n| n.records).sum(),
+    };
+    rejected.sort_by(|a, b| a.id.cmp(&b.id));
+    unanswered.sort_by(|a, b| a.id.cmp(&b.id));
+    Analysis {
+        schema_version: SCHEMA_VERSION,
+        wave: wave.name.clone(),
+        window: opts.window,
+        summary,
+        rejected,
+        unanswered,
+        not_seen,
+        noise,
+        proposals,
+        caveats,
+        accepted: sorted
+            .accepted
+            .into_iter()
+            .map(|c| AcceptedFlow { client: c.client, server: c.server, protocol: c.protocol, port: c.port })
+            .collect(),
     }
+}
 
-    // Scanners: outside the wave, rejected on many distinct ports.
-    let mut probe_ports: HashMap<IpAddr, BTreeSet<(u8, u16)>> = HashMap::new();
+/// The aggregates, sorted by what the analysis does with them.
+#[derive(Default)]
+struct Sorted<'d> {
+    /// Aggregates with an end in the wave.
+    in_scope: usize,
+    /// Rejected conversation legs whose peer is in a known network.
+    rejected: BTreeMap<(Conv, Leg), Vec<Oriented<'d>>>,
+    /// Rejected traffic with a peer outside every known network, by source: noise.
+    outside: BTreeMap<IpAddr, Vec<(&'d FlowAggregate, Conv)>>,
+    /// Accepted requests from records that hold one leg only: the candidates for unanswered.
+    requests: BTreeMap<Conv, Vec<Oriented<'d>>>,
+    /// Every conversation with an accepted request.
+    accepted: BTreeSet<Conv>,
+    /// Conversations whose answer was seen: an accepted response, in scope or not.
+    answered: HashSet<Conv>,
+    /// Conversations with a REJECT on either leg, ignored ones included.
+    rejected_convs: HashSet<Conv>,
+    /// Records and conversations matched by each ignore rule, by its index.
+    ignored: BTreeMap<usize, (u64, BTreeSet<Conv>)>,
+    /// ENIs in the flow logs that the inventory does not hold.
+    unknown_enis: BTreeSet<&'d str>,
+}
+
+impl<'d> Sorted<'d> {
+    fn new(ctx: &Context<'_>, oriented: &[Oriented<'d>]) -> Self {
+        let mut sorted = Sorted::default();
+        for &(a, o) in oriented {
+            let (conv, leg) = (o.conv, o.leg);
+            if a.action == Action::Accept && leg == Leg::Response {
+                sorted.answered.insert(conv);
+            }
+            if !ctx.in_wave(conv.client) && !ctx.in_wave(conv.server) {
+                continue;
+            }
+            sorted.in_scope += 1;
+            if !ctx.eval.inventory().enis.contains_key(&a.interface_id) {
+                sorted.unknown_enis.insert(&a.interface_id);
+            }
+            if a.action == Action::Reject {
+                sorted.rejected_convs.insert(conv);
+            }
+            if let Some(i) = ignore_rule(ctx, conv) {
+                let e = sorted.ignored.entry(i).or_default();
+                e.0 += a.records;
+                e.1.insert(conv);
+                continue;
+            }
+            match a.action {
+                Action::Reject => {
+                    let peer = if ctx.in_wave(conv.client) { conv.server } else { conv.client };
+                    if ctx.kind(peer) == PeerKind::External {
+                        sorted.outside.entry(a.src).or_default().push((a, conv));
+                    } else {
+                        sorted.rejected.entry((conv, leg)).or_default().push((a, o));
+                    }
+                }
+                Action::Accept if leg == Leg::Request => {
+                    if !o.split {
+                        sorted.requests.entry(conv).or_default().push((a, o));
+                    }
+                    sorted.accepted.insert(conv);
+                }
+                Action::Accept => {}
+            }
+        }
+        sorted
+    }
+}
+
+/// The first ignore rule that matches a conversation. Ignore rules name outside sources:
+/// they never match the wave's own servers.
+fn ignore_rule(ctx: &Context<'_>, conv: Conv) -> Option<usize> {
+    let outside_in = |ip: IpAddr, r: &crate::wave::IgnoreRule| !ctx.in_wave(ip) && r.network.contains(&ip);
+    ctx.wave.ignore.iter().position(|r| {
+        (outside_in(conv.client, r) || outside_in(conv.server, r))
+            && r.service.is_none_or(|s| s.protocol == conv.protocol && s.port == conv.port)
+    })
+}
+
+/// Takes the scanners' traffic out of `rejected`: sources outside the wave rejected on at
+/// least `threshold` distinct services. Everything a scanner sent is its noise, whichever way
+/// its records were oriented (a probe from a high source port to a high port can read as a
+/// response).
+fn take_scanners<'d>(
+    ctx: &Context<'_>,
+    rejected: &mut BTreeMap<(Conv, Leg), Vec<Oriented<'d>>>,
+    threshold: usize,
+) -> BTreeMap<IpAddr, Vec<(&'d FlowAggregate, Conv)>> {
+    let mut probed: HashMap<IpAddr, BTreeSet<(u8, u16)>> = HashMap::new();
     for (conv, leg) in rejected.keys() {
         if *leg == Leg::Request && !ctx.in_wave(conv.client) {
-            probe_ports.entry(conv.client).or_default().insert((conv.protocol, conv.port));
+            probed.entry(conv.client).or_default().insert((conv.protocol, conv.port));
         }
     }
     let scanners: HashSet<IpAddr> =
-        probe_ports.iter().filter(|(_, p)| p.len() >= opts.scanner_ports).map(|(ip, _)| *ip).collect();
-    let mut scanner_aggs: BTreeMap<IpAddr, Vec<(&FlowAggregate, Conv)>> = BTreeMap::new();
-    // Everything a scanner sent is its noise, whichever way its records were oriented (a probe
-    // from a high source port to a high port can read as a response).
+        probed.into_iter().filter(|(_, p)| p.len() >= threshold).map(|(ip, _)| ip).collect();
+    let mut taken: BTreeMap<IpAddr, Vec<(&FlowAggregate, Conv)>> = BTreeMap::new();
     rejected.retain(|(conv, leg), aggs| {
         let source = if *leg == Leg::Request { conv.client } else { conv.server };
         if scanners.contains(&source) {
-            scanner_aggs.entry(source).or_default().extend(aggs.iter().map(|(a, _)| (*a, *conv)));
+            taken.entry(source).or_default().extend(aggs.iter().map(|(a, _)| (*a, *conv)));
             false
         } else {
             true
         }
     });
+    taken
+}
 
-    // Rejected findings.
-    let mut findings = Vec::new();
-    let mut evaluations = Vec::new();
-    for ((conv, leg), aggs) in &rejected {
-        let mut acc = EvidenceAcc::default();
-        for (a, o) in aggs {
-            acc.add(a, o);
-        }
-        let (direction_from, direction_split) = acc.direction();
-        let evidence = acc.finish();
+/// The evidence of a group of aggregates, and how their direction was decided.
+fn evidence(aggs: &[Oriented<'_>]) -> (Evidence, DirectionFrom, bool) {
+    let mut acc = EvidenceAcc::default();
+    for (a, o) in aggs {
+        acc.add(a, o);
+    }
+    let (from, split) = acc.direction();
+    (acc.finish(), from, split)
+}
+
+/// One finding per rejected conversation leg, attributed against the inventory, with the
+/// path evaluations the proposals start from (in the same order).
+fn rejected_findings(
+    ctx: &Context<'_>,
+    rejected: &BTreeMap<(Conv, Leg), Vec<Oriented<'_>>>,
+) -> (Vec<RejectedFinding>, Vec<PathEvaluation>) {
+    let mut findings = Vec::with_capacity(rejected.len());
+    let mut evaluations = Vec::with_capacity(rejected.len());
+    for ((conv, leg), aggs) in rejected {
+        let (evidence, direction_from, direction_split) = evidence(aggs);
         let ev = ctx.eval.evaluate(&ctx.spec(*conv));
         let (attribution, culprits, explanation) = attribute(&ev, *leg, &evidence.enis);
         findings.push(RejectedFinding {
@@ -485,26 +582,27 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
         });
         evaluations.push(ev);
     }
+    (findings, evaluations)
+}
 
-    // Unanswered.
-    let window_short = opts.window.seconds() < opts.aggregation_interval + opts.delivery_lag;
-    // Records of the last minutes may still be in delivery: an answer may be on its way.
-    let recent_after = opts.window.end - opts.delivery_lag;
-    let mut unanswered = Vec::new();
-    for (conv, aggs) in &accepted {
-        if !expects_answer(wave, *conv) || rejected_convs.contains(conv) || answered.contains(conv) {
+/// Accepted requests that expect an answer and got none: no accepted response, no REJECT of
+/// either leg, and no ACK from the client.
+fn unanswered_findings(
+    ctx: &Context<'_>,
+    sorted: &Sorted<'_>,
+    data: &FlowData,
+    opts: &AnalysisOptions,
+) -> Vec<UnansweredFinding> {
+    let mut out = Vec::new();
+    for (conv, aggs) in &sorted.requests {
+        if !expects_answer(ctx.wave, *conv)
+            || sorted.rejected_convs.contains(conv)
+            || sorted.answered.contains(conv)
+            || ctx.kind(if ctx.in_wave(conv.client) { conv.server } else { conv.client }) == PeerKind::External
+        {
             continue;
         }
-        let kind = ctx.kind(if ctx.in_wave(conv.client) { conv.server } else { conv.client });
-        if kind == PeerKind::External {
-            continue;
-        }
-        let mut acc = EvidenceAcc::default();
-        for (a, o) in aggs {
-            acc.add(a, o);
-        }
-        let (direction_from, direction_split) = acc.direction();
-        let evidence = acc.finish();
+        let (evidence, direction_from, direction_split) = evidence(aggs);
         let signal = match evidence.tcp_flags {
             // The client acknowledged something: a handshake completed, the return records
             // are missing from the logs rather than from the wire.
@@ -512,38 +610,7 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
             Some(f) if conv.protocol == proto::TCP && f & TCP_SYN != 0 => UnansweredSignal::SynOnly,
             _ => UnansweredSignal::NoReturnRecord,
         };
-        let server_kind = ctx.kind(conv.server);
-        let likely_cause = match server_kind {
-            PeerKind::OnPremises => {
-                "no answer from on-premises: an on-premises firewall, a missing route back to AWS, \
-                                     or a host that is down"
-                    .to_owned()
-            }
-            PeerKind::Aws if ctx.eval.eni(conv.server).is_none() => {
-                "no interface holds this address: the instance was terminated, is not launched yet, or moved \
-                 to another address"
-                    .to_owned()
-            }
-            PeerKind::Aws => "the AWS peer never answered and no REJECT was logged: the service is not listening, \
-                              the host is down or its own firewall drops it"
-                .to_owned(),
-            _ => "no answer: a firewall or route outside AWS, or a host that is down".to_owned(),
-        };
-        let skip: Vec<&String> =
-            evidence.enis.iter().filter(|e| data.skipdata.get(*e).is_some_and(|n| *n > 0)).collect();
-        let suppressed = if !skip.is_empty() {
-            Some(format!(
-                "{} had SKIPDATA records in the window: the answer may be among the dropped records",
-                skip.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-            ))
-        } else if window_short {
-            Some("the window is shorter than the aggregation interval plus the delivery lag".to_owned())
-        } else if evidence.first_seen > recent_after {
-            Some("first seen within the delivery lag of the window end: the answer may not be delivered yet".to_owned())
-        } else {
-            None
-        };
-        unanswered.push(UnansweredFinding {
+        out.push(UnansweredFinding {
             id: format!("unanswered/{}/{}/{}/{}", proto_name(conv.protocol), conv.port, conv.client, conv.server),
             client: ctx.end(conv.client),
             server: ctx.end(conv.server),
@@ -552,36 +619,62 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
             direction_from,
             direction_split,
             signal,
-            likely_cause,
-            suppressed,
+            likely_cause: likely_cause(ctx, conv.server),
+            suppressed: suppression(&evidence, &data.skipdata, opts),
             evidence,
         });
     }
+    out
+}
 
-    // Expected flows never seen.
-    let seen: HashSet<Conv> = oriented.iter().map(|(_, o)| o.conv).collect();
-    let not_seen = expected_not_seen(wave, &seen);
+/// Where the answer from `server` most likely got lost.
+fn likely_cause(ctx: &Context<'_>, server: IpAddr) -> LikelyCause {
+    match ctx.kind(server) {
+        PeerKind::OnPremises => LikelyCause::OnPremises,
+        PeerKind::Aws if ctx.eval.eni(server).is_none() => LikelyCause::NoInterface,
+        PeerKind::Aws => LikelyCause::AwsPeerSilent,
+        PeerKind::Internal | PeerKind::External => LikelyCause::Elsewhere,
+    }
+}
 
-    // Noise.
-    let noise = Noise {
-        outside: noise_sources(&outside),
-        ignored: ignored
-            .into_iter()
-            .map(|(i, (records, convs))| {
-                let r = &wave.ignore[i];
-                IgnoredCount {
-                    network: r.network,
-                    service: r.service.map(|s| service_label(s.protocol, s.port)),
-                    reason: r.reason.clone(),
-                    records,
-                    flows: convs.len(),
-                }
-            })
-            .collect(),
-        scanners: noise_sources(&scanner_aggs),
-    };
+/// What keeps an unanswered flow's evidence from proving that no answer came, if anything:
+/// SKIPDATA on its ENIs, a window too short to hold an interval and its delivery, or a first
+/// record so recent that the answer may still be in delivery.
+fn suppression(evidence: &Evidence, skipdata: &BTreeMap<String, u64>, opts: &AnalysisOptions) -> Option<Suppression> {
+    let skipped: Vec<String> =
+        evidence.enis.iter().filter(|e| skipdata.get(*e).is_some_and(|n| *n > 0)).cloned().collect();
+    if !skipped.is_empty() {
+        Some(Suppression::Skipdata { enis: skipped })
+    } else if opts.window_short() {
+        Some(Suppression::ShortWindow)
+    } else if evidence.first_seen > opts.window.end - opts.delivery_lag {
+        Some(Suppression::InDeliveryLag)
+    } else {
+        None
+    }
+}
 
-    // Caveats.
+/// The records and conversations each ignore rule matched.
+fn ignored_counts(wave: &WaveConfig, ignored: &BTreeMap<usize, (u64, BTreeSet<Conv>)>) -> Vec<IgnoredCount> {
+    ignored
+        .iter()
+        .map(|(i, (records, convs))| {
+            let r = &wave.ignore[*i];
+            IgnoredCount {
+                network: r.network,
+                service: r.service.map(|s| service_label(s.protocol, s.port)),
+                reason: r.reason.clone(),
+                records: *records,
+                flows: convs.len(),
+            }
+        })
+        .collect()
+}
+
+/// What limits the findings, sorted: SKIPDATA, coverage gaps, a short window, damaged input,
+/// one-sided flow logs and ENIs the inventory does not know.
+fn caveats(ctx: &Context<'_>, data: &FlowData, opts: &AnalysisOptions, unknown_enis: &BTreeSet<&str>) -> Vec<Caveat> {
+    let mut caveats = Vec::new();
     if !data.skipdata.is_empty() {
         caveats.push(Caveat {
             kind: CaveatKind::Skipdata,
@@ -604,7 +697,7 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
             ),
         });
     }
-    if window_short {
+    if opts.window_short() {
         caveats.push(Caveat {
             kind: CaveatKind::ShortWindow,
             message: format!(
@@ -625,7 +718,7 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
             ),
         });
     }
-    caveats.extend(visibility_caveats(&ctx));
+    caveats.extend(visibility_caveats(ctx));
     if !unknown_enis.is_empty() {
         caveats.push(Caveat {
             kind: CaveatKind::UnknownInventory,
@@ -636,43 +729,8 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
             ),
         });
     }
-
-    // Proposals.
-    let proposals = propose::propose(&ctx, &mut findings, &evaluations);
-
-    let summary = Summary {
-        servers: wave.servers().count(),
-        aggregates: in_scope,
-        rejected: findings.len(),
-        rejected_should_pass: findings.iter().filter(|f| f.attribution == Attribution::ShouldPass).count(),
-        rejected_single_attempts: findings.iter().filter(|f| f.held_back == Some(HeldBack::SingleAttempt)).count(),
-        unanswered: unanswered.iter().filter(|u| u.suppressed.is_none()).count(),
-        unanswered_suppressed: unanswered.iter().filter(|u| u.suppressed.is_some()).count(),
-        not_seen: not_seen.len(),
-        proposals: proposals.len(),
-        proposals_over_quota: proposals.iter().filter(|p| p.over_quota).count(),
-        noise_records: noise.outside.iter().chain(&noise.scanners).map(|n| n.records).sum(),
-        ignored_records: noise.ignored.iter().map(|n| n.records).sum(),
-    };
-    findings.sort_by(|a, b| a.id.cmp(&b.id));
-    unanswered.sort_by(|a, b| a.id.cmp(&b.id));
     caveats.sort();
-    Analysis {
-        schema_version: SCHEMA_VERSION,
-        wave: wave.name.clone(),
-        window: opts.window,
-        summary,
-        rejected: findings,
-        unanswered,
-        not_seen,
-        noise,
-        proposals,
-        caveats,
-        accepted: accepted_flows
-            .into_iter()
-            .map(|c| AcceptedFlow { client: c.client, server: c.server, protocol: c.protocol, port: c.port })
-            .collect(),
-    }
+    caveats
 }
 
 /// One caveat per server whose flow logs record only one action (`TrafficType`).
@@ -759,654 +817,4 @@ fn expected_not_seen(wave: &WaveConfig, seen: &HashSet<Conv>) -> Vec<NotSeenFind
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use std::path::PathBuf;
-
-    use super::*;
-    use crate::eval::tests::{nacl, sg_rule, world};
-    use crate::findings::Analysis;
-    use crate::flowlog::FlowDirection;
-    use crate::inventory::SgPeer;
-    use crate::wave::{App, Endpoint, IgnoreRule, LogGroups, Networks, QuerySettings, Server, Source, WindowSpec};
-
-    pub(crate) const WINDOW: TimeWindow = TimeWindow { start: 1_000_000, end: 1_007_200 };
-
-    #[test]
-    fn run_options_take_the_sources_lag_until_the_window_is_delivered_and_the_longest_interval() {
-        let cloudwatch = Source::CloudWatch;
-        let files = Source::Files { dir: PathBuf::from("flows"), inventory: PathBuf::from("inventory.json") };
-        let mut inv = Inventory::default();
-        let opts = AnalysisOptions::for_run(WINDOW, WINDOW.end + 60, &cloudwatch, &inv);
-        assert_eq!((opts.delivery_lag, opts.aggregation_interval), (CLOUDWATCH_DELIVERY_LAG, 600));
-        assert_eq!(AnalysisOptions::for_run(WINDOW, WINDOW.end + 60, &files, &inv).delivery_lag, S3_DELIVERY_LAG);
-        // Long after the end, every record has arrived: no lag.
-        assert_eq!(AnalysisOptions::for_run(WINDOW, WINDOW.end + 3600, &files, &inv).delivery_lag, 0);
-        for (id, interval) in [("fl-1", Some(60)), ("fl-2", None)] {
-            let log = crate::inventory::FlowLog {
-                id: id.into(),
-                resource_id: "vpc-1".into(),
-                destination_type: crate::inventory::FlowLogDestination::S3,
-                log_group: None,
-                destination: None,
-                traffic_type: None,
-                log_format: None,
-                status: None,
-                max_aggregation_interval: interval,
-            };
-            inv.flow_logs.insert(id.into(), log);
-        }
-        assert_eq!(AnalysisOptions::for_run(WINDOW, WINDOW.end, &cloudwatch, &inv).aggregation_interval, 60);
-    }
-
-    /// Wave with web 10.0.0.6 (windows), app 10.0.0.7 (linux), db 10.0.20.8 (no os).
-    pub(crate) fn wave() -> WaveConfig {
-        let server = |name: &str, ip: &str, os| Server {
-            name: name.into(),
-            app: "app001".into(),
-            ip: ip.parse().unwrap(),
-            ips: Vec::new(),
-            instance_id: None,
-            role: None,
-            os,
-            on_premises: false,
-        };
-        WaveConfig {
-            name: "wave-test".into(),
-            description: None,
-            path: PathBuf::from("waves/wave-test.toml"),
-            window: WindowSpec::Absolute(WINDOW),
-            aws: crate::wave::AwsSettings::default(),
-            networks: Networks {
-                internal: vec!["10.0.0.0/8".parse().unwrap()],
-                on_premises: vec![
-                    "192.168.0.0/16".parse().unwrap(),
-                    "192.168.20.0/24".parse().unwrap(),
-                    "172.16.0.0/12".parse().unwrap(),
-                ],
-            },
-            log_groups: LogGroups::default(),
-            apps: vec![App {
-                name: "app001".into(),
-                description: None,
-                servers: vec![
-                    server("web01", "10.0.0.6", Some(Os::Windows)),
-                    server("app01", "10.0.0.7", Some(Os::Linux)),
-                    server("db01", "10.0.20.8", None),
-                ],
-            }],
-            expected_flows: Vec::new(),
-            source: Source::CloudWatch,
-            ephemeral: EphemeralPolicy::default(),
-            ignore: Vec::new(),
-            one_way: Vec::new(),
-            query: QuerySettings::default(),
-            dependencies: Vec::new(),
-        }
-    }
-
-    /// How a test aggregate's ports look: the service port on the destination side with
-    /// the client's ports varying, the other way round, or one port on both sides.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub(crate) enum Role {
-        Request,
-        Response,
-        Unknown,
-    }
-
-    pub(crate) fn agg(
-        src: &str,
-        dst: &str,
-        protocol: u8,
-        port: u16,
-        role: Role,
-        action: Action,
-        eni: &str,
-    ) -> FlowAggregate {
-        let service = Some(PortRange::single(port));
-        let clients = Some(PortRange { from: 49152, to: 60000 });
-        let (src_ports, dst_ports) = match role {
-            Role::Request => (clients, service),
-            Role::Response => (service, clients),
-            Role::Unknown => (service, service),
-        };
-        FlowAggregate {
-            src_ports,
-            dst_ports,
-            log_group: "/aws/vpc/flowlogs".into(),
-            interface_id: eni.into(),
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            protocol,
-            port,
-            action,
-            direction: None,
-            tcp_flags: None,
-            records: 3,
-            packets: 9,
-            bytes: 468,
-            first_seen: WINDOW.start + 60,
-            last_seen: WINDOW.start + 120,
-        }
-    }
-
-    pub(crate) fn run(inv: &Inventory, wave: &WaveConfig, aggs: Vec<FlowAggregate>) -> Analysis {
-        let data = FlowData { aggregates: aggs, ..FlowData::default() };
-        analyze(wave, inv, &data, &AnalysisOptions::new(WINDOW))
-    }
-
-    use Action::{Accept as ACC, Reject as REJ};
-    use Role::{Request as RQ, Response as RS, Unknown as UN};
-
-    /// Runs the analysis and checks the rejected findings' ids, attributions and culprit hops.
-    fn check(inv: &Inventory, aggs: Vec<FlowAggregate>, expected: &[(&str, Attribution, &[Hop])]) -> Analysis {
-        let a = run(inv, &wave(), aggs);
-        let got: Vec<(&str, Attribution, Vec<Hop>)> = a
-            .rejected
-            .iter()
-            .map(|f| (f.id.as_str(), f.attribution, f.culprits.iter().map(|c| c.hop).collect()))
-            .collect();
-        let want: Vec<(&str, Attribution, Vec<Hop>)> =
-            expected.iter().map(|(i, at, h)| (*i, *at, h.to_vec())).collect();
-        assert_eq!(got, want, "{:#?}", a.rejected);
-        a
-    }
-
-    fn db_without_app_rule() -> Inventory {
-        let mut inv = world();
-        inv.security_groups.get_mut("sg-db").unwrap().ingress.clear();
-        inv
-    }
-
-    #[test]
-    fn request_rejected_at_destination_blames_destination_sg_ingress() {
-        let a = check(
-            &db_without_app_rule(),
-            vec![
-                agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, ACC, "eni-app"),
-                agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, REJ, "eni-db"),
-            ],
-            &[("rejected/tcp/1433/10.0.0.7/10.0.20.8/request", Attribution::Confirmed, &[Hop::DestinationSgIngress])],
-        );
-        let f = &a.rejected[0];
-        assert_eq!(f.culprits[0].resource, "sg-db,sg-base");
-        assert_eq!((f.evidence.records, f.evidence.enis.as_slice()), (3, ["eni-db".to_owned()].as_slice()));
-        assert!(a.unanswered.is_empty(), "a rejected request is not also unanswered");
-    }
-
-    #[test]
-    fn request_rejected_at_source_eni_blames_source_egress() {
-        let mut inv = world();
-        inv.security_groups.get_mut("sg-app").unwrap().egress.clear();
-        check(
-            &inv,
-            vec![agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, REJ, "eni-app")],
-            &[("rejected/tcp/1433/10.0.0.7/10.0.20.8/request", Attribution::Confirmed, &[Hop::SourceSgEgress])],
-        );
-    }
-
-    #[test]
-    fn response_rejected_by_nacl_is_never_blamed_on_sg() {
-        // db's SGs allow nothing outbound, yet a rejected response can only be a NACL's doing
-        let mut inv = world();
-        inv.security_groups.get_mut("sg-db").unwrap().egress.clear();
-        inv.nacls.get_mut("acl-db").unwrap().entries.push(nacl(
-            89,
-            true,
-            "tcp",
-            Some((32768, 65535)),
-            "10.0.0.0/24",
-            false,
-        ));
-        let a = check(
-            &inv,
-            vec![
-                agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, ACC, "eni-db"),
-                agg("10.0.20.8", "10.0.0.7", 6, 1433, RS, REJ, "eni-db"),
-            ],
-            &[(
-                "rejected/tcp/1433/10.0.0.7/10.0.20.8/response",
-                Attribution::Confirmed,
-                &[Hop::ReturnDestinationNaclOutbound],
-            )],
-        );
-        assert_eq!(a.rejected[0].culprits[0].rule_number, Some(89));
-        assert!(a.rejected[0].culprits.iter().all(|c| !c.hop.is_sg()));
-    }
-
-    #[test]
-    fn response_with_no_nacl_to_blame_should_pass_rather_than_blame_an_sg() {
-        let mut inv = world();
-        inv.security_groups.get_mut("sg-db").unwrap().egress.clear();
-        check(
-            &inv,
-            vec![agg("10.0.20.8", "10.0.0.7", 6, 1433, RS, REJ, "eni-db")],
-            &[("rejected/tcp/1433/10.0.0.7/10.0.20.8/response", Attribution::ShouldPass, &[])],
-        );
-    }
-
-    #[test]
-    fn rejected_flow_that_should_pass_says_so_instead_of_guessing() {
-        let a = check(
-            &world(),
-            vec![agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, REJ, "eni-db")],
-            &[("rejected/tcp/1433/10.0.0.7/10.0.20.8/request", Attribution::ShouldPass, &[])],
-        );
-        assert!(a.rejected[0].explanation.contains("should pass per the current configuration"));
-        assert!(a.proposals.is_empty() && a.rejected[0].proposals.is_empty());
-        assert_eq!(a.summary.rejected_should_pass, 1);
-    }
-
-    #[test]
-    fn reject_logged_on_the_other_end_is_inconsistent() {
-        // config drops at the destination SG, but the REJECT was logged on the source ENI
-        check(
-            &db_without_app_rule(),
-            vec![agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, REJ, "eni-app")],
-            &[(
-                "rejected/tcp/1433/10.0.0.7/10.0.20.8/request",
-                Attribution::Inconsistent,
-                &[Hop::DestinationSgIngress],
-            )],
-        );
-    }
-
-    #[test]
-    fn nacl_and_sg_both_dropping_are_both_named() {
-        let mut inv = db_without_app_rule();
-        inv.nacls.get_mut("acl-db").unwrap().entries.push(nacl(
-            90,
-            false,
-            "tcp",
-            Some((1433, 1433)),
-            "10.0.0.0/24",
-            false,
-        ));
-        check(
-            &inv,
-            vec![agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, REJ, "eni-db")],
-            &[(
-                "rejected/tcp/1433/10.0.0.7/10.0.20.8/request",
-                Attribution::Confirmed,
-                &[Hop::DestinationNaclInbound, Hop::DestinationSgIngress],
-            )],
-        );
-    }
-
-    #[test]
-    fn responses_on_many_ephemeral_ports_are_one_finding_per_service() {
-        let mut inv = world();
-        inv.nacls.get_mut("acl-web").unwrap().entries.push(nacl(
-            89,
-            false,
-            "tcp",
-            Some((49152, 65535)),
-            "10.0.20.0/24",
-            false,
-        ));
-        // two aggregates of the same service (e.g. two log groups / windows) merge
-        let mut second = agg("10.0.20.8", "10.0.0.6", 6, 445, RS, REJ, "eni-web");
-        second.log_group = "/other".into();
-        second.first_seen = WINDOW.start + 3000;
-        let a = check(
-            &inv,
-            vec![agg("10.0.20.8", "10.0.0.6", 6, 445, RS, REJ, "eni-web"), second],
-            &[(
-                "rejected/tcp/445/10.0.0.6/10.0.20.8/response",
-                Attribution::Confirmed,
-                &[Hop::ReturnSourceNaclInbound],
-            )],
-        );
-        let e = &a.rejected[0].evidence;
-        assert_eq!((e.records, e.log_groups.len(), e.first_seen), (6, 2, WINDOW.start + 60));
-    }
-
-    #[test]
-    fn unknown_role_reject_opposite_an_accept_is_a_response() {
-        // the ping of docs/domain.md §4: inbound ICMP accepted, the answer rejected by the NACL outbound
-        let mut inv = world();
-        let acl = inv.nacls.get_mut("acl-web").unwrap();
-        acl.entries.retain(|e| !e.egress);
-        acl.entries.push(nacl(100, true, "tcp", Some((1024, 65535)), "0.0.0.0/0", true));
-        inv.security_groups.get_mut("sg-base").unwrap().ingress.push(sg_rule(
-            "icmp",
-            None,
-            SgPeer::Cidr("203.0.113.0/24".parse().unwrap()),
-        ));
-        let mut w = wave();
-        w.networks.internal.push("203.0.113.0/24".parse().unwrap());
-        let a = run(
-            &inv,
-            &w,
-            vec![
-                agg("203.0.113.12", "10.0.0.6", 1, 0, UN, ACC, "eni-web"),
-                agg("10.0.0.6", "203.0.113.12", 1, 0, UN, REJ, "eni-web"),
-            ],
-        );
-        assert_eq!(a.rejected.len(), 1);
-        let f = &a.rejected[0];
-        assert_eq!((f.leg, f.attribution), (Leg::Response, Attribution::Confirmed));
-        assert_eq!(f.culprits.iter().map(|c| c.hop).collect::<Vec<_>>(), [Hop::ReturnDestinationNaclOutbound]);
-    }
-
-    #[test]
-    fn rejected_from_outside_the_networks_is_noise_not_a_finding() {
-        let a = run(&world(), &wave(), vec![agg("45.1.2.3", "10.0.0.6", 6, 22, RQ, REJ, "eni-web")]);
-        assert!(a.rejected.is_empty() && a.proposals.is_empty());
-        assert_eq!(a.noise.outside.len(), 1);
-        assert_eq!(
-            (a.noise.outside[0].records, a.noise.outside[0].sample_ports.as_slice()),
-            (3, ["tcp/22".to_owned()].as_slice())
-        );
-    }
-
-    #[test]
-    fn ignored_sources_are_counted_not_dropped() {
-        let mut w = wave();
-        w.ignore.push(IgnoreRule {
-            network: "192.168.200.50/32".parse().unwrap(),
-            service: None,
-            reason: "vulnerability scanner".into(),
-        });
-        let a = run(
-            &world(),
-            &w,
-            vec![
-                agg("192.168.200.50", "10.0.0.6", 6, 23, RQ, REJ, "eni-web"),
-                agg("192.168.200.50", "10.0.0.7", 6, 21, RQ, REJ, "eni-app"),
-            ],
-        );
-        assert!(a.rejected.is_empty());
-        assert_eq!((a.noise.ignored[0].records, a.noise.ignored[0].flows), (6, 2));
-        assert_eq!(a.summary.ignored_records, 6);
-    }
-
-    #[test]
-    fn source_rejected_on_many_ports_is_a_scanner() {
-        let mut aggs: Vec<FlowAggregate> =
-            (1..=12).map(|p| agg("192.168.9.9", "10.0.0.6", 6, p * 100, RQ, REJ, "eni-web")).collect();
-        // A probe from a high source port to a high port, read as a response of the server:
-        // still the scanner's.
-        aggs.push(agg("192.168.9.9", "10.0.0.6", 6, 46426, RS, REJ, "eni-web"));
-        let a = run(&world(), &wave(), aggs);
-        assert!(a.rejected.is_empty() && a.proposals.is_empty(), "{:#?}", a.rejected);
-        assert_eq!((a.noise.scanners.len(), a.noise.scanners[0].targets, a.noise.scanners[0].records), (1, 13, 39));
-    }
-
-    #[test]
-    fn flows_not_touching_the_wave_are_out_of_scope() {
-        let a = run(&world(), &wave(), vec![agg("10.1.0.5", "10.0.0.9", 6, 80, RQ, REJ, "eni-b")]);
-        assert!(a.rejected.is_empty() && a.noise.outside.is_empty());
-        assert_eq!(a.summary.aggregates, 0);
-    }
-
-    #[test]
-    fn unanswered_on_premises_flow_with_syn_only_is_reported() {
-        let mut x = agg("10.0.0.7", "192.168.50.20", 6, 1433, RQ, ACC, "eni-app");
-        x.tcp_flags = Some(2);
-        x.direction = Some(FlowDirection::Egress);
-        let a = run(&world(), &wave(), vec![x]);
-        assert_eq!(a.unanswered.len(), 1);
-        let u = &a.unanswered[0];
-        assert_eq!(
-            (u.signal, u.server.kind, u.suppressed.is_none()),
-            (UnansweredSignal::SynOnly, PeerKind::OnPremises, true)
-        );
-        assert!(u.likely_cause.contains("on-premises firewall"));
-    }
-
-    #[test]
-    fn unanswered_aws_peer_is_told_apart_from_on_premises() {
-        let a = run(&world(), &wave(), vec![agg("10.0.0.7", "10.1.0.5", 6, 5432, RQ, ACC, "eni-app")]);
-        assert_eq!(
-            (a.unanswered[0].server.kind, a.unanswered[0].signal),
-            (PeerKind::Aws, UnansweredSignal::NoReturnRecord)
-        );
-    }
-
-    #[test]
-    fn flow_with_a_return_record_is_answered() {
-        let a = run(
-            &world(),
-            &wave(),
-            vec![
-                agg("10.0.0.7", "192.168.50.20", 6, 1433, RQ, ACC, "eni-app"),
-                agg("192.168.50.20", "10.0.0.7", 6, 1433, RS, ACC, "eni-app"),
-            ],
-        );
-        assert!(a.unanswered.is_empty());
-    }
-
-    #[test]
-    fn ack_in_tcp_flags_means_the_handshake_completed() {
-        let mut x = agg("10.0.0.7", "192.168.50.20", 6, 1433, RQ, ACC, "eni-app");
-        x.tcp_flags = Some(2 | 16);
-        assert!(run(&world(), &wave(), vec![x]).unanswered.is_empty());
-    }
-
-    #[test]
-    fn unanswered_is_suppressed_when_the_eni_had_skipdata() {
-        let data = FlowData {
-            aggregates: vec![agg("10.0.0.7", "192.168.50.20", 6, 1433, RQ, ACC, "eni-app")],
-            skipdata: BTreeMap::from([("eni-app".to_owned(), 2)]),
-            ..FlowData::default()
-        };
-        let a = analyze(&wave(), &world(), &data, &AnalysisOptions::new(WINDOW));
-        assert!(a.unanswered[0].suppressed.as_deref().unwrap().contains("SKIPDATA"));
-        assert_eq!((a.summary.unanswered, a.summary.unanswered_suppressed), (0, 1));
-        assert!(a.caveats.iter().any(|c| c.kind == CaveatKind::Skipdata));
-    }
-
-    #[test]
-    fn unanswered_is_suppressed_when_the_window_is_too_short() {
-        let data = FlowData {
-            aggregates: vec![agg("10.0.0.7", "192.168.50.20", 6, 1433, RQ, ACC, "eni-app")],
-            ..FlowData::default()
-        };
-        let short = TimeWindow { start: WINDOW.start, end: WINDOW.start + 900 };
-        let a = analyze(&wave(), &world(), &data, &AnalysisOptions::new(short));
-        assert!(a.unanswered[0].suppressed.is_some());
-        assert!(a.caveats.iter().any(|c| c.kind == CaveatKind::ShortWindow));
-    }
-
-    #[test]
-    fn unanswered_seen_only_at_the_end_of_the_window_is_suppressed() {
-        let mut x = agg("10.0.0.7", "192.168.50.20", 6, 1433, RQ, ACC, "eni-app");
-        x.first_seen = WINDOW.end - 300;
-        x.last_seen = WINDOW.end - 200;
-        assert!(
-            run(&world(), &wave(), vec![x]).unanswered[0]
-                .suppressed
-                .as_deref()
-                .unwrap()
-                .contains("not be delivered yet")
-        );
-    }
-
-    #[test]
-    fn one_way_services_are_never_unanswered() {
-        let mut w = wave();
-        w.one_way.push(crate::wave::OneWay { service: Service { protocol: proto::TCP, port: 9997 }, peer: None });
-        let a = run(
-            &world(),
-            &w,
-            vec![
-                agg("10.0.0.6", "192.168.20.5", 17, 514, RQ, ACC, "eni-web"),
-                agg("10.0.0.6", "192.168.20.6", 6, 9997, RQ, ACC, "eni-web"),
-                // UDP that is not request/response is not expected to answer either
-                agg("10.0.0.6", "192.168.20.9", 17, 7777, RQ, ACC, "eni-web"),
-            ],
-        );
-        assert!(a.unanswered.is_empty(), "{:?}", a.unanswered);
-        // DNS over UDP is request/response
-        let a = run(&world(), &wave(), vec![agg("10.0.0.6", "192.168.10.10", 17, 53, RQ, ACC, "eni-web")]);
-        assert_eq!(a.unanswered.len(), 1);
-    }
-
-    #[test]
-    fn expected_flow_never_seen_is_reported() {
-        let mut w = wave();
-        w.expected_flows = vec![
-            crate::wave::ExpectedFlow {
-                src: Endpoint::Server("app01".into()),
-                dst: Endpoint::Server("db01".into()),
-                protocol: 6,
-                port: 1433,
-            },
-            crate::wave::ExpectedFlow {
-                src: Endpoint::Network("192.168.0.0/16".parse().unwrap()),
-                dst: Endpoint::Server("web01".into()),
-                protocol: 6,
-                port: 443,
-            },
-        ];
-        let a = run(&world(), &w, vec![agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, ACC, "eni-app")]);
-        assert_eq!(
-            a.not_seen.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
-            ["not-seen/tcp/443/192.168.0.0/16/web01"]
-        );
-    }
-
-    #[test]
-    fn expected_flow_to_a_secondary_address_of_the_server_is_seen() {
-        let mut w = wave();
-        w.apps[0].servers[0].ips = vec!["10.0.0.60".parse().unwrap()];
-        w.expected_flows = vec![crate::wave::ExpectedFlow {
-            src: Endpoint::Network("192.168.0.0/16".parse().unwrap()),
-            dst: Endpoint::Server("web01".into()),
-            protocol: 6,
-            port: 443,
-        }];
-        let a = run(&world(), &w, vec![agg("192.168.1.5", "10.0.0.60", 6, 443, RQ, ACC, "eni-web")]);
-        assert!(a.not_seen.is_empty(), "{:?}", a.not_seen);
-    }
-
-    #[test]
-    fn coverage_gaps_and_unknown_enis_become_caveats() {
-        let data = FlowData {
-            aggregates: vec![agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, ACC, "eni-gone")],
-            gaps: vec![crate::flow::CoverageGap {
-                log_groups: vec!["/aws/vpc/flowlogs".into()],
-                window: WINDOW,
-                reason: "query timed out".into(),
-            }],
-            ..FlowData::default()
-        };
-        let a = analyze(&wave(), &world(), &data, &AnalysisOptions::new(WINDOW));
-        let kinds: Vec<CaveatKind> = a.caveats.iter().map(|c| c.kind).collect();
-        assert_eq!(kinds, [CaveatKind::CoverageGap, CaveatKind::UnknownInventory]);
-        assert!(a.caveats[1].message.contains("eni-gone"));
-    }
-
-    #[test]
-    fn ephemeral_range_follows_the_os() {
-        let p = EphemeralPolicy::default();
-        assert_eq!(ephemeral_range(Some(Os::Linux), p), PortRange { from: 32768, to: 61000 });
-        assert_eq!(ephemeral_range(Some(Os::Windows), p), PortRange { from: 49152, to: 65535 });
-        assert_eq!(ephemeral_range(Some(Os::WindowsLegacy), p), PortRange { from: 1025, to: 5000 });
-        assert_eq!(ephemeral_range(None, p), PortRange { from: 1024, to: 65535 });
-    }
-
-    #[test]
-    fn output_is_sorted_and_serialises_identically() {
-        let aggs = vec![
-            agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, REJ, "eni-db"),
-            agg("10.0.0.6", "10.0.20.8", 6, 1433, RQ, REJ, "eni-db"),
-        ];
-        let mut rev = aggs.clone();
-        rev.reverse();
-        let a = serde_json::to_string(&run(&db_without_app_rule(), &wave(), aggs)).unwrap();
-        let b = serde_json::to_string(&run(&db_without_app_rule(), &wave(), rev)).unwrap();
-        assert_eq!(a, b);
-    }
-
-    #[test]
-    fn unanswered_address_in_a_subnet_that_no_eni_holds_is_an_aws_peer() {
-        let a = run(&world(), &wave(), vec![agg("10.0.0.7", "10.0.20.50", 6, 5432, RQ, ACC, "eni-app")]);
-        let u = &a.unanswered[0];
-        assert_eq!(u.server.kind, PeerKind::Aws);
-        assert!(u.likely_cause.starts_with("no interface holds this address"), "{}", u.likely_cause);
-    }
-
-    #[test]
-    fn one_way_limited_to_a_peer_holds_only_there() {
-        let mut w = wave();
-        w.one_way.push(crate::wave::OneWay {
-            service: Service { protocol: proto::TCP, port: 9997 },
-            peer: Some("192.168.20.6/32".parse().unwrap()),
-        });
-        let a = run(
-            &world(),
-            &w,
-            vec![
-                agg("10.0.0.6", "192.168.20.6", 6, 9997, RQ, ACC, "eni-web"),
-                agg("10.0.0.6", "192.168.20.7", 6, 9997, RQ, ACC, "eni-web"),
-            ],
-        );
-        let ids: Vec<&str> = a.unanswered.iter().map(|u| u.id.as_str()).collect();
-        assert_eq!(ids, ["unanswered/tcp/9997/10.0.0.6/192.168.20.7"]);
-    }
-
-    #[test]
-    fn dependencies_are_named_but_never_in_scope() {
-        let mut w = wave();
-        w.dependencies.push(crate::wave::Dependency {
-            name: "ad-dc-1".into(),
-            ip: "192.168.10.5".parse().unwrap(),
-            note: None,
-        });
-        let a = run(
-            &world(),
-            &w,
-            vec![
-                agg("10.0.0.7", "192.168.10.5", 6, 636, RQ, ACC, "eni-app"),
-                // The dependency's own traffic with a third party is not the wave's.
-                agg("192.168.10.5", "192.168.10.6", 6, 445, RQ, REJ, "eni-x"),
-            ],
-        );
-        assert_eq!(a.unanswered[0].server.name(), Some("ad-dc-1"));
-        assert!(!a.unanswered[0].server.in_wave);
-        assert!(a.rejected.is_empty() && a.noise.outside.is_empty());
-    }
-
-    #[test]
-    fn damaged_input_and_one_sided_flow_logs_are_caveats() {
-        let mut inv = world();
-        for (id, eni, traffic) in
-            [("fl-web", "eni-web", "ACCEPT"), ("fl-db", "eni-db", "REJECT"), ("fl-app", "eni-app", "ALL")]
-        {
-            inv.flow_logs.insert(
-                id.into(),
-                crate::inventory::FlowLog {
-                    id: id.into(),
-                    resource_id: eni.into(),
-                    destination_type: crate::inventory::FlowLogDestination::S3,
-                    log_group: None,
-                    destination: None,
-                    traffic_type: Some(traffic.into()),
-                    log_format: None,
-                    status: None,
-                    max_aggregation_interval: None,
-                },
-            );
-        }
-        let data = FlowData {
-            damaged: vec![crate::flow::DamagedInput {
-                object: "flowlogs/a.log.gz".into(),
-                problems: 2,
-                line: Some(41),
-                what: "the gzip stream is truncated".into(),
-            }],
-            ..FlowData::default()
-        };
-        let a = analyze(&wave(), &inv, &data, &AnalysisOptions::new(WINDOW));
-        let got: Vec<(CaveatKind, &str)> = a.caveats.iter().map(|c| (c.kind, c.message.as_str())).collect();
-        assert_eq!(got.len(), 3, "{got:#?}");
-        assert_eq!(got[0].0, CaveatKind::DamagedInput);
-        assert!(got[0].1.starts_with("flowlogs/a.log.gz:41: 2 problem(s), first: the gzip stream is truncated"));
-        assert!(got.iter().any(|(k, m)| *k == CaveatKind::LimitedVisibility
-            && m.starts_with("web01 (eni-web): its flow logs record only ACCEPT")));
-        assert!(got.iter().any(|(k, m)| *k == CaveatKind::LimitedVisibility
-            && m.starts_with("db01 (eni-db): its flow logs record only REJECT")));
-        assert!(!data.complete());
-    }
-}
+pub(crate) mod tests;

@@ -306,11 +306,42 @@ pub struct UnansweredFinding {
     pub direction_from: DirectionFrom,
     pub direction_split: bool,
     pub signal: UnansweredSignal,
-    /// The likely reason, from where the peer is (on-premises firewall or route, dead host…).
-    pub likely_cause: String,
+    /// The likely reason, from where the server is.
+    pub likely_cause: LikelyCause,
     /// Set when the finding is held back: the data cannot prove the absence of an answer.
-    pub suppressed: Option<String>,
+    pub suppressed: Option<Suppression>,
     pub evidence: Evidence,
+}
+
+/// Where an unanswered flow's answer most likely got lost, from where its server is. The
+/// reporter words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LikelyCause {
+    /// The server is on premises: its firewall, a missing route back to AWS, or a host that
+    /// is down.
+    OnPremises,
+    /// The address is in an AWS subnet but no interface holds it: terminated, not launched
+    /// yet, or moved.
+    NoInterface,
+    /// An AWS interface that never answered, and no REJECT was logged: nothing listens, the
+    /// host is down or its own firewall drops it.
+    AwsPeerSilent,
+    /// Anywhere else: a firewall or route outside AWS, or a host that is down.
+    Elsewhere,
+}
+
+/// Why an unanswered flow is held back: what in the data keeps it from proving that no
+/// answer came.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Suppression {
+    /// These ENIs logged SKIPDATA in the window: the answer may be among the dropped records.
+    Skipdata { enis: Vec<String> },
+    /// The window is shorter than the aggregation interval plus the delivery lag.
+    ShortWindow,
+    /// First seen within the delivery lag of the window end: the answer may still be on its way.
+    InDeliveryLag,
 }
 
 impl UnansweredFinding {

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use wavegap_core::direction::DirectionFrom;
 use wavegap_core::findings::{
-    Analysis, Attribution, Culprit, Evidence, FlowEnd, Hop, Leg, Noise, PeerKind, Proposal, RejectedFinding,
-    RuleChange, SCHEMA_VERSION, Summary, UnansweredFinding, UnansweredSignal,
+    Analysis, Attribution, Culprit, Evidence, FlowEnd, Hop, Leg, LikelyCause, Noise, PeerKind, Proposal,
+    RejectedFinding, RuleChange, SCHEMA_VERSION, Summary, UnansweredFinding, UnansweredSignal,
 };
 use wavegap_core::flow::{FlowData, TimeWindow};
 use wavegap_core::inventory::{Eni, Inventory, PortMatch, PortRange, Protocol, SecurityGroup, SgPeer, SgRule};
@@ -216,7 +216,7 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
                 direction_from: DirectionFrom::TcpFlags,
                 direction_split: false,
                 signal: UnansweredSignal::SynOnly,
-                likely_cause: "no answer from on-premises".into(),
+                likely_cause: LikelyCause::OnPremises,
                 suppressed: None,
                 evidence: evidence(i),
             }

@@ -11,7 +11,9 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
-use wavegap_core::findings::{Analysis, NotSeenFinding, Proposal, RejectedFinding, SCHEMA_VERSION, UnansweredFinding};
+use wavegap_core::findings::{Analysis, NotSeenFinding, Proposal, RejectedFinding, SCHEMA_VERSION};
+
+use crate::json::UnansweredDoc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -49,7 +51,7 @@ pub struct BaselineWave {
 #[derive(Debug, Clone, Deserialize)]
 pub struct BaselineFindings {
     pub rejected: Vec<RejectedFinding>,
-    pub unanswered: Vec<UnansweredFinding>,
+    pub unanswered: Vec<UnansweredDoc>,
     pub not_seen: Vec<NotSeenFinding>,
 }
 
@@ -156,6 +158,6 @@ pub struct FixedFinding<'b> {
 
 pub enum Was<'b> {
     Rejected(&'b RejectedFinding),
-    Unanswered(&'b UnansweredFinding),
+    Unanswered(&'b UnansweredDoc),
     NotSeen(&'b NotSeenFinding),
 }

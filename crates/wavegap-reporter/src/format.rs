@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use wavegap_core::findings::{LikelyCause, Suppression};
 use wavegap_core::inventory::{Inventory, NaclEntry, PortMatch, Protocol, SgPeer, SgRule, proto};
 
 /// `tcp`, `udp`, `icmp`, or the protocol number.
@@ -12,6 +13,42 @@ pub fn protocol_name(p: u8) -> String {
         proto::ICMP => "icmp".into(),
         proto::ICMPV6 => "icmpv6".into(),
         n => format!("proto-{n}"),
+    }
+}
+
+/// Where an unanswered flow's answer most likely got lost, in a sentence.
+pub fn likely_cause(cause: LikelyCause) -> &'static str {
+    match cause {
+        LikelyCause::OnPremises => {
+            "no answer from on-premises: an on-premises firewall, a missing route back to AWS, or a host that is down"
+        }
+        LikelyCause::NoInterface => {
+            "no interface holds this address: the instance was terminated, is not launched yet, or moved to another \
+             address"
+        }
+        LikelyCause::AwsPeerSilent => {
+            "the AWS peer never answered and no REJECT was logged: the service is not listening, the host is down or \
+             its own firewall drops it"
+        }
+        LikelyCause::Elsewhere => "no answer: a firewall or route outside AWS, or a host that is down",
+    }
+}
+
+/// Why an unanswered flow is held back, in a sentence.
+pub fn suppression(s: &Suppression) -> String {
+    match s {
+        Suppression::Skipdata { enis } => {
+            format!(
+                "{} had SKIPDATA records in the window: the answer may be among the dropped records",
+                enis.join(", ")
+            )
+        }
+        Suppression::ShortWindow => {
+            "the window is shorter than the aggregation interval plus the delivery lag".to_owned()
+        }
+        Suppression::InDeliveryLag => {
+            "first seen within the delivery lag of the window end: the answer may not be delivered yet".to_owned()
+        }
     }
 }
 

@@ -11,7 +11,9 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 use serde::Serialize;
-use wavegap_core::findings::{Attribution, FlowEnd, Hop, Leg, PeerKind, RejectedFinding, UnansweredFinding};
+use wavegap_core::findings::{
+    Attribution, FlowEnd, Hop, Leg, LikelyCause, PeerKind, RejectedFinding, Suppression, UnansweredFinding,
+};
 use wavegap_core::inventory::Inventory;
 use wavegap_core::wave::WaveConfig;
 
@@ -447,13 +449,10 @@ pub fn unanswered<'f>(
     places: &Places<'_>,
     since: Option<&Since>,
 ) -> Vec<GroupView> {
-    type Key<'f> = (IpAddr, u8, u16, &'f str, Option<&'f str>);
+    type Key<'f> = (IpAddr, u8, u16, LikelyCause, Option<&'f Suppression>);
     let mut groups: BTreeMap<Key<'f>, Vec<&'f UnansweredFinding>> = BTreeMap::new();
     for f in findings {
-        groups
-            .entry((f.server.ip, f.protocol, f.port, f.likely_cause.as_str(), f.suppressed.as_deref()))
-            .or_default()
-            .push(f);
+        groups.entry((f.server.ip, f.protocol, f.port, f.likely_cause, f.suppressed.as_ref())).or_default().push(f);
     }
     let mut views: Vec<GroupView> = groups
         .into_values()
@@ -464,8 +463,8 @@ pub fn unanswered<'f>(
             signals.sort();
             signals.dedup();
             view.signal = signals.join(", ");
-            view.likely_cause = format::one_line(&f.likely_cause);
-            view.suppressed = f.suppressed.as_deref().map(format::one_line);
+            format::likely_cause(f.likely_cause).clone_into(&mut view.likely_cause);
+            view.suppressed = f.suppressed.as_ref().map(|s| format::one_line(&format::suppression(s)));
             let members: Vec<Member<'_>> = fs
                 .iter()
                 .map(|g| Member {

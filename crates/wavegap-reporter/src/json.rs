@@ -2,9 +2,11 @@
 //! `docs/findings-schema.md`). It is serialised with serde, not templated, so it is always
 //! valid JSON whatever the data holds; the run time sits alone on the `generated_at` line.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use wavegap_core::direction::DirectionFrom;
 use wavegap_core::findings::{
-    Caveat, Noise, NotSeenFinding, Proposal, RejectedFinding, SCHEMA_VERSION, Summary, UnansweredFinding,
+    Caveat, Evidence, FlowEnd, Noise, NotSeenFinding, Proposal, RejectedFinding, SCHEMA_VERSION, Summary,
+    UnansweredFinding, UnansweredSignal,
 };
 use wavegap_core::flow::{CoverageGap, DamagedInput};
 use wavegap_core::wave::Source;
@@ -133,8 +135,49 @@ pub struct Coverage {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Findings {
     pub rejected: Vec<Marked<RejectedFinding>>,
-    pub unanswered: Vec<Marked<UnansweredFinding>>,
+    pub unanswered: Vec<Marked<UnansweredDoc>>,
     pub not_seen: Vec<Marked<NotSeenFinding>>,
+}
+
+/// An unanswered finding as findings.json lays it out, written and read back (as a baseline):
+/// the core's finding with its likely cause and suppression in words.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UnansweredDoc {
+    pub id: String,
+    pub client: FlowEnd,
+    pub server: FlowEnd,
+    pub protocol: u8,
+    pub port: u16,
+    pub direction_from: DirectionFrom,
+    pub direction_split: bool,
+    pub signal: UnansweredSignal,
+    pub likely_cause: String,
+    /// Why it is held back, when it is.
+    pub suppressed: Option<String>,
+    pub evidence: Evidence,
+}
+
+impl UnansweredDoc {
+    pub fn new(f: &UnansweredFinding) -> Self {
+        UnansweredDoc {
+            id: f.id.clone(),
+            client: f.client.clone(),
+            server: f.server.clone(),
+            protocol: f.protocol,
+            port: f.port,
+            direction_from: f.direction_from,
+            direction_split: f.direction_split,
+            signal: f.signal,
+            likely_cause: format::likely_cause(f.likely_cause).to_owned(),
+            suppressed: f.suppressed.as_ref().map(format::suppression),
+            evidence: f.evidence.clone(),
+        }
+    }
+
+    /// Still needs someone: not held back.
+    pub fn is_open(&self) -> bool {
+        self.suppressed.is_none()
+    }
 }
 
 fn since_doc(since: &Since<'_>, input: &ReportInput<'_>) -> SinceDoc {
@@ -261,7 +304,10 @@ impl FindingsDocument {
                 unanswered: analysis
                     .unanswered
                     .iter()
-                    .map(|f| marked(f, since.map(|s| s.status(&f.id, f.is_open()))))
+                    .map(|f| Marked {
+                        item: UnansweredDoc::new(f),
+                        status: since.map(|s| s.status(&f.id, f.is_open())),
+                    })
                     .collect(),
                 not_seen: analysis.not_seen.iter().map(|f| marked(f, since.map(|s| s.status(&f.id, true)))).collect(),
             },

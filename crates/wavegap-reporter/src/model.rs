@@ -815,7 +815,10 @@ fn finding_rows(
             bytes: f.evidence.bytes,
             first_seen: format::rfc3339(f.evidence.first_seen),
             last_seen: format::rfc3339(f.evidence.last_seen),
-            detail: format::one_line(f.suppressed.as_deref().unwrap_or(&f.likely_cause)),
+            detail: match &f.suppressed {
+                Some(why) => format::one_line(&format::suppression(why)),
+                None => format::likely_cause(f.likely_cause).to_owned(),
+            },
         });
     }
     for f in &analysis.not_seen {
@@ -958,8 +961,13 @@ fn suites(
         .unanswered
         .iter()
         .map(|f| match &f.suppressed {
-            Some(why) => case(&class, &f.id, "skipped", format!("held back: {}", format::one_line(why)), String::new()),
-            None => case(&class, &f.id, "failure", "unanswered".to_owned(), format::one_line(&f.likely_cause)),
+            Some(why) => {
+                let why = format::one_line(&format::suppression(why));
+                case(&class, &f.id, "skipped", format!("held back: {why}"), String::new())
+            }
+            None => {
+                case(&class, &f.id, "failure", "unanswered".to_owned(), format::likely_cause(f.likely_cause).into())
+            }
         })
         .collect();
     for f in since.map(|s| s.fixed_findings.as_slice()).unwrap_or_default().iter().filter(|f| !f.still_logged) {

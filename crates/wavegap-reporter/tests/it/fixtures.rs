@@ -14,8 +14,8 @@ use ipnet::IpNet;
 use wavegap_core::direction::DirectionFrom;
 use wavegap_core::findings::{
     AcceptedFlow, Analysis, Attribution, Caveat, CaveatKind, Culprit, Evidence, FlowEnd, HeldBack, Hop, IgnoredCount,
-    Leg, Noise, NoiseSource, NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange, SCHEMA_VERSION, Summary,
-    UnansweredFinding, UnansweredSignal,
+    Leg, LikelyCause, Noise, NoiseSource, NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange,
+    SCHEMA_VERSION, Summary, Suppression, UnansweredFinding, UnansweredSignal,
 };
 use wavegap_core::flow::{CoverageGap, FlowAggregate, FlowData, ScanStats, TimeWindow};
 use wavegap_core::flowlog::{Action, FlowDirection};
@@ -460,7 +460,7 @@ pub fn analysis() -> Analysis {
         direction_from: DirectionFrom::TcpFlags,
         direction_split: false,
         signal: UnansweredSignal::SynOnly,
-        likely_cause: "on-premises firewall or missing route back: the SYN left AWS and nothing came back".into(),
+        likely_cause: LikelyCause::OnPremises,
         suppressed: None,
         evidence: evidence(12, &["eni-fcfe4b12eb3580a8f"]),
     }];
@@ -665,8 +665,12 @@ pub fn hostile_names() -> Input {
     for f in &mut input.analysis.unanswered {
         fix(&mut f.client);
         fix(&mut f.server);
-        f.likely_cause = evil.into();
+        // Held back by an ENI whose id the flow log gave: data, like the names.
+        f.suppressed = Some(Suppression::Skipdata { enis: vec![evil.into()] });
     }
+    let held_back = input.analysis.unanswered.len();
+    input.analysis.summary.unanswered -= held_back;
+    input.analysis.summary.unanswered_suppressed += held_back;
     for p in &mut input.analysis.proposals {
         if let RuleChange::SgRule { rule, .. } = &mut p.change {
             rule.description = Some(format!("it's {evil}"));
@@ -741,7 +745,7 @@ pub fn large() -> Input {
             direction_from: DirectionFrom::TcpFlags,
             direction_split: false,
             signal: UnansweredSignal::SynOnly,
-            likely_cause: "the AWS peer never answered and no REJECT was logged: the service is not listening".into(),
+            likely_cause: LikelyCause::AwsPeerSilent,
             suppressed: None,
             evidence: evidence(3, &["eni-d0b4d77f904465850"]),
         });
