@@ -429,6 +429,9 @@ pub struct QuerySettings {
     pub price_per_gb: f64,
     /// The longest window a wave may ask for.
     pub max_window: Duration,
+    /// How long one query may go without a terminal status before it is stopped and counted
+    /// as a coverage gap (Logs Insights itself gives up after 60 minutes).
+    pub deadline: Duration,
 }
 
 impl Default for QuerySettings {
@@ -439,6 +442,7 @@ impl Default for QuerySettings {
             row_limit: 10_000,
             price_per_gb: 0.005,
             max_window: Duration::from_secs(31 * 24 * 3600),
+            deadline: Duration::from_secs(20 * 60),
         }
     }
 }

@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -46,8 +47,12 @@ pub struct ExecOptions {
     /// First `GetQueryResults` poll; grows by half each poll up to `poll_max`.
     pub poll_initial: Duration,
     pub poll_max: Duration,
-    /// How long an interrupted run waits for its tasks before stopping the queries it knows.
+    /// How long an interrupted run waits for its tasks before stopping the queries it knows:
+    /// long enough for a `StartQuery` in flight to come back with the id to stop.
     pub stop_grace: Duration,
+    /// How long one query may go without a terminal status (none, or one this SDK does not
+    /// know) before it is stopped and counted as a gap.
+    pub query_deadline: Duration,
     pub price_per_gb: f64,
 }
 
@@ -61,6 +66,7 @@ impl Default for ExecOptions {
             poll_initial: Duration::from_millis(500),
             poll_max: Duration::from_secs(5),
             stop_grace: Duration::from_secs(10),
+            query_deadline: Duration::from_secs(20 * 60),
             price_per_gb: 0.005,
         }
     }
@@ -96,6 +102,10 @@ struct Ctx {
     stop: watch::Receiver<bool>,
     /// Started queries without a terminal status: what an interrupt must stop.
     running: Mutex<BTreeMap<String, Job>>,
+    /// Queries whose id came back after the run was told to stop, stopped by their task.
+    stopped_late: AtomicUsize,
+    /// `StartQuery` calls in flight.
+    starting: AtomicUsize,
 }
 
 /// Runs every query of `plan`; returns early with [`RunnerError::Interrupted`] when
@@ -117,6 +127,8 @@ pub async fn run(
         permits: Semaphore::new(plan.max_in_flight),
         stop: stop_rx,
         running: Mutex::new(BTreeMap::new()),
+        stopped_late: AtomicUsize::new(0),
+        starting: AtomicUsize::new(0),
     });
     ctx.progress.event(&Event::Planned { queries: plan.query_count() });
     let mut tasks = JoinSet::new();
@@ -165,7 +177,10 @@ pub async fn run(
                 add_stats(&mut agg, &stats);
                 agg.answered();
                 bad_rows += agg.add_rows(
-                    || format!("results of chunk {} for {}..{}", job.chunk, job.window.start, job.window.end),
+                    || {
+                        let groups = gap(&ctx.plan, job, String::new()).log_groups.join(", ");
+                        format!("results of {groups} for {}..{}", job.window.start, job.window.end)
+                    },
                     rows.iter().map(|row| row.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
                 );
             }
@@ -210,8 +225,9 @@ pub async fn run(
 
     if interrupted || failure.is_some() {
         let ids: Vec<String> = ctx.running.lock().map(|r| r.keys().cloned().collect()).unwrap_or_default();
-        let stopped = stop_queries(client, &ids).await;
-        return Err(failure.unwrap_or(RunnerError::Interrupted { stopped }));
+        let stopped = stop_queries(client, &ids).await + ctx.stopped_late.load(Ordering::SeqCst);
+        let unanswered_starts = ctx.starting.load(Ordering::SeqCst);
+        return Err(failure.unwrap_or(RunnerError::Interrupted { stopped, unanswered_starts }));
     }
     Ok(agg.finish(options.price_per_gb))
 }
@@ -329,6 +345,7 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
         }
         // Not raced against the stop signal: a StartQuery in flight must come back with its
         // id, or the query would run on unseen after an interrupt.
+        ctx.starting.fetch_add(1, Ordering::SeqCst);
         let started = ctx
             .client
             .start_query()
@@ -339,7 +356,17 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
             .limit(row_limit)
             .send()
             .await;
+        ctx.starting.fetch_sub(1, Ordering::SeqCst);
         let query_id = match started {
+            // The run was told to stop while this start was in flight: the query runs (and
+            // bills) until stopped, and nothing else knows its id.
+            Ok(out) if *ctx.stop.borrow() => {
+                let id = out.query_id().unwrap_or_default().to_owned();
+                if stop_queries(&ctx.client, std::slice::from_ref(&id)).await == 1 {
+                    ctx.stopped_late.fetch_add(1, Ordering::SeqCst);
+                }
+                return Outcome::Stopped;
+            }
             Ok(out) => out.query_id().unwrap_or_default().to_owned(),
             Err(e) => match classify(job.chunk, &e) {
                 Start::Retry(reason) => {
@@ -383,7 +410,8 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
                 });
                 return Outcome::Rows { job, rows: results, stats };
             }
-            Err(reason) => {
+            Err(Ended::GaveUp(reason)) => return give_up(&ctx, job, reason, true, stats),
+            Err(Ended::Retry(reason)) => {
                 attempts += 1;
                 if attempts >= ctx.options.max_attempts {
                     return give_up(&ctx, job, format!("query ended {reason} {attempts} times"), true, stats);
@@ -406,7 +434,15 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
 /// `GetQueryResults` failures in a row (each after the SDK's retries) that end a poll.
 const POLL_ERRORS: u32 = 5;
 
-type Polled = (Result<(), String>, Vec<Vec<(String, String)>>, Stats);
+type Polled = (Result<(), Ended>, Vec<Vec<(String, String)>>, Stats);
+
+/// How a query ended without results.
+enum Ended {
+    /// With a terminal status, or unreadable: worth another start.
+    Retry(String),
+    /// Past its deadline, stopped: a gap right away (another start would wait as long).
+    GaveUp(String),
+}
 
 /// Polls until a terminal status; `None` when the run is told to stop first (the query stays
 /// in `running`, so the interrupt path stops it).
@@ -419,8 +455,15 @@ fn give_up(ctx: &Ctx, job: Job, reason: String, ended: bool, stats: Vec<Stats>) 
 async fn poll(ctx: &Ctx, query_id: &str) -> Option<Polled> {
     let mut wait = ctx.options.poll_initial;
     let mut errors = 0u32;
+    let deadline = tokio::time::Instant::now() + ctx.options.query_deadline;
     loop {
-        if !nap(ctx, wait).await {
+        if tokio::time::Instant::now() >= deadline {
+            stop_queries(&ctx.client, &[query_id.to_owned()]).await;
+            let reason =
+                format!("no terminal status after {}: stopped", humantime::format_duration(ctx.options.query_deadline));
+            return Some((Err(Ended::GaveUp(reason)), Vec::new(), Stats::default()));
+        }
+        if !nap(ctx, wait.min(deadline.saturating_duration_since(tokio::time::Instant::now()))).await {
             return None;
         }
         wait = (wait + wait / 2).min(ctx.options.poll_max);
@@ -431,11 +474,12 @@ async fn poll(ctx: &Ctx, query_id: &str) -> Option<Polled> {
             Err(e) => {
                 let message = DisplayErrorContext(&e).to_string();
                 if e.as_service_error().is_some_and(aws_sdk_cloudwatchlogs::operation::get_query_results::GetQueryResultsError::is_resource_not_found_exception) {
-                    return Some((Err(format!("unknown to the service ({message})")), Vec::new(), Stats::default()));
+                    let reason = format!("unknown to the service ({message})");
+                    return Some((Err(Ended::Retry(reason)), Vec::new(), Stats::default()));
                 }
                 errors += 1;
                 if errors >= POLL_ERRORS {
-                    return Some((Err(format!("unreadable ({message})")), Vec::new(), Stats::default()));
+                    return Some((Err(Ended::Retry(format!("unreadable ({message})"))), Vec::new(), Stats::default()));
                 }
                 tracing::debug!("GetQueryResults {query_id}: {message}");
                 continue;
@@ -458,7 +502,7 @@ async fn poll(ctx: &Ctx, query_id: &str) -> Option<Polled> {
                 return Some((Ok(()), rows, stats));
             }
             Some(s @ (QueryStatus::Failed | QueryStatus::Timeout | QueryStatus::Cancelled)) => {
-                return Some((Err(s.as_str().to_owned()), Vec::new(), stats));
+                return Some((Err(Ended::Retry(s.as_str().to_owned())), Vec::new(), stats));
             }
             // Scheduled, Running, Unknown and whatever AWS adds later: not finished yet.
             _ => {}

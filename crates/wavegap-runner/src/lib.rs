@@ -73,8 +73,13 @@ pub enum RunnerError {
     NoClient,
     #[error(transparent)]
     Files(#[from] local::LocalError),
-    #[error("interrupted: stopped {stopped} running queries")]
-    Interrupted { stopped: usize },
+    #[error("interrupted: stopped {stopped} running queries{}", unanswered_starts_note(*unanswered_starts))]
+    Interrupted {
+        stopped: usize,
+        /// `StartQuery` calls still unanswered when the run gave up waiting: their queries
+        /// may run on.
+        unanswered_starts: usize,
+    },
     #[error("cannot read saved results `{}`", path.display())]
     SavedRead {
         path: PathBuf,
@@ -91,6 +96,16 @@ pub enum RunnerError {
     SavedVersion { path: PathBuf, found: u32, expected: u32 },
 }
 
+fn unanswered_starts_note(n: usize) -> String {
+    if n == 0 {
+        return String::new();
+    }
+    format!(
+        "; {n} StartQuery call(s) never answered, so their queries may still run\nhint: list them with \
+         `aws logs describe-queries --status Running` and stop them with `aws logs stop-query --query-id ID`"
+    )
+}
+
 /// Runs a plan with the source it was made for: the local files (on blocking threads) or
 /// CloudWatch Logs Insights through `client`.
 pub async fn fetch(
@@ -105,7 +120,7 @@ pub async fn fetch(
         let files = tokio::task::spawn_blocking(move || files::run(&plan, false, progress.as_ref()));
         return tokio::select! {
             joined = files => joined.map_err(|e| RunnerError::Task { message: e.to_string() })?,
-            () = interrupt => Err(RunnerError::Interrupted { stopped: 0 }),
+            () = interrupt => Err(RunnerError::Interrupted { stopped: 0, unanswered_starts: 0 }),
         };
     }
     let client = client.ok_or(RunnerError::NoClient)?;

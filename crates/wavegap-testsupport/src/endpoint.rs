@@ -56,6 +56,21 @@ pub struct Faults {
     /// `LimitExceededException` when this many queries are already running.
     pub concurrency_cap: Option<usize>,
     pub fail: Vec<FailRule>,
+    /// `StartQuery` answers only after this long (the query is already running by then).
+    pub start_delay: Duration,
+    /// `GetQueryResults` never gives a terminal status, unless the query is stopped.
+    pub endless: Option<Endless>,
+    /// In the results of queries that scan this log group, the first row's values are `null`.
+    pub null_values: Option<String>,
+}
+
+/// How a query that never ends looks to `GetQueryResults`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endless {
+    /// No `status` field at all.
+    NoStatus,
+    /// A status no SDK knows.
+    Unknown,
 }
 
 /// What the endpoint saw, for assertions.
@@ -79,6 +94,7 @@ struct Running {
     scheduled: Duration,
     outcome: Result<QueryResult, FaultStatus>,
     stopped: bool,
+    null_values: bool,
 }
 
 impl Running {
@@ -320,24 +336,30 @@ async fn start_query(shared: &Arc<Shared>, input: Value) -> Response {
         }
     };
     let id = format!("{:08x}-test-query", shared.next_id.fetch_add(1, Ordering::Relaxed));
-    let mut queries = shared.queries.lock().expect("queries lock");
-    queries.insert(
-        id.clone(),
-        Running {
-            started: Instant::now(),
-            latency: faults.latency,
-            scheduled: faults.scheduled,
-            outcome,
-            stopped: false,
-        },
-    );
-    shared.starting.fetch_sub(1, Ordering::SeqCst);
-    let now = Instant::now();
-    let running = queries.values().filter(|q| !q.finished(now)).count();
-    drop(queries);
-    let mut rec = shared.record.lock().expect("record lock");
-    rec.started.push((id.clone(), groups, window));
-    rec.peak_running = rec.peak_running.max(running);
+    let null_values = faults.null_values.as_ref().is_some_and(|g| groups.contains(g));
+    let running = {
+        let mut queries = shared.queries.lock().expect("queries lock");
+        queries.insert(
+            id.clone(),
+            Running {
+                started: Instant::now(),
+                latency: faults.latency,
+                scheduled: faults.scheduled,
+                outcome,
+                stopped: false,
+                null_values,
+            },
+        );
+        shared.starting.fetch_sub(1, Ordering::SeqCst);
+        let now = Instant::now();
+        queries.values().filter(|q| !q.finished(now)).count()
+    };
+    {
+        let mut rec = shared.record.lock().expect("record lock");
+        rec.started.push((id.clone(), groups, window));
+        rec.peak_running = rec.peak_running.max(running);
+    }
+    tokio::time::sleep(faults.start_delay).await;
     reply(StatusCode::OK, &json!({ "queryId": id }))
 }
 
@@ -381,6 +403,14 @@ fn get_query_results(shared: &Shared, input: &Value) -> Response {
         return error(StatusCode::BAD_REQUEST, "ResourceNotFoundException", &format!("unknown query {id}"), None);
     };
     let elapsed = q.started.elapsed();
+    let endless = shared.faults.lock().expect("faults lock").endless;
+    match endless {
+        Some(Endless::NoStatus) if !q.stopped => return reply(StatusCode::OK, &json!({ "results": [] })),
+        Some(Endless::Unknown) if !q.stopped => {
+            return reply(StatusCode::OK, &json!({ "status": "Percolating", "results": [] }));
+        }
+        _ => {}
+    }
     let status = if q.stopped {
         "Cancelled"
     } else if elapsed < q.scheduled {
@@ -397,10 +427,17 @@ fn get_query_results(shared: &Shared, input: &Value) -> Response {
     };
     let (results, stats) = match (&q.outcome, status) {
         (Ok(r), "Complete") => {
-            let rows: Vec<Value> = r
+            let mut rows: Vec<Value> = r
                 .rows()
                 .map(|row| Value::Array(row.fields().map(|(f, v)| json!({ "field": f, "value": v })).collect()))
                 .collect();
+            if q.null_values
+                && let Some(Value::Array(fields)) = rows.first_mut()
+            {
+                for field in fields {
+                    field["value"] = Value::Null;
+                }
+            }
             let s = r.statistics;
             (
                 rows,

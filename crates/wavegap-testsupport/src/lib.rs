@@ -11,5 +11,5 @@
 pub mod endpoint;
 pub mod fixture;
 
-pub use endpoint::{FailRule, FaultStatus, Faults, Record, TestEndpoint, client_for};
+pub use endpoint::{Endless, FailRule, FaultStatus, Faults, Record, TestEndpoint, client_for};
 pub use fixture::{Fixture, LogGroup, StoredEvent};

@@ -7,7 +7,7 @@
 //! | 2 | usage or configuration error (bad wave file, bad arguments, bad query) |
 //! | 3 | AWS or I/O failure (credentials, access denied, network, unreadable files) |
 //! | 4 | incomplete data (`--fail-on gaps`): some log groups or windows could not be queried, or files read only in part |
-//! | 130 | interrupted (Ctrl-C) |
+//! | 130, 143, 129 | interrupted: Ctrl-C (SIGINT), SIGTERM, SIGHUP (128 + the signal's number); every query started is stopped |
 
 use std::process::ExitCode;
 
@@ -44,7 +44,7 @@ impl Kind {
             Kind::Config => 2,
             Kind::Aws => 3,
             Kind::Incomplete => 4,
-            Kind::Interrupted => 130,
+            Kind::Interrupted => crate::runtime::interrupted_exit_code(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The one async runtime and the one interrupt signal of a run.
 
 use std::future::Future;
+use std::sync::OnceLock;
 
 use anyhow::Context as _;
 
@@ -16,24 +17,44 @@ pub fn block_on<F: Future>(future: F) -> Result<F::Output, Failure> {
     Ok(runtime.block_on(future))
 }
 
+/// The signal that stopped the run, set once by [`interrupted`].
+static RECEIVED: OnceLock<i32> = OnceLock::new();
+
+const SIGHUP: i32 = 1;
+const SIGINT: i32 = 2;
+const SIGTERM: i32 = 15;
+
 /// Resolves when the run is asked to stop: Ctrl-C (SIGINT), and on Unix also SIGTERM (a CI
 /// job cancelled, `kill`) and SIGHUP (the terminal closed). Never resolves when no handler can
 /// be installed, so a run that cannot be interrupted still finishes.
 pub async fn interrupted() {
     #[cfg(unix)]
-    {
+    let signal = {
         use tokio::signal::unix::{SignalKind, signal};
         let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
-            return ctrl_c().await;
+            ctrl_c().await;
+            let _ = RECEIVED.set(SIGINT);
+            return;
         };
         tokio::select! {
-            () = ctrl_c() => {}
-            _ = term.recv() => {}
-            _ = hup.recv() => {}
+            () = ctrl_c() => SIGINT,
+            _ = term.recv() => SIGTERM,
+            _ = hup.recv() => SIGHUP,
         }
-    }
+    };
     #[cfg(not(unix))]
-    ctrl_c().await;
+    let signal = {
+        ctrl_c().await;
+        SIGINT
+    };
+    let _ = RECEIVED.set(signal);
+}
+
+/// The exit code of a run stopped by a signal, as shells report it: 128 + the signal's
+/// number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
+pub fn interrupted_exit_code() -> u8 {
+    let signal = RECEIVED.get().copied().unwrap_or(SIGINT);
+    u8::try_from(128 + signal).unwrap_or(130)
 }
 
 async fn ctrl_c() {

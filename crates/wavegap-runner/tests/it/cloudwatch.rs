@@ -13,7 +13,7 @@ use wavegap_runner::RunnerError;
 use wavegap_runner::cloudwatch::{self, ExecOptions};
 use wavegap_runner::plan::{LogGroupTarget, PlanOptions, QueryPlan};
 use wavegap_runner::progress::Silent;
-use wavegap_testsupport::{FailRule, FaultStatus, Faults, Fixture, TestEndpoint};
+use wavegap_testsupport::{Endless, FailRule, FaultStatus, Faults, Fixture, TestEndpoint};
 
 const WINDOW: TimeWindow = TimeWindow { start: 1000, end: 1999 };
 const CUSTOM: &str = "${version} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${tcp-flags} ${flow-direction}";
@@ -255,11 +255,85 @@ async fn an_interrupt_stops_every_running_query() {
     };
     let err = cloudwatch::run(&endpoint.client(), &plan, &quick(), Arc::new(Silent), watcher).await.unwrap_err();
     let record = endpoint.record();
-    assert!(matches!(err, RunnerError::Interrupted { stopped: 4 }), "{err}");
+    assert!(matches!(err, RunnerError::Interrupted { stopped: 4, unanswered_starts: 0 }), "{err}");
     let started: BTreeSet<_> = record.started.iter().map(|s| s.0.clone()).collect();
     let stopped: BTreeSet<_> = record.stopped.iter().cloned().collect();
     assert_eq!(started, stopped);
     assert_eq!(record.started.len(), 4, "the in-flight limit holds the other two back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_whose_id_arrives_after_the_interrupt_is_stopped_too() {
+    let f = fixture();
+    let faults =
+        Faults { latency: Duration::from_secs(600), start_delay: Duration::from_millis(800), ..Faults::default() };
+    let endpoint = TestEndpoint::start(f.clone(), faults).await.unwrap();
+    let plan = plan(&f, 1, 1, 10_000, 4);
+    // Interrupt while every StartQuery is still in flight: the endpoint has admitted the
+    // queries, the runner has no id yet.
+    let watcher = async {
+        while endpoint.record().started.len() < 3 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let err = cloudwatch::run(&endpoint.client(), &plan, &quick(), Arc::new(Silent), watcher).await.unwrap_err();
+    let record = endpoint.record();
+    assert!(matches!(err, RunnerError::Interrupted { stopped: 3, unanswered_starts: 0 }), "{err}");
+    let started: BTreeSet<_> = record.started.iter().map(|s| s.0.clone()).collect();
+    let stopped: BTreeSet<_> = record.stopped.iter().cloned().collect();
+    assert_eq!(started, stopped);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_calls_that_outlast_the_stop_grace_are_counted_and_named() {
+    let f = fixture();
+    let faults = Faults { latency: Duration::from_secs(600), start_delay: Duration::from_secs(3), ..Faults::default() };
+    let endpoint = TestEndpoint::start(f.clone(), faults).await.unwrap();
+    let plan = plan(&f, 1, 1, 10_000, 4);
+    let watcher = async {
+        while endpoint.record().started.len() < 3 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let options = ExecOptions { stop_grace: Duration::from_millis(200), ..quick() };
+    let err = cloudwatch::run(&endpoint.client(), &plan, &options, Arc::new(Silent), watcher).await.unwrap_err();
+    assert!(matches!(err, RunnerError::Interrupted { stopped: 0, unanswered_starts: 3 }), "{err}");
+    assert!(err.to_string().contains("aws logs describe-queries --status Running"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_that_never_reaches_a_terminal_status_is_stopped_at_its_deadline_as_a_gap() {
+    let f = fixture();
+    for endless in [Endless::NoStatus, Endless::Unknown] {
+        let endpoint =
+            TestEndpoint::start(f.clone(), Faults { endless: Some(endless), ..Faults::default() }).await.unwrap();
+        let options = ExecOptions { query_deadline: Duration::from_millis(300), ..quick() };
+        let plan = plan(&f, 50, 1, 10_000, 4);
+        let data = cloudwatch::run(&endpoint.client(), &plan, &options, Arc::new(Silent), std::future::pending())
+            .await
+            .unwrap();
+        let record = endpoint.record();
+        assert_eq!(data.gaps.len(), record.started.len(), "{endless:?}: {:?}", data.gaps);
+        assert!(data.gaps.iter().all(|g| g.reason == "no terminal status after 300ms: stopped"), "{:?}", data.gaps);
+        assert_eq!(record.started.len(), plan.chunks.len(), "not started again: it would wait as long");
+        let started: BTreeSet<_> = record.started.iter().map(|s| s.0.clone()).collect();
+        assert_eq!(started, record.stopped.iter().cloned().collect());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn result_rows_that_do_not_parse_are_damaged_input_naming_the_log_groups_and_window() {
+    let f = fixture();
+    let faults = Faults { null_values: Some("/fl/b".into()), ..Faults::default() };
+    let endpoint = TestEndpoint::start(f.clone(), faults).await.unwrap();
+    let data = run(&endpoint, &plan(&f, 1, 1, 10_000, 4)).await.unwrap();
+    assert!(data.gaps.is_empty());
+    assert_eq!(data.damaged.len(), 1, "{:?}", data.damaged);
+    let d = &data.damaged[0];
+    assert_eq!(d.object, format!("results of /fl/b for {}..{}", WINDOW.start, WINDOW.end));
+    assert_eq!(d.problems, 1);
+    assert!(d.what.contains("could not be read"), "{}", d.what);
+    assert!(!data.complete());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -54,7 +54,7 @@ async fn main() -> std::io::Result<()> {
         scheduled: args.scheduled,
         throttle_starts: args.throttle_starts,
         concurrency_cap: args.concurrency_cap,
-        fail: Vec::new(),
+        ..Faults::default()
     };
     let groups = fixture.groups.len();
     let endpoint = TestEndpoint::start_on(fixture, faults, args.port).await?;

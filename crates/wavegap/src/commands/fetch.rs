@@ -57,7 +57,11 @@ pub async fn gather(q: &settings::Query, from_saved: Option<&Path>) -> Result<Ga
     let data = if let Some(path) = from_saved {
         load_saved(path, &q.wave)?
     } else {
-        let options = ExecOptions { price_per_gb: q.wave.query.price_per_gb, ..ExecOptions::default() };
+        let options = ExecOptions {
+            price_per_gb: q.wave.query.price_per_gb,
+            query_deadline: q.wave.query.deadline,
+            ..ExecOptions::default()
+        };
         let client = ctx.as_ref().map(AwsContext::logs_client);
         wavegap_runner::fetch(&plan, client.as_ref(), &options, q.progress.clone(), crate::runtime::interrupted())
             .await

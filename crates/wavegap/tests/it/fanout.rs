@@ -115,41 +115,44 @@ async fn fetch_saves_aggregates_and_names_missing_coverage_with_exit_4() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigint_stops_every_running_query_and_exits_130() {
-    let dir = setup();
-    let endpoint = TestEndpoint::start(fixture(), Faults { latency: Duration::from_secs(600), ..Faults::default() })
+async fn every_stop_signal_stops_every_running_query_and_exits_with_its_code() {
+    for (signal, code) in [("INT", 130), ("TERM", 143), ("HUP", 129)] {
+        let dir = setup();
+        let endpoint =
+            TestEndpoint::start(fixture(), Faults { latency: Duration::from_secs(600), ..Faults::default() })
+                .await
+                .unwrap();
+        let mut child = wavegap(dir.path())
+            .args(["fetch", "e2e", "--windows", "2", "--save", "flows.json", "--endpoint-url", endpoint.url()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while endpoint.record().started.len() < 4 {
+            assert!(std::time::Instant::now() < deadline, "queries never started: {:?}", endpoint.record());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let status = Command::new("kill").args([format!("-{signal}"), child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let out = tokio::task::spawn_blocking(move || {
+            let status = child.wait().unwrap();
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+            (status, stderr)
+        })
         .await
         .unwrap();
-    let mut child = wavegap(dir.path())
-        .args(["fetch", "e2e", "--windows", "2", "--save", "flows.json", "--endpoint-url", endpoint.url()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while endpoint.record().started.len() < 4 {
-        assert!(std::time::Instant::now() < deadline, "queries never started: {:?}", endpoint.record());
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(out.0.code(), Some(code), "SIG{signal}: {}", out.1);
+        assert!(out.1.contains("interrupted: stopped 4 running queries"), "SIG{signal}: {}", out.1);
+        let record = endpoint.record();
+        let mut started: Vec<_> = record.started.iter().map(|s| s.0.clone()).collect();
+        let mut stopped = record.stopped.clone();
+        started.sort();
+        stopped.sort();
+        assert_eq!(started, stopped, "SIG{signal}");
+        assert!(!dir.path().join("flows.json").exists(), "nothing is saved from an interrupted run");
     }
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
-    let out = tokio::task::spawn_blocking(move || {
-        let status = child.wait().unwrap();
-        let mut stderr = String::new();
-        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-        (status, stderr)
-    })
-    .await
-    .unwrap();
-    assert_eq!(out.0.code(), Some(130), "{}", out.1);
-    assert!(out.1.contains("interrupted: stopped 4 running queries"), "{}", out.1);
-    let record = endpoint.record();
-    let mut started: Vec<_> = record.started.iter().map(|s| s.0.clone()).collect();
-    let mut stopped = record.stopped.clone();
-    started.sort();
-    stopped.sort();
-    assert_eq!(started, stopped);
-    assert!(!dir.path().join("flows.json").exists(), "nothing is saved from an interrupted run");
 }
 
 #[test]

@@ -153,6 +153,7 @@ pub(super) struct RawQuery {
     pub(super) row_limit: Option<Spanned<i64>>,
     pub(super) price_per_gb: Option<Spanned<f64>>,
     pub(super) max_window: Option<Spanned<String>>,
+    pub(super) deadline: Option<Spanned<String>>,
 }
 
 /// `"udp/514"`, or `{ service = "udp/162", peer = "172.20.9.30/32" }`.

@@ -173,7 +173,8 @@ service = "icmp"
             max_in_flight: 5,
             row_limit: 5000,
             price_per_gb: 0.0,
-            max_window: Duration::from_secs(2 * 86_400)
+            max_window: Duration::from_secs(2 * 86_400),
+            deadline: Duration::from_secs(20 * 60)
         }
     );
     assert_eq!(w.one_way.iter().map(ToString::to_string).collect::<Vec<_>>(), ["udp/514", "tcp/9997"]);

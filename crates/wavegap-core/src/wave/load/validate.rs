@@ -274,7 +274,20 @@ impl<'d> Loader<'d> {
             None => builtin.max_window,
             Some(v) => parse_duration_at(&v)?,
         };
-        Ok(QuerySettings { chunk_size, max_in_flight, row_limit, price_per_gb, max_window })
+        let deadline = match self.pick("query.deadline", raw.deadline, defaults.deadline) {
+            None => builtin.deadline,
+            Some(v) => {
+                let d = parse_duration_at(&v)?;
+                // Logs Insights ends a query itself after 60 minutes.
+                if d > Duration::from_secs(3600) {
+                    return Err(v
+                        .error(K::Invalid, format!("deadline {} is longer than Logs Insights runs a query", v.value))
+                        .expected("a duration up to 60m, such as 20m"));
+                }
+                d
+            }
+        };
+        Ok(QuerySettings { chunk_size, max_in_flight, row_limit, price_per_gb, max_window, deadline })
     }
 
     pub(super) fn aws(&self, raw: RawAws, defaults: RawAws) -> Result<AwsSettings, WaveError> {
