@@ -97,6 +97,11 @@ impl FlowData {
     pub fn nothing_answered(&self) -> bool {
         self.stats.queries_answered == 0 && !self.gaps.is_empty()
     }
+
+    /// No query came back because the service could not be reached for any of them.
+    pub fn unreachable(&self) -> bool {
+        self.nothing_answered() && self.gaps.iter().all(|g| g.unreachable)
+    }
 }
 
 /// One object (file, S3 object, result page) that could not be read whole; the rest of it,
@@ -118,6 +123,10 @@ pub struct CoverageGap {
     pub log_groups: Vec<String>,
     pub window: TimeWindow,
     pub reason: String,
+    /// The service could not be reached at all (connection refused, DNS, timeouts), as
+    /// opposed to a query that ran and failed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unreachable: bool,
 }
 
 /// Summed query statistics.

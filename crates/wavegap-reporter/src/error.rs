@@ -34,6 +34,24 @@ pub enum ReportError {
         source: std::io::Error,
     },
 
+    #[error(
+        "cannot write {path}: {source}\nthe report is mixed: replaced: {}; kept as they were: {}\nhint: fix the cause and run the report again",
+        replaced.join(", "),
+        kept.join(", ")
+    )]
+    Partial {
+        path: PathBuf,
+        replaced: Vec<String>,
+        kept: Vec<String>,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "{path} is a directory where the report writes a file; nothing was changed\nhint: move it out of the way and run the report again"
+    )]
+    Taken { path: PathBuf },
+
     #[error("cannot serialise findings.json: {0}")]
     Json(#[from] serde_json::Error),
 }

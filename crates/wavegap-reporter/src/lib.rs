@@ -13,7 +13,7 @@
 //! ```text
 //! let model = wavegap_reporter::build(&input);
 //! let files = Renderer::new()?.render_all(&model)?;
-//! write_atomically(out_dir, &files)?;
+//! write_report(out_dir, &files)?;
 //! ```
 
 pub mod baseline;
@@ -36,4 +36,4 @@ pub use model::{
     ActionView, AppView, ChangeGroup, Comparison, Counts, ProposalView, ReportInput, ReportModel, ServerView, build,
 };
 pub use render::{FORMATS, Format, Make, RenderedFile, Renderer, file_names};
-pub use write::write_atomically;
+pub use write::{write_atomically, write_report};

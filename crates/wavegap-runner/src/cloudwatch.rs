@@ -88,7 +88,7 @@ struct Stats {
 enum Outcome {
     Rows { job: Job, rows: Vec<Vec<(String, String)>>, stats: Vec<Stats> },
     Truncated { job: Job, rows: usize, stats: Vec<Stats> },
-    Gap { job: Job, reason: String, stats: Vec<Stats> },
+    Gap { job: Job, reason: String, unreachable: bool, stats: Vec<Stats> },
     Stopped,
     Fatal(RunnerError),
 }
@@ -205,9 +205,9 @@ pub async fn run(
                     agg.add_gap(gap(&ctx.plan, job, reason));
                 }
             }
-            Outcome::Gap { job, reason, stats } => {
+            Outcome::Gap { job, reason, unreachable, stats } => {
                 add_stats(&mut agg, &stats);
-                agg.add_gap(gap(&ctx.plan, job, reason));
+                agg.add_gap(CoverageGap { unreachable, ..gap(&ctx.plan, job, reason) });
             }
             Outcome::Stopped => {}
             Outcome::Fatal(e) => {
@@ -235,7 +235,7 @@ pub async fn run(
 fn gap(plan: &QueryPlan, job: Job, reason: String) -> CoverageGap {
     let log_groups =
         plan.chunks.iter().find(|c| c.number == job.chunk).map(|c| c.log_groups.clone()).unwrap_or_default();
-    CoverageGap { log_groups, window: job.window, reason }
+    CoverageGap { log_groups, window: job.window, reason, unreachable: false }
 }
 
 /// `StopQuery` for each id, concurrently; returns how many were stopped.
@@ -275,6 +275,8 @@ fn backoff(options: &ExecOptions, attempt: u32) -> Duration {
 
 enum Start {
     Retry(String),
+    /// The request never reached the service (connection refused, DNS, timeouts).
+    Unreachable(String),
     Gap(String),
     Fatal(RunnerError),
 }
@@ -310,9 +312,10 @@ fn classify(chunk: usize, err: &SdkError<StartQueryError>) -> Start {
                 message: DisplayErrorContext(err).to_string(),
             }),
         },
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            Start::Retry(format!("request failed: {}", DisplayErrorContext(err)))
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+            Start::Unreachable(format!("CloudWatch Logs unreachable: {}", DisplayErrorContext(err)))
         }
+        SdkError::ResponseError(_) => Start::Retry(format!("request failed: {}", DisplayErrorContext(err))),
         _ => Start::Fatal(RunnerError::Aws { operation: "StartQuery", message: DisplayErrorContext(err).to_string() }),
     }
 }
@@ -338,7 +341,7 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
     };
     let row_limit = i32::try_from(ctx.plan.row_limit).unwrap_or(i32::MAX);
     let mut stats = Vec::new();
-    let (mut attempts, mut admissions) = (0u32, 0u32);
+    let (mut attempts, mut admissions, mut unreachable) = (0u32, 0u32, 0u32);
     loop {
         if *ctx.stop.borrow() {
             return Outcome::Stopped;
@@ -378,6 +381,24 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
                     let event = Event::Retry { chunk: job.chunk, window: job.window, reason: &reason, ended: false };
                     ctx.progress.event(&event);
                     if !nap(&ctx, backoff(&ctx.options, admissions - 1)).await {
+                        return Outcome::Stopped;
+                    }
+                    continue;
+                }
+                // The SDK already retried each call: a few more tries, then the service is gone.
+                Start::Unreachable(reason) => {
+                    unreachable += 1;
+                    if unreachable >= ctx.options.max_attempts {
+                        let mut gap =
+                            give_up(&ctx, job, format!("{reason}, still after {unreachable} tries"), false, stats);
+                        if let Outcome::Gap { unreachable, .. } = &mut gap {
+                            *unreachable = true;
+                        }
+                        return gap;
+                    }
+                    let event = Event::Retry { chunk: job.chunk, window: job.window, reason: &reason, ended: false };
+                    ctx.progress.event(&event);
+                    if !nap(&ctx, backoff(&ctx.options, unreachable - 1)).await {
                         return Outcome::Stopped;
                     }
                     continue;
@@ -449,7 +470,7 @@ enum Ended {
 /// Reports a query as missing coverage; `ended` says whether it had started (for the running count).
 fn give_up(ctx: &Ctx, job: Job, reason: String, ended: bool, stats: Vec<Stats>) -> Outcome {
     ctx.progress.event(&Event::Gap { chunk: job.chunk, window: job.window, reason: &reason, ended });
-    Outcome::Gap { job, reason, stats }
+    Outcome::Gap { job, reason, unreachable: false, stats }
 }
 
 async fn poll(ctx: &Ctx, query_id: &str) -> Option<Polled> {

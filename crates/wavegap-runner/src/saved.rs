@@ -61,6 +61,7 @@ mod tests {
                 log_groups: vec!["/g".into()],
                 window: TimeWindow { start: 1, end: 2 },
                 reason: "Failed".into(),
+                unreachable: false,
             }],
             stats: ScanStats { queries: 2, bytes_scanned: 10, ..ScanStats::default() },
             ..FlowData::default()

@@ -499,6 +499,7 @@ fn coverage_gaps_and_unknown_enis_become_caveats() {
             log_groups: vec!["/aws/vpc/flowlogs".into()],
             window: WINDOW,
             reason: "query timed out".into(),
+            unreachable: false,
         }],
         ..FlowData::default()
     };

@@ -630,6 +630,7 @@ pub fn failed_chunk() -> Input {
         log_groups: vec!["/vpc/flowlogs/orders".into(), "/vpc/flowlogs/shared".into()],
         window: TimeWindow { start: T0, end: T0 + 1800 },
         reason: "query Failed three times (last: Timeout)".into(),
+        unreachable: false,
     });
     input.analysis.caveats.push(Caveat {
         kind: CaveatKind::CoverageGap,

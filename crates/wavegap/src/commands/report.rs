@@ -30,7 +30,7 @@ pub fn run(s: &settings::Report) -> Result<Success, Failure> {
         && let Some(first) = data.gaps.first()
     {
         return Err(Failure::new(
-            Kind::Incomplete,
+            if data.unreachable() { Kind::Aws } else { Kind::Incomplete },
             anyhow!(
                 "no query of the run came back: {} gap(s), the first in {} ({}); the previous report in {} is kept\nhint: run `wavegap report {}` again when CloudWatch Logs answers (see the gaps with -v)",
                 data.gaps.len(),
@@ -70,7 +70,7 @@ pub fn run(s: &settings::Report) -> Result<Success, Failure> {
     });
     let mut files = s.renderer.render_all(&model).or_fail(Kind::Config)?;
     files.extend(extra);
-    wavegap_reporter::write_atomically(&s.out_dir, &files).or_fail(Kind::Aws)?;
+    wavegap_reporter::write_report(&s.out_dir, &files).or_fail(Kind::Aws)?;
 
     let names: Vec<&str> = files.iter().map(|f| &*f.name).collect();
     let summary = wavegap_reporter::summary(&model, &s.out_dir, &names, 10, s.style);

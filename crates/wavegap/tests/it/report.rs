@@ -342,3 +342,55 @@ fn a_last_window_is_one_window_in_query_report_and_saved_flows() {
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("findings.json")).unwrap()).unwrap();
     assert_eq!(findings["generated_at"], time(end).format("%FT%TZ").to_string());
 }
+
+/// Twenty reports written into one directory at once, each of another wave: the directory
+/// ends up holding one run's whole report, every file of it from the same run.
+#[test]
+fn concurrent_reports_into_one_directory_leave_one_runs_whole_report() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_root().join("waves/demo"), &dir.path().join("waves/demo"));
+    let demo = std::fs::read_to_string(repo_root().join("waves/demo.toml")).unwrap();
+    let names: Vec<String> = (1..=20).map(|i| format!("run-{i:02}")).collect();
+    for name in &names {
+        let text = demo.replacen("name = \"demo\"", &format!("name = \"{name}\""), 1);
+        std::fs::write(dir.path().join(format!("waves/{name}.toml")), text).unwrap();
+    }
+    let home = tempfile::tempdir().unwrap();
+    let children: Vec<_> = names
+        .iter()
+        .map(|name| {
+            crate::clean_command(dir.path(), home.path())
+                .args(["report", name, "--out", "shared", "--no-baseline", "-q"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let shared = dir.path().join("shared");
+    let mut runs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for entry in std::fs::read_dir(&shared).unwrap() {
+        let file = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(shared.join(&file)).unwrap();
+        let seen: Vec<&String> = names.iter().filter(|n| text.contains(n.as_str())).collect();
+        assert!(seen.len() <= 1, "{file} mixes runs {seen:?}");
+        if let Some(name) = seen.first() {
+            runs.entry((*name).clone()).or_default().push(file);
+        }
+    }
+    assert_eq!(runs.len(), 1, "files of several runs: {runs:?}");
+    let files = runs.into_values().next().unwrap();
+    for report in ["report.md", "report.html", "findings.json", "summary.md", "flows.json"] {
+        assert!(files.iter().any(|f| f == report), "{report} is not from the run the others are from: {files:?}");
+    }
+    let staged: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".shared.") && n != ".shared.lock")
+        .collect();
+    assert!(staged.is_empty(), "{staged:?}");
+}

@@ -49,17 +49,17 @@ async fn a_cloudwatch_wave_reports_the_missing_security_group_rule() {
     fs::write(dir.path().join("waves/moto-wave.toml"), testing::wave_toml(&seeded)).unwrap();
     let home = tempfile::tempdir().unwrap();
     // `wavegap report` with EC2 on moto and Logs Insights at `logs_url`.
-    let report = |logs_url: &str| {
-        clean_command(dir.path(), home.path())
-            .env("AWS_EC2_METADATA_DISABLED", "true")
+    let command = |logs_url: &str| {
+        let mut cmd = clean_command(dir.path(), home.path());
+        cmd.env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_ENDPOINT_URL_EC2", moto.endpoint())
             .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", logs_url)
-            .args(["report", "moto-wave", "--out", "out"])
-            .output()
-            .unwrap()
+            .args(["report", "moto-wave", "--out", "out"]);
+        cmd
     };
+    let report = |logs_url: &str| command(logs_url).output().unwrap();
     let out = report(logs.url());
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
@@ -91,7 +91,7 @@ async fn a_cloudwatch_wave_reports_the_missing_security_group_rule() {
         .into_iter()
         .map(|g| FailRule { log_group: g.into(), status: FaultStatus::Failed, times: None })
         .collect();
-    let failing = TestEndpoint::start(fixture_again, Faults { fail, ..Faults::default() }).await.unwrap();
+    let failing = TestEndpoint::start(fixture_again.clone(), Faults { fail, ..Faults::default() }).await.unwrap();
     let out = report(failing.url());
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(4), "{err}");
@@ -99,5 +99,26 @@ async fn a_cloudwatch_wave_reports_the_missing_security_group_rule() {
         err.contains("no query of the run came back") && err.contains("the previous report in out is kept"),
         "{err}"
     );
+    assert_eq!(fs::read_to_string(dir.path().join("out/report.md")).unwrap(), markdown);
+
+    // And with Logs Insights going away once the queries run (connection refused after the
+    // retries): exit 3, and the report stays.
+    let slow = Faults { latency: std::time::Duration::from_secs(600), ..Faults::default() };
+    let going = TestEndpoint::start(fixture_again, slow).await.unwrap();
+    // One try per call, so the test does not wait out the SDK's back-off.
+    let child = command(going.url())
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while going.record().started.len() < 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    drop(going);
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("CloudWatch Logs unreachable") && err.contains("the previous report in out is kept"), "{err}");
     assert_eq!(fs::read_to_string(dir.path().join("out/report.md")).unwrap(), markdown);
 }
