@@ -101,6 +101,12 @@ pub enum Error {
     #[error("{}: no JSON files in this directory\nhint: put the `aws ec2 describe-… --output json` outputs there as *.json files", path.display())]
     EmptyDirectory { path: PathBuf },
 
+    #[error("{}: not a regular file or directory (a device, FIFO or socket); not read\nhint: point the inventory at a snapshot file or a directory of them", path.display())]
+    NotAFile { path: PathBuf },
+
+    #[error("{}: {bytes} bytes, more than the 1 GiB a snapshot may have; not read\nhint: is this the right file? A snapshot holds the JSON of `aws ec2 describe-…` calls", path.display())]
+    TooLarge { path: PathBuf, bytes: u64 },
+
     #[error("invalid {field} `{value}` in {resource}")]
     Invalid { resource: String, field: &'static str, value: String },
 
@@ -120,6 +126,8 @@ impl Error {
                 | Error::Json { .. }
                 | Error::NotASnapshot { .. }
                 | Error::EmptyDirectory { .. }
+                | Error::NotAFile { .. }
+                | Error::TooLarge { .. }
                 | Error::Invalid { .. }
                 | Error::Missing { .. }
         )

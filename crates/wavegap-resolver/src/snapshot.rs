@@ -9,6 +9,10 @@ use wavegap_core::inventory::Inventory;
 use crate::ec2json::{SNAPSHOT_KEYS, Snapshot};
 use crate::error::Error;
 
+/// The largest snapshot file read (1 GiB): far above the describe outputs of any landing
+/// zone, and a limit on the memory a wrong file (a disk image, a log) can take.
+pub const MAX_SNAPSHOT_BYTES: u64 = 1 << 30;
+
 /// Reads a snapshot file, or every `*.json` file of a directory (sorted by name, merged).
 pub fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
     let meta = fs::metadata(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
@@ -41,6 +45,13 @@ pub fn load_inventory(path: &Path) -> Result<Inventory, Error> {
 }
 
 fn read_one(path: &Path) -> Result<Snapshot, Error> {
+    let meta = fs::metadata(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
+    if !meta.is_file() {
+        return Err(Error::NotAFile { path: path.to_owned() });
+    }
+    if meta.len() > MAX_SNAPSHOT_BYTES {
+        return Err(Error::TooLarge { path: path.to_owned(), bytes: meta.len() });
+    }
     let text = fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|source| Error::Json { path: path.to_owned(), source })?;

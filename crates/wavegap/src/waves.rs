@@ -96,7 +96,8 @@ pub fn load(path: &Path) -> Result<WaveConfig, LoadError> {
     tracing::debug!(wave = %path.display(), defaults = defaults.is_some(), "loading wave");
     let look = |path: &Path| match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => PathKind::Dir,
-        Ok(_) => PathKind::File,
+        Ok(m) if m.is_file() => PathKind::File,
+        Ok(_) => PathKind::Other,
         Err(_) => PathKind::Missing,
     };
     Ok(wave::load(WaveFile { path, text: &text }, defaults, dir, &look)?)

@@ -35,6 +35,8 @@ pub enum PathKind {
     Missing,
     File,
     Dir,
+    /// A device, FIFO or socket (or a link to one): never read, `/dev/zero` would not end.
+    Other,
 }
 
 /// The text of a wave file (or of `defaults.toml`) and the path it was read from.

@@ -4,6 +4,7 @@ use std::fs;
 use std::path::Path;
 
 use wavegap_resolver::ec2json::Snapshot;
+use wavegap_resolver::snapshot::MAX_SNAPSHOT_BYTES;
 use wavegap_resolver::{Error, load_inventory, load_snapshot, testing};
 
 /// Writes each top-level key of a snapshot as its own `describe-….json`, like AWS CLI outputs.
@@ -119,6 +120,15 @@ fn load_errors_name_the_file_and_what_to_do() {
     let empty = tmp.path().join("empty");
     fs::create_dir(&empty).unwrap();
     assert!(matches!(load_snapshot(&empty).unwrap_err(), Error::EmptyDirectory { .. }));
+    // A device is never read (it would not end), nor is a file larger than any snapshot.
+    let err = load_snapshot(Path::new("/dev/zero")).unwrap_err();
+    assert!(matches!(err, Error::NotAFile { .. }), "{err:?}");
+    assert!(err.to_string().starts_with("/dev/zero: not a regular file or directory"), "{err}");
+    let huge = tmp.path().join("huge.json");
+    fs::File::create(&huge).unwrap().set_len(MAX_SNAPSHOT_BYTES + 1).unwrap();
+    let err = load_snapshot(&huge).unwrap_err();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+    assert!(err.to_string().contains("more than the 1 GiB a snapshot may have"), "{err}");
 }
 
 #[test]

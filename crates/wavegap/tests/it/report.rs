@@ -394,3 +394,36 @@ fn concurrent_reports_into_one_directory_leave_one_runs_whole_report() {
         .collect();
     assert!(staged.is_empty(), "{staged:?}");
 }
+
+/// `[source] inventory` may name a directory of `aws ec2 describe-…` outputs: the demo with
+/// its snapshot split into one file per call reports the same findings.
+#[test]
+fn a_files_wave_reads_an_inventory_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_root().join("waves/demo"), &dir.path().join("waves/demo"));
+    let snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_root().join("waves/demo/inventory.json")).unwrap()).unwrap();
+    let calls = dir.path().join("waves/demo/describe");
+    std::fs::create_dir(&calls).unwrap();
+    for (key, value) in snapshot.as_object().unwrap() {
+        let one = serde_json::json!({ key: value });
+        std::fs::write(calls.join(format!("describe-{key}.json")), one.to_string()).unwrap();
+    }
+    let demo = std::fs::read_to_string(repo_root().join("waves/demo.toml")).unwrap();
+    let split = demo.replace("inventory = \"demo/inventory.json\"", "inventory = \"demo/describe\"");
+    assert_ne!(split, demo);
+    std::fs::write(dir.path().join("waves/demo.toml"), split).unwrap();
+    let out = wavegap(dir.path(), &["check", "demo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let findings = |out: &Path| {
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("findings.json")).unwrap()).unwrap();
+        (doc["findings"].clone(), doc["proposals"].clone())
+    };
+    let out = wavegap(dir.path(), &["report", "demo", "--out", "split"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let whole = tempfile::tempdir().unwrap();
+    let out = report(whole.path(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(findings(&dir.path().join("split")), findings(whole.path()));
+}

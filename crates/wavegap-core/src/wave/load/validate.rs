@@ -470,8 +470,8 @@ impl<'d> Loader<'d> {
                 .expected("`inventory = \"inventory/demo.json\"` next to `files`")
                 .hint("save one with the resolver, or write one by hand in the shape of the EC2 Describe* responses"));
         };
-        // `what` names the path for the error; `file_only` refuses a directory.
-        let path = |v: &At<'_, &String>, what: &str, file_only: bool| -> Result<PathBuf, WaveError> {
+        // `what` names the path for the error.
+        let path = |v: &At<'_, &String>, what: &str| -> Result<PathBuf, WaveError> {
             if v.value.trim().is_empty() {
                 return Err(v
                     .error(K::Invalid, "empty path")
@@ -482,14 +482,19 @@ impl<'d> Loader<'d> {
                 PathKind::Missing => Err(v
                     .error(K::Invalid, format!("`{}` does not exist", path.display()))
                     .expected(format!("{what}, relative to the wave file's directory or absolute"))),
-                PathKind::Dir if file_only => Err(v
-                    .error(K::Invalid, format!("`{}` is a directory", path.display()))
-                    .expected(format!("{what}: a JSON file written by `wavegap inventory`"))),
+                PathKind::Other => Err(v
+                    .error(K::Invalid, format!("`{}` is not a regular file or directory", path.display()))
+                    .expected(format!("{what}, not a device, FIFO or socket"))),
                 PathKind::Dir | PathKind::File => Ok(path),
             }
         };
-        let dir = path(&files, "the flow-log files (a directory, or one file)", false)?;
-        Ok(Source::Files { dir, inventory: path(&inventory, "the inventory snapshot", true)? })
+        let dir = path(&files, "the flow-log files (a directory, or one file)")?;
+        let inventory = path(
+            &inventory,
+            "the inventory snapshot (a JSON file written by `wavegap inventory`, or a directory of \
+             `aws ec2 describe-… --output json` outputs)",
+        )?;
+        Ok(Source::Files { dir, inventory })
     }
 
     pub(super) fn window(
