@@ -53,7 +53,7 @@ pub enum RunnerError {
     #[error("the flow-log format of log group `{log_group}` lacks `{field}`, which the analysis needs")]
     MissingField { log_group: String, field: String },
     #[error(
-        "the query for chunk {chunk} is {len} characters, over the {} Logs Insights accepts ({servers} server addresses)\nhint: split the wave into smaller waves",
+        "the query for chunk {chunk} is {len} characters, over the {} Logs Insights accepts ({servers} server addresses, even as covering prefixes up to /16)\nhint: split the wave into smaller waves",
         plan::MAX_QUERY_LEN
     )]
     QueryTooLong { chunk: usize, len: usize, servers: usize },

@@ -107,6 +107,9 @@ pub struct Chunk {
     /// `None` for the default format (Insights discovers the fields), else the `LogFormat`.
     pub log_format: Option<String>,
     pub query: String,
+    /// Set when the exact server list would not fit in a query: the covering prefixes the
+    /// filter names the servers by instead.
+    pub servers_by: Option<Prefixes>,
 }
 
 /// Every query one report needs: each chunk over each window.
@@ -163,12 +166,12 @@ impl QueryPlan {
         fields.extend([KnownField::TcpFlags, KnownField::FlowDirection].map(FlowField::Known));
         let superset = FlowFormat::from_fields(fields).expect("distinct known fields");
         let query =
-            build_query(&superset, servers, networks, false, Addresses::PacketWherePresent).map_err(|field| {
-                RunnerError::MissingField { log_group: dir.display().to_string(), field: field.to_owned() }
-            })?;
+            build_query(&superset, &host_nets(servers), networks, false, Addresses::PacketWherePresent).map_err(
+                |field| RunnerError::MissingField { log_group: dir.display().to_string(), field: field.to_owned() },
+            )?;
         Ok(QueryPlan {
             files: Some(dir.to_owned()),
-            chunks: vec![Chunk { number: 1, log_groups: Vec::new(), log_format: None, query }],
+            chunks: vec![Chunk { number: 1, log_groups: Vec::new(), log_format: None, query, servers_by: None }],
             windows: split_window(window, options.windows),
             row_limit: options.row_limit.max(1),
             max_in_flight: options.max_in_flight.max(1),
@@ -203,7 +206,7 @@ impl QueryPlan {
         for (log_format, (format, mut groups)) in by_format {
             groups.sort();
             groups.dedup();
-            let query = query_text(&format, servers, networks)
+            let (query, servers_by) = fitted_query(&format, servers, networks)
                 .map_err(|field| RunnerError::MissingField { log_group: groups[0].clone(), field: field.to_owned() })?;
             for slice in groups.chunks(chunk_size) {
                 let number = chunks.len() + 1;
@@ -215,6 +218,7 @@ impl QueryPlan {
                     log_groups: slice.to_vec(),
                     log_format: log_format.clone(),
                     query: query.clone(),
+                    servers_by,
                 });
             }
         }
@@ -292,9 +296,68 @@ pub fn query_text(
     servers: &BTreeSet<IpAddr>,
     networks: &BTreeSet<IpNet>,
 ) -> Result<String, &'static str> {
+    fitted_query(format, servers, networks).map(|(query, _)| query)
+}
+
+/// The aggregating query for one format, fitted into [`MAX_QUERY_LEN`]: the servers by their
+/// exact addresses, or, when that list is too long, by the narrowest covering prefixes that
+/// fit (returned). A wider filter only brings back more rows: the analysis keeps the servers'
+/// own addresses, so it never changes a finding.
+fn fitted_query(
+    format: &FlowFormat,
+    servers: &BTreeSet<IpAddr>,
+    networks: &BTreeSet<IpNet>,
+) -> Result<(String, Option<Prefixes>), &'static str> {
     let packet = format.position(KnownField::PktSrcAddr).is_some() && format.position(KnownField::PktDstAddr).is_some();
     let addresses = if packet { Addresses::Packet } else { Addresses::Interface };
-    build_query(format, servers, networks, !format.is_default(), addresses)
+    let build = |nets: &BTreeSet<IpNet>| build_query(format, nets, networks, !format.is_default(), addresses);
+    let exact = build(&host_nets(servers))?;
+    if exact.len() <= MAX_QUERY_LEN {
+        return Ok((exact, None));
+    }
+    for prefixes in Prefixes::WIDENING {
+        let nets = prefixes.cover(servers);
+        let query = build(&nets)?;
+        if query.len() <= MAX_QUERY_LEN {
+            return Ok((query, Some(prefixes)));
+        }
+    }
+    Ok((exact, None))
+}
+
+/// Covering prefix lengths for the servers' addresses, IPv4 and IPv6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prefixes {
+    pub v4: u8,
+    pub v6: u8,
+}
+
+impl Prefixes {
+    /// From narrow to wide: never wider than a /16 (a /48), so the filter stays a wave's
+    /// neighbourhood and not the whole landing zone.
+    const WIDENING: [Prefixes; 16] = {
+        let mut out = [Prefixes { v4: 32, v6: 128 }; 16];
+        let mut v4 = 31u8;
+        while v4 >= 16 {
+            out[(31 - v4) as usize] = Prefixes { v4, v6: if v4 >= 24 { 64 } else { 48 } };
+            v4 -= 1;
+        }
+        out
+    };
+
+    /// The prefixes of these lengths that hold `servers` (never merged into wider ones).
+    fn cover(self, servers: &BTreeSet<IpAddr>) -> BTreeSet<IpNet> {
+        servers
+            .iter()
+            .filter_map(|ip| IpNet::new(*ip, if ip.is_ipv4() { self.v4 } else { self.v6 }).ok())
+            .map(|n| n.trunc())
+            .collect()
+    }
+}
+
+/// Each address as its own host network.
+fn host_nets(servers: &BTreeSet<IpAddr>) -> BTreeSet<IpNet> {
+    servers.iter().map(|ip| IpNet::from(*ip)).collect()
 }
 
 /// Which fields give a record's addresses. `srcaddr`/`dstaddr` show the ENI's primary
@@ -327,7 +390,7 @@ impl Addresses {
 /// The query over events whose fields are `format`'s, discovered or (`parse`) parsed.
 fn build_query(
     format: &FlowFormat,
-    servers: &BTreeSet<IpAddr>,
+    servers: &BTreeSet<IpNet>,
     networks: &BTreeSet<IpNet>,
     parse: bool,
     addresses: Addresses,
@@ -410,20 +473,23 @@ fn build_query(
     Ok(q)
 }
 
-/// Whether either end is a server: IPv4 addresses as one `in` list (their text is unique),
-/// IPv6 addresses as /128 subnet tests, which compare the address and not its spelling
-/// (`2001:db8::7` and `2001:db8:0:0::7` are one address).
-fn server_test(sides: [&str; 2], servers: &BTreeSet<IpAddr>) -> String {
-    let v4 = servers.iter().filter(|ip| ip.is_ipv4()).map(|ip| format!("\"{ip}\"")).collect::<Vec<_>>().join(", ");
+/// Whether either end is a server (or inside a covering prefix of servers): IPv4 host
+/// addresses as one `in` list (their text is unique), every other network as a subnet test,
+/// which compares the address and not its spelling (`2001:db8::7` and `2001:db8:0:0::7` are
+/// one address).
+fn server_test(sides: [&str; 2], servers: &BTreeSet<IpNet>) -> String {
+    let is_v4_host = |n: &&IpNet| matches!(n, IpNet::V4(v4) if v4.prefix_len() == 32);
+    let v4 = servers.iter().filter(is_v4_host).map(|n| format!("\"{}\"", n.addr())).collect::<Vec<_>>().join(", ");
     let mut tests = Vec::new();
     for side in sides {
         if !v4.is_empty() {
             tests.push(format!("{side} in [{v4}]"));
         }
     }
-    for ip in servers.iter().filter(|ip| ip.is_ipv6()) {
+    for net in servers.iter().filter(|n| !is_v4_host(n)) {
+        let f = if matches!(net, IpNet::V4(_)) { "isIpv4InSubnet" } else { "isIpv6InSubnet" };
         for side in sides {
-            tests.push(format!("isIpv6InSubnet({side}, \"{ip}/128\")"));
+            tests.push(format!("{f}({side}, \"{net}\")"));
         }
     }
     tests.join(" or ")
@@ -486,6 +552,14 @@ pub fn write_plan(out: &mut dyn io::Write, plan: &QueryPlan) -> io::Result<()> {
         for group in &chunk.log_groups {
             writeln!(out, "  {group}")?;
         }
+        if let Some(p) = chunk.servers_by {
+            writeln!(
+                out,
+                "servers matched by covering prefixes (/{} IPv4, /{} IPv6): their exact list is over the {MAX_QUERY_LEN} \
+                 characters a query may have; the analysis keeps only the servers' own addresses",
+                p.v4, p.v6
+            )?;
+        }
         writeln!(out, "query:")?;
         for line in chunk.query.lines() {
             writeln!(out, "  {line}")?;
@@ -512,6 +586,58 @@ mod tests {
 
     fn options(chunk_size: usize, windows: usize) -> PlanOptions {
         PlanOptions { chunk_size, windows, row_limit: 10_000, max_in_flight: 20 }
+    }
+
+    #[test]
+    fn a_thousand_servers_fit_in_one_query_by_covering_prefixes() {
+        let mut servers: BTreeSet<IpAddr> =
+            (0..40u8).flat_map(|net| (10..35u8).map(move |host| IpAddr::from([10, 1, net, host]))).collect();
+        servers.extend((0..100u16).map(|i| IpAddr::from([0x2001, 0xdb8, 0, i % 5, 0, 0, 0, i + 1])));
+        assert_eq!(servers.len(), 1100);
+        let nets = set(["10.0.0.0/8".parse().unwrap(), "2001:db8::/32".parse().unwrap()]);
+        let v2 = FlowFormat::default_v2();
+        let exact = build_query(&v2, &host_nets(&servers), &nets, false, Addresses::Interface).unwrap();
+        assert!(exact.len() > MAX_QUERY_LEN, "{}", exact.len());
+        let plan = QueryPlan::from_targets(
+            &[target("/fl/a", &v2)],
+            &servers,
+            &nets,
+            TimeWindow { start: 0, end: 9 },
+            &options(50, 1),
+        )
+        .unwrap();
+        let chunk = &plan.chunks[0];
+        let prefixes = chunk.servers_by.expect("covering prefixes");
+        assert!(chunk.query.len() <= MAX_QUERY_LEN, "{}", chunk.query.len());
+        assert!((16..32).contains(&prefixes.v4) && (48..=64).contains(&prefixes.v6), "{prefixes:?}");
+        // Every server is inside a prefix the filter names, on both sides.
+        for ip in &servers {
+            let p = if ip.is_ipv4() { prefixes.v4 } else { prefixes.v6 };
+            let net = IpNet::new(*ip, p).unwrap().trunc();
+            assert!(chunk.query.contains(&format!("(srcAddr, \"{net}\")")), "{ip} in {net}");
+            assert!(chunk.query.contains(&format!("(dstAddr, \"{net}\")")), "{ip} in {net}");
+        }
+        let mut text = Vec::new();
+        write_plan(&mut text, &plan).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains(&format!("servers matched by covering prefixes (/{} IPv4", prefixes.v4)), "{text}");
+    }
+
+    #[test]
+    fn servers_too_scattered_for_any_prefix_are_a_clear_error() {
+        let servers: BTreeSet<IpAddr> =
+            (0..1000u32).map(|i| IpAddr::from((((i + 1) << 16) | 7).to_be_bytes())).collect();
+        let v2 = FlowFormat::default_v2();
+        let err = QueryPlan::from_targets(
+            &[target("/fl/a", &v2)],
+            &servers,
+            &BTreeSet::new(),
+            TimeWindow { start: 0, end: 9 },
+            &options(50, 1),
+        )
+        .unwrap_err();
+        assert!(matches!(err, RunnerError::QueryTooLong { servers: 1000, .. }), "{err}");
+        assert!(err.to_string().contains("even as covering prefixes up to /16"), "{err}");
     }
 
     #[test]
@@ -674,8 +800,5 @@ mod tests {
         };
         assert!(err(&[], &one).starts_with("no log groups to query"));
         assert!(err(&t, &BTreeSet::new()).starts_with("the wave has no servers"));
-        let many: BTreeSet<IpAddr> =
-            (0..400u32).map(|i| IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i))).collect();
-        assert!(err(&t, &many).starts_with("the query for chunk 1 is"), "{}", err(&t, &many));
     }
 }
