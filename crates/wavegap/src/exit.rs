@@ -62,9 +62,10 @@ impl Failure {
 
     /// Prints `error: …`, the cause chain and any `hint:` lines, and returns the exit code.
     pub fn report(&self) -> ExitCode {
-        eprintln!("error: {}", self.error);
+        let printable = |text: String| crate::terminal::printable(&text).into_owned();
+        eprintln!("error: {}", printable(self.error.to_string()));
         for cause in self.error.chain().skip(1) {
-            eprintln!("  caused by: {cause}");
+            eprintln!("  caused by: {}", printable(cause.to_string()));
         }
         ExitCode::from(self.kind.code())
     }

@@ -8,6 +8,7 @@ mod exit;
 mod progress;
 mod runtime;
 mod settings;
+mod terminal;
 mod waves;
 
 use std::io::IsTerminal;

@@ -29,7 +29,7 @@ pub fn run(s: &settings::Explain) -> Result<Success, Failure> {
     let name = |ip| wave.server_by_ip(ip).map(|s| format!(" ({})", s.name)).unwrap_or_default();
     let mut out = std::io::stdout().lock();
     writeln!(out, "wave {}: {}{} -> {}{}", wave.name, s.src, name(s.src), s.dst, name(s.dst))
-        .and_then(|()| write!(out, "{}", evaluation.render()))
+        .and_then(|()| write!(out, "{}", crate::terminal::printable(&evaluation.render())))
         .context("writing to stdout")
         .or_fail(Kind::Aws)?;
     // A flow some hop denies is not reachable: exit 1, like a failed check.

@@ -75,7 +75,7 @@ pub fn run(s: &settings::Report) -> Result<Success, Failure> {
     let names: Vec<&str> = files.iter().map(|f| &*f.name).collect();
     let summary = wavegap_reporter::summary(&model, &s.out_dir, &names, 10, s.style);
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(summary.as_bytes());
+    let _ = stdout.write_all(crate::terminal::printable(&summary).as_bytes());
     let _ = stdout.flush();
 
     if !data.complete() && s.fail_on_gaps {

@@ -53,3 +53,28 @@ fn missing_snapshot_is_a_configuration_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("cannot load the inventory snapshot"), "{}", stderr(&out));
 }
+
+/// A security group named with escape sequences (from a snapshot) is shown, not obeyed: no
+/// control character reaches the terminal.
+#[test]
+fn names_with_control_characters_are_escaped_on_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let waves = dir.path().join("waves");
+    std::fs::create_dir_all(waves.join("demo")).unwrap();
+    std::fs::copy(repo_root().join("waves/demo.toml"), waves.join("demo.toml")).unwrap();
+    let text = std::fs::read_to_string(repo_root().join("waves/demo/inventory.json")).unwrap();
+    let mut snapshot: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for sg in snapshot["SecurityGroups"].as_array_mut().unwrap() {
+        sg["GroupName"] = "evil\u{1b}[31mRED\u{1b}[0m\u{7}".into();
+        sg["Tags"] = serde_json::json!([{ "Key": "Name", "Value": "evil\u{1b}]0;title\u{7}" }]);
+    }
+    std::fs::write(waves.join("demo/inventory.json"), snapshot.to_string()).unwrap();
+    std::os::unix::fs::symlink(repo_root().join("waves/demo/flowlogs"), waves.join("demo/flowlogs")).unwrap();
+    let out = wavegap(dir.path(), &["explain", "demo", "10.0.0.6", "10.0.0.7", "tcp/8080"]);
+    let stdout = stdout(&out);
+    assert!(stdout.contains("(evil\\u{1b}"), "{stdout}");
+    assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{7}'), "{stdout}");
+    let out = wavegap(dir.path(), &["report", "demo", "--out", "out"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!out.stdout.contains(&0x1b) && !out.stderr.contains(&0x1b));
+}
