@@ -4,6 +4,7 @@
 //! code is 2 when any wave is invalid.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 
@@ -45,7 +46,13 @@ pub fn run(args: &CheckArgs, color: bool) -> Result<Success, Failure> {
     let mut shown = BTreeSet::new();
     for path in &paths {
         match waves::load(path) {
-            Ok(wave) => valid.push((path.clone(), wave)),
+            Ok(wave) => match snapshot_problem(path, &wave) {
+                Some(text) => {
+                    invalid += 1;
+                    eprint!("{}", crate::terminal::printable(&text));
+                }
+                None => valid.push((path.clone(), wave)),
+            },
             Err(e) => {
                 invalid += 1;
                 let text = e.render(color);
@@ -83,6 +90,18 @@ pub fn run(args: &CheckArgs, color: bool) -> Result<Success, Failure> {
         return Err(Failure::new(Kind::Config, anyhow!("{invalid} of {total} {noun} invalid")));
     }
     Ok(Success::Ok)
+}
+
+/// A files wave's snapshot, read as `report` reads it: what is wrong with it, if anything.
+fn snapshot_problem(path: &std::path::Path, wave: &WaveConfig) -> Option<String> {
+    let Source::Files { inventory, .. } = &wave.source else { return None };
+    let e = anyhow::Error::new(wavegap_resolver::load_inventory(inventory).err()?);
+    let mut text =
+        format!("error: {}: cannot load the inventory snapshot {}\n  {e}\n", path.display(), inventory.display());
+    for cause in e.chain().skip(1) {
+        let _ = writeln!(text, "  caused by: {cause}");
+    }
+    Some(text)
 }
 
 /// `2 apps, 5 servers, 2 log groups + discover, last 1d, cloudwatch (eu-west-1)`.

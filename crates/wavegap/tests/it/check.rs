@@ -183,7 +183,7 @@ fn files_source_paths_are_relative_to_the_wave_file() {
         stderr(&out)
     );
     std::fs::create_dir_all(dir.path().join("waves/data/flowlogs")).unwrap();
-    std::fs::write(dir.path().join("waves/data/inventory.json"), "{}").unwrap();
+    std::fs::write(dir.path().join("waves/data/inventory.json"), "{\"Vpcs\": []}").unwrap();
     let out = wavegap(dir.path(), &["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).ends_with("no log groups, 2026-11-20T00:00:00Z..2026-11-20T06:00:00Z, files waves/data/flowlogs + waves/data/inventory.json\n"), "{}", stdout(&out));
@@ -244,4 +244,30 @@ fn mistakes_in_several_parts_of_a_wave_are_all_reported() {
     assert!(window < ip, "in file order\n{err}");
     assert_eq!(err.matches("error: ").count(), 3, "two mistakes and the summary\n{err}");
     assert!(err.ends_with("error: 1 of 2 waves invalid\n"), "{err}");
+}
+
+/// `check` reads a files wave's inventory snapshot as `report` does: a broken one fails the
+/// wave, naming the wave, the snapshot and what is wrong in it.
+#[test]
+fn a_broken_inventory_snapshot_fails_check() {
+    let dir = waves_dir(&[]);
+    let waves = dir.path().join("waves");
+    let wave = std::fs::read_to_string(repo_root().join("waves/demo.toml")).unwrap();
+    std::fs::create_dir_all(waves.join("demo/flowlogs")).unwrap();
+    std::fs::write(waves.join("demo.toml"), wave).unwrap();
+    for (snapshot, problem) in [
+        ("{\"Vpcs\": [}", "not valid EC2 JSON"),
+        (
+            "{\"Vpcs\": [{\"VpcId\": \"vpc-1\", \"CidrBlock\": \"10.0.0.0/33\"}]}",
+            "invalid CidrBlock `10.0.0.0/33` in vpc-1",
+        ),
+    ] {
+        std::fs::write(waves.join("demo/inventory.json"), snapshot).unwrap();
+        let out = wavegap(dir.path(), &["check"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("error: waves/demo.toml: cannot load the inventory snapshot"), "{err}");
+        assert!(err.contains(problem), "{err}");
+        assert!(err.ends_with("error: 1 of 1 wave invalid\n"), "{err}");
+    }
 }
