@@ -36,6 +36,8 @@ pub struct AnalysisOptions {
     /// A source outside the wave rejected on at least this many distinct service ports is
     /// treated as a scanner: summarised, never proposed as rules.
     pub scanner_ports: usize,
+    /// When the run happens (Unix seconds, read by the caller), if known.
+    pub now: Option<i64>,
 }
 
 /// How long after an interval flow logs are still being delivered (seconds): about 5 minutes
@@ -45,7 +47,7 @@ pub const S3_DELIVERY_LAG: i64 = 600;
 
 impl AnalysisOptions {
     pub fn new(window: TimeWindow) -> Self {
-        AnalysisOptions { window, aggregation_interval: 600, delivery_lag: 600, scanner_ports: 10 }
+        AnalysisOptions { window, aggregation_interval: 600, delivery_lag: 600, scanner_ports: 10, now: None }
     }
 
     /// The options of a run over `window` as of `now` (Unix seconds, read by the caller): the
@@ -61,6 +63,7 @@ impl AnalysisOptions {
         options.aggregation_interval =
             inventory.flow_logs.values().filter_map(|f| f.max_aggregation_interval).max().map_or(600, i64::from);
         options.delivery_lag = if now - window.end > lag { 0 } else { lag };
+        options.now = Some(now);
         options
     }
 
@@ -694,6 +697,16 @@ fn caveats(ctx: &Context<'_>, data: &FlowData, opts: &AnalysisOptions, unknown_e
                 g.window.start,
                 g.window.end,
                 g.reason
+            ),
+        });
+    }
+    if let Some(now) = opts.now.filter(|now| opts.window.start > *now) {
+        caveats.push(Caveat {
+            kind: CaveatKind::FutureWindow,
+            message: format!(
+                "the window starts {} s after this run: no flow log can have records there yet, so an empty \
+                 report proves nothing",
+                opts.window.start - now
             ),
         });
     }

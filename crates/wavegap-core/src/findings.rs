@@ -471,4 +471,6 @@ pub enum CaveatKind {
     DamagedInput,
     /// A server's flow logs record only ACCEPT or only REJECT: part of its traffic is invisible.
     LimitedVisibility,
+    /// The window starts after the run: no flow log can have records there yet.
+    FutureWindow,
 }

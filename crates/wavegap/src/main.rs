@@ -28,7 +28,7 @@ fn main() -> ExitCode {
     let env = settings::Env::read(use_color(cli.color), cli.quiet);
     // Each command's settings are resolved once, then the command runs them.
     let result = match cli.command {
-        Command::Check(args) => commands::check::run(&args, env.color),
+        Command::Check(args) => commands::check::run(&args, env.color, env.now.timestamp()),
         Command::Plan(args) => settings::plan(&args, &env).and_then(|s| commands::plan::run(&s)),
         Command::Fetch(args) => settings::fetch(&args, &env).and_then(|s| commands::fetch::run(&s)),
         Command::Query(args) => commands::query::run(&args, env.terminal.stdout),

@@ -735,3 +735,19 @@ fn skipdata_outranks_a_short_window_which_outranks_the_delivery_lag() {
     let delivered = AnalysisOptions { delivery_lag: 0, ..long };
     assert_eq!(suppression(&evidence, &BTreeMap::from([("eni-app".to_owned(), 0)]), &delivered), None);
 }
+
+#[test]
+fn a_window_that_starts_after_the_run_is_a_caveat() {
+    let opts = AnalysisOptions::for_run(WINDOW, WINDOW.start - 3600, &Source::CloudWatch, &world());
+    let a = analyze(&wave(), &world(), &FlowData::default(), &opts);
+    let future: Vec<_> = a.caveats.iter().filter(|c| c.kind == CaveatKind::FutureWindow).collect();
+    assert_eq!(future.len(), 1, "{:?}", a.caveats);
+    assert!(future[0].message.starts_with("the window starts 3600 s after this run"), "{}", future[0].message);
+    let now = AnalysisOptions::for_run(WINDOW, WINDOW.end + 3600, &Source::CloudWatch, &world());
+    assert!(
+        !analyze(&wave(), &world(), &FlowData::default(), &now)
+            .caveats
+            .iter()
+            .any(|c| c.kind == CaveatKind::FutureWindow)
+    );
+}

@@ -15,7 +15,8 @@ use crate::cli::CheckArgs;
 use crate::exit::{Failure, Kind, Success};
 use crate::waves;
 
-pub fn run(args: &CheckArgs, color: bool) -> Result<Success, Failure> {
+/// `now` (Unix seconds) is the run's one clock read: a window that starts after it is warned of.
+pub fn run(args: &CheckArgs, color: bool, now: i64) -> Result<Success, Failure> {
     let paths: Vec<PathBuf> = if args.waves.is_empty() {
         let all = waves::all(&args.waves_dir).map_err(|e| {
             Failure::new(
@@ -75,6 +76,17 @@ pub fn run(args: &CheckArgs, color: bool) -> Result<Success, Failure> {
             "error: wave name `{name}` is used by {}\n  = hint: set a different `name` in all but one (reports go to reports/<name>/)",
             files.join(" and ")
         );
+    }
+
+    // A window in the future is valid (a wave planned ahead) but its report would be empty.
+    for (path, wave) in &valid {
+        let window = wave.window.resolve(now);
+        if window.start > now {
+            eprintln!(
+                "warning: {}: the window starts after now: no flow log has records there yet, a report now would be empty",
+                path.display()
+            );
+        }
     }
 
     let width = valid.iter().map(|(_, w)| w.name.len()).max().unwrap_or(0);

@@ -271,3 +271,21 @@ fn a_broken_inventory_snapshot_fails_check() {
         assert!(err.ends_with("error: 1 of 1 wave invalid\n"), "{err}");
     }
 }
+
+/// A window that has not begun is a valid wave planned ahead, but its report would be empty:
+/// `check` says so and still passes.
+#[test]
+fn a_window_in_the_future_is_warned_of() {
+    let future = GOOD
+        .replace("2026-11-20T00:00:00Z", "2099-11-20T00:00:00Z")
+        .replace("2026-11-20T06:00:00Z", "2099-11-20T06:00:00Z");
+    let dir =
+        waves_dir(&[("later.toml", &future), ("now.toml", GOOD), ("defaults.toml", "[log-groups]\ndiscover = true\n")]);
+    let out = wavegap(dir.path(), &["check"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(
+        err,
+        "warning: waves/later.toml: the window starts after now: no flow log has records there yet, a report now would be empty\n"
+    );
+}
