@@ -180,7 +180,7 @@ where
             _ => Error::Service { action, code, message },
         };
     }
-    let detail = DisplayErrorContext(err).to_string();
+    let detail = wavegap_core::error_line(err);
     if let Some(cred) = find_source::<CredentialsError>(err) {
         let full = DisplayErrorContext(cred).to_string();
         // An assume-role refusal arrives as a credentials error wrapping STS's answer.
@@ -190,7 +190,7 @@ where
                 .to_owned();
             return Error::AccessDenied { action: "sts:AssumeRole", code: "AccessDenied".into(), message };
         }
-        let detail = shorten(&full, 300);
+        let detail = shorten(&wavegap_core::error_line(cred), 300);
         return match cred {
             CredentialsError::CredentialsNotLoaded(_) => Error::MissingCredentials { detail },
             _ if detail.to_ascii_lowercase().contains("expired") => Error::ExpiredCredentials { detail },

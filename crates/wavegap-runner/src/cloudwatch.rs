@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::Client;
-use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatchlogs::operation::start_query::StartQueryError;
 use aws_sdk_cloudwatchlogs::types::{QueryStatistics, QueryStatus};
 use tokio::sync::{Semaphore, watch};
@@ -247,7 +247,7 @@ async fn stop_queries(client: &Client, ids: &[String]) -> usize {
             match client.stop_query().query_id(&id).send().await {
                 Ok(_) => true,
                 Err(e) => {
-                    tracing::warn!("could not stop query {id}: {}", DisplayErrorContext(&e));
+                    tracing::warn!("could not stop query {id}: {}", wavegap_core::error_line(&e));
                     false
                 }
             }
@@ -309,14 +309,17 @@ fn classify(chunk: usize, err: &SdkError<StartQueryError>) -> Start {
             other if other.code().is_some_and(|c| c.contains("Throttl")) => Start::Retry("throttled".into()),
             _ => Start::Fatal(RunnerError::Aws {
                 operation: "StartQuery",
-                message: DisplayErrorContext(err).to_string(),
+                message: wavegap_core::error_line(err),
             }),
         },
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
-            Start::Unreachable(format!("CloudWatch Logs unreachable: {}", DisplayErrorContext(err)))
+            Start::Unreachable(format!("CloudWatch Logs unreachable: {}", wavegap_core::error_line(err)))
         }
-        SdkError::ResponseError(_) => Start::Retry(format!("request failed: {}", DisplayErrorContext(err))),
-        _ => Start::Fatal(RunnerError::Aws { operation: "StartQuery", message: DisplayErrorContext(err).to_string() }),
+        SdkError::ResponseError(_) => Start::Retry(format!("request failed: {}", wavegap_core::error_line(err))),
+        _ => Start::Fatal(RunnerError::Aws {
+            operation: "StartQuery",
+            message: wavegap_core::error_line(err),
+        }),
     }
 }
 
@@ -493,7 +496,7 @@ async fn poll(ctx: &Ctx, query_id: &str) -> Option<Polled> {
             // The SDK already retried; the query may still be fine, so poll again later
             // unless the service says it does not know the query.
             Err(e) => {
-                let message = DisplayErrorContext(&e).to_string();
+                let message = wavegap_core::error_line(&e);
                 if e.as_service_error().is_some_and(aws_sdk_cloudwatchlogs::operation::get_query_results::GetQueryResultsError::is_resource_not_found_exception) {
                     let reason = format!("unknown to the service ({message})");
                     return Some((Err(Ended::Retry(reason)), Vec::new(), Stats::default()));
