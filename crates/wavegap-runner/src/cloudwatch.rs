@@ -307,19 +307,13 @@ fn classify(chunk: usize, err: &SdkError<StartQueryError>) -> Start {
                 Start::Gap(format!("invalid parameter: {}", e.message().unwrap_or("InvalidParameterException")))
             }
             other if other.code().is_some_and(|c| c.contains("Throttl")) => Start::Retry("throttled".into()),
-            _ => Start::Fatal(RunnerError::Aws {
-                operation: "StartQuery",
-                message: wavegap_core::error_line(err),
-            }),
+            _ => Start::Fatal(RunnerError::Aws { operation: "StartQuery", message: wavegap_core::error_line(err) }),
         },
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
             Start::Unreachable(format!("CloudWatch Logs unreachable: {}", wavegap_core::error_line(err)))
         }
         SdkError::ResponseError(_) => Start::Retry(format!("request failed: {}", wavegap_core::error_line(err))),
-        _ => Start::Fatal(RunnerError::Aws {
-            operation: "StartQuery",
-            message: wavegap_core::error_line(err),
-        }),
+        _ => Start::Fatal(RunnerError::Aws { operation: "StartQuery", message: wavegap_core::error_line(err) }),
     }
 }
 

@@ -63,14 +63,14 @@ pub fn load(
     base_dir: &Path,
     look: &dyn Fn(&Path) -> PathKind,
 ) -> Result<WaveConfig, WaveError> {
-    let wave_doc = Doc { path: wave.path, text: wave.text };
-    let defaults_doc = defaults.map(|d| Doc { path: d.path, text: d.text });
+    let wave_doc = Doc::new(wave.path, wave.text);
+    let defaults_doc = defaults.map(|d| Doc::new(d.path, d.text));
     let raw_defaults: RawDefaults = match &defaults_doc {
         Some(doc) => parse(doc)?,
         None => RawDefaults::default(),
     };
     let raw: RawWave = parse(&wave_doc)?;
-    let defaults_doc = defaults_doc.unwrap_or(Doc { path: Path::new("defaults.toml"), text: "" });
+    let defaults_doc = defaults_doc.unwrap_or(Doc::new(Path::new("defaults.toml"), ""));
     Loader { wave: &wave_doc, defaults: &defaults_doc, base_dir, look }.build(raw, raw_defaults)
 }
 
