@@ -52,15 +52,17 @@ fn read_one(path: &Path) -> Result<Snapshot, Error> {
     if meta.len() > MAX_SNAPSHOT_BYTES {
         return Err(Error::TooLarge { path: path.to_owned(), bytes: meta.len() });
     }
-    let text = fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|source| Error::Json { path: path.to_owned(), source })?;
-    let has_key =
-        value.as_object().is_some_and(|o| SNAPSHOT_KEYS.iter().chain(&["PrefixLists"]).any(|k| o.contains_key(*k)));
-    if !has_key {
+    let text = fs::read(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
+    let json_err = |source| Error::Json { path: path.to_owned(), source };
+    // The top-level keys first, skipping their values: no tree of the whole file is built,
+    // so a snapshot costs its text and its typed elements, not several times its size.
+    #[allow(clippy::zero_sized_map_values)] // a set of keys, read from a JSON object
+    let keys: std::collections::HashMap<String, serde::de::IgnoredAny> =
+        serde_json::from_slice(&text).map_err(json_err)?;
+    if !SNAPSHOT_KEYS.iter().chain(&["PrefixLists"]).any(|k| keys.contains_key(*k)) {
         return Err(Error::NotASnapshot { path: path.to_owned(), keys: SNAPSHOT_KEYS.join(", ") });
     }
-    serde_json::from_value(value).map_err(|source| Error::Json { path: path.to_owned(), source })
+    serde_json::from_slice(&text).map_err(json_err)
 }
 
 /// The snapshot as pretty JSON, lists sorted by id, with a final newline.
