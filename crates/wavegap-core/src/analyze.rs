@@ -732,6 +732,7 @@ fn caveats(ctx: &Context<'_>, data: &FlowData, opts: &AnalysisOptions, unknown_e
         });
     }
     caveats.extend(visibility_caveats(ctx));
+    caveats.extend(unlogged_window_caveats(ctx, opts.window));
     if !unknown_enis.is_empty() {
         caveats.push(Caveat {
             kind: CaveatKind::UnknownInventory,
@@ -744,6 +745,30 @@ fn caveats(ctx: &Context<'_>, data: &FlowData, opts: &AnalysisOptions, unknown_e
     }
     caveats.sort();
     caveats
+}
+
+/// One caveat per server whose flow logs were all created after the window ends: an empty
+/// report of them proves nothing.
+fn unlogged_window_caveats(ctx: &Context<'_>, window: TimeWindow) -> Vec<Caveat> {
+    let inv = ctx.eval.inventory();
+    let mut out = Vec::new();
+    for server in ctx.wave.servers().filter(|s| !s.on_premises) {
+        let Some(eni) = server.addresses().find_map(|ip| ctx.eval.eni(ip)) else { continue };
+        let created: Option<Vec<i64>> = inv.flow_logs_for_eni(eni).map(|f| f.created).collect();
+        let Some(first) = created.and_then(|c| c.into_iter().min()) else { continue };
+        if first > window.end {
+            out.push(Caveat {
+                kind: CaveatKind::BeforeFlowLogs,
+                message: format!(
+                    "{} ({}): its flow logs were created {} s after the window ends: there are no records of it",
+                    server.name,
+                    eni.id,
+                    first - window.end
+                ),
+            });
+        }
+    }
+    out
 }
 
 /// One caveat per server whose flow logs record only one action (`TrafficType`).

@@ -473,4 +473,6 @@ pub enum CaveatKind {
     LimitedVisibility,
     /// The window starts after the run: no flow log can have records there yet.
     FutureWindow,
+    /// A server's flow logs were all created after the window ends: it has no records there.
+    BeforeFlowLogs,
 }

@@ -335,6 +335,9 @@ pub struct FlowLog {
     pub log_format: Option<String>,
     pub status: Option<String>,
     pub max_aggregation_interval: Option<u32>,
+    /// When it was created (Unix seconds), when the inventory says: no record is older.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<i64>,
 }
 
 /// Which actions the flow logs of an ENI record.

@@ -201,6 +201,7 @@ mod tests {
                 log_format: None,
                 status: Some("ACTIVE".into()),
                 max_aggregation_interval: Some(600),
+                created: None,
             },
         );
         inv

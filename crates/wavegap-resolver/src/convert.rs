@@ -400,6 +400,14 @@ fn flow_log(v: &j::FlowLog) -> Result<inv::FlowLog, Error> {
         log_format: v.log_format.clone(),
         status: v.flow_log_status.clone(),
         max_aggregation_interval: v.max_aggregation_interval.and_then(|m| u32::try_from(m).ok()),
+        created: match v.creation_time.as_deref() {
+            None => None,
+            Some(t) => Some(
+                chrono::DateTime::parse_from_rfc3339(t)
+                    .map_err(|_| Error::Invalid { resource: id.clone(), field: "CreationTime", value: t.to_owned() })?
+                    .timestamp(),
+            ),
+        },
         id,
     })
 }
@@ -660,6 +668,10 @@ mod to_json {
             log_format: f.log_format.clone(),
             max_aggregation_interval: f.max_aggregation_interval.and_then(|m| i32::try_from(m).ok()),
             flow_log_status: f.status.clone(),
+            creation_time: f
+                .created
+                .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             ..Default::default()
         });
         Snapshot {

@@ -488,6 +488,9 @@ pub struct FlowLog {
     pub flow_log_status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deliver_logs_status: Option<String>,
+    /// RFC 3339, as the AWS CLI prints it (`2026-03-01T08:00:00.000Z`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<String>,
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
 }

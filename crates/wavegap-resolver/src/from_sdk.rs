@@ -242,6 +242,7 @@ pub fn flow_log(v: &sdk::FlowLog) -> j::FlowLog {
         max_aggregation_interval: v.max_aggregation_interval(),
         flow_log_status: s(v.flow_log_status()),
         deliver_logs_status: s(v.deliver_logs_status()),
+        creation_time: v.creation_time().and_then(|t| t.fmt(aws_sdk_ec2::primitives::DateTimeFormat::DateTime).ok()),
         tags: tags(v.tags()),
     }
 }

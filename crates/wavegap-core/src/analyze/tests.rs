@@ -30,6 +30,7 @@ fn run_options_take_the_sources_lag_until_the_window_is_delivered_and_the_longes
             log_format: None,
             status: None,
             max_aggregation_interval: interval,
+            created: None,
         };
         inv.flow_logs.insert(id.into(), log);
     }
@@ -598,6 +599,7 @@ fn damaged_input_and_one_sided_flow_logs_are_caveats() {
                 log_format: None,
                 status: None,
                 max_aggregation_interval: None,
+                created: None,
             },
         );
     }
@@ -749,5 +751,32 @@ fn a_window_that_starts_after_the_run_is_a_caveat() {
             .caveats
             .iter()
             .any(|c| c.kind == CaveatKind::FutureWindow)
+    );
+}
+
+#[test]
+fn servers_whose_flow_logs_began_after_the_window_are_a_caveat() {
+    let mut inv = world();
+    for (id, eni, created) in [("fl-app", "eni-app", WINDOW.end + 60), ("fl-db", "eni-db", WINDOW.start)] {
+        let log = crate::inventory::FlowLog {
+            id: id.into(),
+            resource_id: eni.into(),
+            destination_type: crate::inventory::FlowLogDestination::S3,
+            log_group: None,
+            destination: None,
+            traffic_type: Some("ALL".into()),
+            log_format: None,
+            status: None,
+            created: Some(created),
+            max_aggregation_interval: None,
+        };
+        inv.flow_logs.insert(id.into(), log);
+    }
+    let a = analyze(&wave(), &inv, &FlowData::default(), &AnalysisOptions::new(WINDOW));
+    let before: Vec<&str> =
+        a.caveats.iter().filter(|c| c.kind == CaveatKind::BeforeFlowLogs).map(|c| c.message.as_str()).collect();
+    assert_eq!(
+        before,
+        ["app01 (eni-app): its flow logs were created 60 s after the window ends: there are no records of it"]
     );
 }

@@ -300,6 +300,7 @@ pub fn inventory() -> Inventory {
                 log_format: None,
                 status: Some("ACTIVE".into()),
                 max_aggregation_interval: Some(600),
+                created: None,
             },
         )]),
         ..Inventory::default()
