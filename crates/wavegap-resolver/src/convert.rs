@@ -63,52 +63,43 @@ fn port_match(proto: Protocol, from: Option<i32>, to: Option<i32>, resource: &st
     })
 }
 
+/// Converts each element of `list` and hands it to `put`; an element that does not convert
+/// is named by its place (`NetworkInterfaces[12]`).
+fn each<T, U, R>(
+    list: &str,
+    items: &[T],
+    convert: impl Fn(&T) -> Result<U, Error>,
+    mut put: impl FnMut(U) -> R,
+) -> Result<(), Error> {
+    for (i, item) in items.iter().enumerate() {
+        let value =
+            convert(item).map_err(|e| Error::Element { element: format!("{list}[{i}]"), problem: Box::new(e) })?;
+        put(value);
+    }
+    Ok(())
+}
+
 impl Snapshot {
     /// The inventory this snapshot describes. Repeated ids count once (the last wins).
     pub fn to_inventory(&self) -> Result<Inventory, Error> {
         let mut out = Inventory::default();
-        for v in &self.vpcs {
-            let vpc = vpc(v)?;
-            out.vpcs.insert(vpc.id.clone(), vpc);
+        each("Vpcs", &self.vpcs, vpc, |v| out.vpcs.insert(v.id.clone(), v))?;
+        each("Subnets", &self.subnets, subnet, |s| out.subnets.insert(s.id.clone(), s))?;
+        each("NetworkInterfaces", &self.network_interfaces, eni, |e| out.enis.insert(e.id.clone(), e))?;
+        for (r, reservation) in self.reservations.iter().enumerate() {
+            let list = format!("Reservations[{r}].Instances");
+            each(&list, &reservation.instances, instance, |i| out.instances.insert(i.id.clone(), i))?;
         }
-        for v in &self.subnets {
-            let s = subnet(v)?;
-            out.subnets.insert(s.id.clone(), s);
-        }
-        for v in &self.network_interfaces {
-            let e = eni(v)?;
-            out.enis.insert(e.id.clone(), e);
-        }
-        for r in &self.reservations {
-            for v in &r.instances {
-                let i = instance(v)?;
-                out.instances.insert(i.id.clone(), i);
-            }
-        }
-        for v in &self.security_groups {
-            let g = security_group(v)?;
-            out.security_groups.insert(g.id.clone(), g);
-        }
-        for v in &self.network_acls {
-            let a = network_acl(v)?;
-            out.nacls.insert(a.id.clone(), a);
-        }
-        for v in &self.managed_prefix_lists {
-            let p = prefix_list(v)?;
-            out.prefix_lists.insert(p.id.clone(), p);
-        }
-        for v in &self.vpc_peering_connections {
-            let p = peering(v)?;
-            out.peerings.insert(p.id.clone(), p);
-        }
-        for v in &self.nat_gateways {
-            let n = nat_gateway(v)?;
-            out.nat_gateways.insert(n.id.clone(), n);
-        }
-        for v in &self.flow_logs {
-            let f = flow_log(v)?;
-            out.flow_logs.insert(f.id.clone(), f);
-        }
+        each("SecurityGroups", &self.security_groups, security_group, |g| out.security_groups.insert(g.id.clone(), g))?;
+        each("NetworkAcls", &self.network_acls, network_acl, |a| out.nacls.insert(a.id.clone(), a))?;
+        each("ManagedPrefixLists", &self.managed_prefix_lists, prefix_list, |p| {
+            out.prefix_lists.insert(p.id.clone(), p)
+        })?;
+        each("VpcPeeringConnections", &self.vpc_peering_connections, peering, |p| {
+            out.peerings.insert(p.id.clone(), p)
+        })?;
+        each("NatGateways", &self.nat_gateways, nat_gateway, |n| out.nat_gateways.insert(n.id.clone(), n))?;
+        each("FlowLogs", &self.flow_logs, flow_log, |f| out.flow_logs.insert(f.id.clone(), f))?;
         Ok(out)
     }
 

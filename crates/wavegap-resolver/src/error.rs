@@ -107,6 +107,13 @@ pub enum Error {
     #[error("{}: {bytes} bytes, more than the 1 GiB a snapshot may have; not read\nhint: is this the right file? A snapshot holds the JSON of `aws ec2 describe-…` calls", path.display())]
     TooLarge { path: PathBuf, bytes: u64 },
 
+    #[error("{element}: {problem}")]
+    Element {
+        /// Where in the snapshot: `NetworkInterfaces[12]`.
+        element: String,
+        problem: Box<Error>,
+    },
+
     #[error("invalid {field} `{value}` in {resource}")]
     Invalid { resource: String, field: &'static str, value: String },
 
@@ -118,6 +125,9 @@ impl Error {
     /// Whether the fix is in the wave file, the command line or the input files (exit code 2)
     /// rather than in AWS access, the network or the file system (exit code 3).
     pub fn is_config(&self) -> bool {
+        if let Error::Element { problem, .. } = self {
+            return problem.is_config();
+        }
         matches!(
             self,
             Error::NoRegion

@@ -115,7 +115,14 @@ fn load_errors_name_the_file_and_what_to_do() {
     check(
         "cidr.json",
         Some("{\"Vpcs\": [{\"VpcId\": \"vpc-1\", \"CidrBlock\": \"10.0.0.0/33\"}]}"),
-        "invalid CidrBlock `10.0.0.0/33` in vpc-1",
+        "Vpcs[0]: invalid CidrBlock `10.0.0.0/33` in vpc-1",
+    );
+    check(
+        "subnetless.json",
+        Some(
+            "{\"NetworkInterfaces\": [{\"NetworkInterfaceId\": \"eni-1\", \"SubnetId\": \"subnet-1\", \"VpcId\": \"vpc-1\"}, {\"NetworkInterfaceId\": \"eni-2\", \"VpcId\": \"vpc-1\"}]}",
+        ),
+        "NetworkInterfaces[1]: eni-2 has no SubnetId",
     );
     let empty = tmp.path().join("empty");
     fs::create_dir(&empty).unwrap();
