@@ -9,6 +9,22 @@ use crate::wave::{App, Endpoint, IgnoreRule, LogGroups, Networks, QuerySettings,
 
 pub(crate) const WINDOW: TimeWindow = TimeWindow { start: 1_000_000, end: 1_007_200 };
 
+/// A flow log of `resource` to S3 recording `traffic` (ALL when `None`).
+fn flow_log(id: &str, resource: &str, traffic: Option<&str>) -> crate::inventory::FlowLog {
+    crate::inventory::FlowLog {
+        id: id.into(),
+        resource_id: resource.into(),
+        destination_type: crate::inventory::FlowLogDestination::S3,
+        log_group: None,
+        destination: None,
+        traffic_type: traffic.map(Into::into),
+        log_format: None,
+        status: None,
+        created: None,
+        max_aggregation_interval: None,
+    }
+}
+
 #[test]
 fn run_options_take_the_sources_lag_until_the_window_is_delivered_and_the_longest_interval() {
     let cloudwatch = Source::CloudWatch;
@@ -20,18 +36,7 @@ fn run_options_take_the_sources_lag_until_the_window_is_delivered_and_the_longes
     // Long after the end, every record has arrived: no lag.
     assert_eq!(AnalysisOptions::for_run(WINDOW, WINDOW.end + 3600, &files, &inv).delivery_lag, 0);
     for (id, interval) in [("fl-1", Some(60)), ("fl-2", None)] {
-        let log = crate::inventory::FlowLog {
-            id: id.into(),
-            resource_id: "vpc-1".into(),
-            destination_type: crate::inventory::FlowLogDestination::S3,
-            log_group: None,
-            destination: None,
-            traffic_type: None,
-            log_format: None,
-            status: None,
-            max_aggregation_interval: interval,
-            created: None,
-        };
+        let log = crate::inventory::FlowLog { max_aggregation_interval: interval, ..flow_log(id, "vpc-1", None) };
         inv.flow_logs.insert(id.into(), log);
     }
     assert_eq!(AnalysisOptions::for_run(WINDOW, WINDOW.end, &cloudwatch, &inv).aggregation_interval, 60);
@@ -587,21 +592,7 @@ fn damaged_input_and_one_sided_flow_logs_are_caveats() {
     for (id, eni, traffic) in
         [("fl-web", "eni-web", "ACCEPT"), ("fl-db", "eni-db", "REJECT"), ("fl-app", "eni-app", "ALL")]
     {
-        inv.flow_logs.insert(
-            id.into(),
-            crate::inventory::FlowLog {
-                id: id.into(),
-                resource_id: eni.into(),
-                destination_type: crate::inventory::FlowLogDestination::S3,
-                log_group: None,
-                destination: None,
-                traffic_type: Some(traffic.into()),
-                log_format: None,
-                status: None,
-                max_aggregation_interval: None,
-                created: None,
-            },
-        );
+        inv.flow_logs.insert(id.into(), flow_log(id, eni, Some(traffic)));
     }
     let data = FlowData {
         damaged: vec![crate::flow::DamagedInput {
@@ -758,18 +749,7 @@ fn a_window_that_starts_after_the_run_is_a_caveat() {
 fn servers_whose_flow_logs_began_after_the_window_are_a_caveat() {
     let mut inv = world();
     for (id, eni, created) in [("fl-app", "eni-app", WINDOW.end + 60), ("fl-db", "eni-db", WINDOW.start)] {
-        let log = crate::inventory::FlowLog {
-            id: id.into(),
-            resource_id: eni.into(),
-            destination_type: crate::inventory::FlowLogDestination::S3,
-            log_group: None,
-            destination: None,
-            traffic_type: Some("ALL".into()),
-            log_format: None,
-            status: None,
-            created: Some(created),
-            max_aggregation_interval: None,
-        };
+        let log = crate::inventory::FlowLog { created: Some(created), ..flow_log(id, eni, None) };
         inv.flow_logs.insert(id.into(), log);
     }
     let a = analyze(&wave(), &inv, &FlowData::default(), &AnalysisOptions::new(WINDOW));

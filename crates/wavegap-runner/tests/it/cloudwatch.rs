@@ -241,64 +241,51 @@ async fn a_malformed_query_is_an_error_with_the_compile_message() {
     assert!(matches!(&err, RunnerError::MalformedQuery { chunk: 1, message } if message.contains("injected")), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_interrupt_stops_every_running_query() {
-    let f = fixture();
-    let endpoint = TestEndpoint::start(f.clone(), Faults { latency: Duration::from_secs(600), ..Faults::default() })
-        .await
-        .unwrap();
-    let plan = plan(&f, 1, 2, 10_000, 4);
+/// Runs `plan` against an endpoint with `faults`, interrupting once it has admitted
+/// `started` queries; returns the error and whether the started and stopped ids agree.
+async fn interrupted(faults: Faults, plan: &QueryPlan, started: usize, options: &ExecOptions) -> (RunnerError, bool) {
+    let endpoint = TestEndpoint::start(fixture(), faults).await.unwrap();
     let watcher = async {
-        while endpoint.record().started.len() < 4 {
+        while endpoint.record().started.len() < started {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     };
-    let err = cloudwatch::run(&endpoint.client(), &plan, &quick(), Arc::new(Silent), watcher).await.unwrap_err();
+    let err = cloudwatch::run(&endpoint.client(), plan, options, Arc::new(Silent), watcher).await.unwrap_err();
     let record = endpoint.record();
-    assert!(matches!(err, RunnerError::Interrupted { stopped: 4, unanswered_starts: 0 }), "{err}");
+    assert_eq!(record.started.len(), started, "the in-flight limit holds the others back");
     let started: BTreeSet<_> = record.started.iter().map(|s| s.0.clone()).collect();
     let stopped: BTreeSet<_> = record.stopped.iter().cloned().collect();
-    assert_eq!(started, stopped);
-    assert_eq!(record.started.len(), 4, "the in-flight limit holds the other two back");
+    (err, started == stopped)
+}
+
+const FOREVER: Duration = Duration::from_secs(600);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_stops_every_running_query() {
+    let faults = Faults { latency: FOREVER, ..Faults::default() };
+    let (err, all_stopped) = interrupted(faults, &plan(&fixture(), 1, 2, 10_000, 4), 4, &quick()).await;
+    assert!(matches!(err, RunnerError::Interrupted { stopped: 4, unanswered_starts: 0 }), "{err}");
+    assert!(all_stopped);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_query_whose_id_arrives_after_the_interrupt_is_stopped_too() {
-    let f = fixture();
-    let faults =
-        Faults { latency: Duration::from_secs(600), start_delay: Duration::from_millis(800), ..Faults::default() };
-    let endpoint = TestEndpoint::start(f.clone(), faults).await.unwrap();
-    let plan = plan(&f, 1, 1, 10_000, 4);
-    // Interrupt while every StartQuery is still in flight: the endpoint has admitted the
+    // Interrupted while every StartQuery is still in flight: the endpoint has admitted the
     // queries, the runner has no id yet.
-    let watcher = async {
-        while endpoint.record().started.len() < 3 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
-    let err = cloudwatch::run(&endpoint.client(), &plan, &quick(), Arc::new(Silent), watcher).await.unwrap_err();
-    let record = endpoint.record();
+    let faults = Faults { latency: FOREVER, start_delay: Duration::from_millis(800), ..Faults::default() };
+    let (err, all_stopped) = interrupted(faults, &plan(&fixture(), 1, 1, 10_000, 4), 3, &quick()).await;
     assert!(matches!(err, RunnerError::Interrupted { stopped: 3, unanswered_starts: 0 }), "{err}");
-    let started: BTreeSet<_> = record.started.iter().map(|s| s.0.clone()).collect();
-    let stopped: BTreeSet<_> = record.stopped.iter().cloned().collect();
-    assert_eq!(started, stopped);
+    assert!(all_stopped);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn start_calls_that_outlast_the_stop_grace_are_counted_and_named() {
-    let f = fixture();
-    let faults = Faults { latency: Duration::from_secs(600), start_delay: Duration::from_secs(3), ..Faults::default() };
-    let endpoint = TestEndpoint::start(f.clone(), faults).await.unwrap();
-    let plan = plan(&f, 1, 1, 10_000, 4);
-    let watcher = async {
-        while endpoint.record().started.len() < 3 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
+    let faults = Faults { latency: FOREVER, start_delay: Duration::from_secs(3), ..Faults::default() };
     let options = ExecOptions { stop_grace: Duration::from_millis(200), ..quick() };
-    let err = cloudwatch::run(&endpoint.client(), &plan, &options, Arc::new(Silent), watcher).await.unwrap_err();
+    let (err, all_stopped) = interrupted(faults, &plan(&fixture(), 1, 1, 10_000, 4), 3, &options).await;
     assert!(matches!(err, RunnerError::Interrupted { stopped: 0, unanswered_starts: 3 }), "{err}");
     assert!(err.to_string().contains("aws logs describe-queries --status Running"), "{err}");
+    assert!(!all_stopped, "their ids never came back");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
