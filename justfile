@@ -15,6 +15,11 @@ default:
 report WAVE *ARGS:
     cargo run --quiet --release -p wavegap -- report "$@"
 
+# install the wavegap binary into ~/.cargo/bin
+[group('run')]
+install:
+    cargo install --locked --path crates/wavegap
+
 # the shipped demo wave, offline: writes reports/demo/
 [group('run')]
 demo:
