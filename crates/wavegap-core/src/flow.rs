@@ -141,6 +141,16 @@ pub struct ScanStats {
     pub bytes_scanned: u64,
     /// Estimated cost in dollars at the configured price per GB.
     pub estimated_cost: f64,
+    /// Flow-log objects not opened because their names put them outside the window (S3
+    /// names carry the delivery time: objects from 15 minutes before the start to an hour
+    /// after the end are read).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub objects_skipped: u64,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

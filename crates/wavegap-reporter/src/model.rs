@@ -138,6 +138,9 @@ pub struct ScanView {
     pub bytes_scanned: String,
     pub estimated_cost: String,
     pub aggregates: String,
+    /// Objects not opened because their names put them outside the window, in words (empty
+    /// when none were).
+    pub skipped: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -571,6 +574,14 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
             format!("${:.4} at ${}/GB", stats.estimated_cost, wave.query.price_per_gb)
         },
         aggregates: format::count(flows.aggregates.len() as u64),
+        skipped: match stats.objects_skipped {
+            0 => String::new(),
+            n => format!(
+                "{} object(s) not opened: their names put them outside the window (objects named from 15 minutes \
+                 before its start to an hour after its end are read, for delivery lag)",
+                format::count(n)
+            ),
+        },
     };
     let coverage = CoverageView {
         complete: flows.complete(),

@@ -26,6 +26,7 @@ pub fn run(plan: &QueryPlan, strict: bool, progress: &dyn Progress) -> Result<Fl
     progress.event(&Event::Planned { queries: plan.query_count() });
     let mut agg = Aggregator::new();
     let mut bad_rows = 0u64;
+    let mut unread: Option<std::collections::BTreeSet<std::path::PathBuf>> = None;
     for &window in &plan.windows {
         progress.event(&Event::Started { chunk: 1, window, query_id: "local" });
         let out = local::run_query(dir, &query, Some(window), &options)?;
@@ -43,6 +44,11 @@ pub fn run(plan: &QueryPlan, strict: bool, progress: &dyn Progress) -> Result<Fl
                 what: d.what.clone(),
             });
         }
+        // Skipped in this window; an object is unread when every window skipped it.
+        unread = Some(match unread {
+            None => out.skipped.iter().cloned().collect(),
+            Some(before) => out.skipped.iter().filter(|f| before.contains(*f)).cloned().collect(),
+        });
         let s = out.result.statistics;
         agg.add_stats(s.records_scanned, s.records_matched, s.bytes_scanned);
         bad_rows += agg.add_rows(
@@ -55,5 +61,6 @@ pub fn run(plan: &QueryPlan, strict: bool, progress: &dyn Progress) -> Result<Fl
     if bad_rows > 0 {
         tracing::warn!("{bad_rows} result rows could not be read and were skipped");
     }
+    agg.add_skipped(unread.map_or(0, |u| u.len() as u64));
     Ok(agg.finish(0.0))
 }

@@ -180,6 +180,11 @@ impl Aggregator {
         self.rows
     }
 
+    /// Objects a source left unopened because their names put them outside the window.
+    pub fn add_skipped(&mut self, objects: u64) {
+        self.stats.objects_skipped += objects;
+    }
+
     pub fn stats(&self) -> &ScanStats {
         &self.stats
     }

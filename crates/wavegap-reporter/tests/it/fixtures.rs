@@ -578,6 +578,7 @@ pub fn flows() -> FlowData {
             records_matched: 400,
             bytes_scanned: 52_000,
             estimated_cost: 0.0,
+            objects_skipped: 0,
         },
     }
 }

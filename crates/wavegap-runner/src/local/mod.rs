@@ -103,8 +103,8 @@ pub struct LocalOutput {
     /// The files that lost records, in path order, each with its count and first problem.
     pub damaged: Vec<Damage>,
     pub files_read: usize,
-    /// Files whose name puts them outside the window.
-    pub files_skipped: usize,
+    /// Files whose name puts them outside the window, unopened.
+    pub skipped: Vec<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,7 +191,7 @@ pub fn run_query(
         bad_lines: report.bad_lines,
         damaged,
         files_read: files.len(),
-        files_skipped: skipped.len(),
+        skipped: skipped.into_iter().map(|(file, _)| file).collect(),
     })
 }
 

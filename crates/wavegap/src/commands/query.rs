@@ -53,7 +53,7 @@ pub fn run(args: &QueryArgs, stdout_terminal: bool) -> Result<Success, Failure> 
         s.records_matched,
         s.bytes_scanned,
         output.files_read,
-        output.files_skipped
+        output.skipped.len()
     );
     for p in output.problems.iter().take(SHOWN_PROBLEMS) {
         eprintln!("warning: {p}");

@@ -427,3 +427,27 @@ fn a_files_wave_reads_an_inventory_directory() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(findings(&dir.path().join("split")), findings(whole.path()));
 }
+
+/// An S3 object whose name puts it hours after the window is not opened, and the report says
+/// so next to the data it scanned (not only on stderr).
+#[test]
+fn objects_not_opened_for_their_names_are_said_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_root().join("waves/demo"), &dir.path().join("waves/demo"));
+    std::fs::copy(repo_root().join("waves/demo.toml"), dir.path().join("waves/demo.toml")).unwrap();
+    let day = dir.path().join("waves/demo/flowlogs/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/03/02");
+    let object = std::fs::read_dir(&day).unwrap().next().unwrap().unwrap().path();
+    let late = object.file_name().unwrap().to_string_lossy().replace("20260302T09", "20260302T13");
+    std::fs::copy(&object, day.join(late)).unwrap();
+    let out = wavegap(dir.path(), &["report", "demo", "--out", "out"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let markdown = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+    assert!(markdown.contains("; 1 object(s) not opened: their names put them outside the window"), "{markdown}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/flows.json")).unwrap()).unwrap();
+    assert_eq!(saved["data"]["stats"]["objects_skipped"], 1);
+    // The shipped demo reads every object it has.
+    let out = wavegap(&repo_root(), &["report", "demo", "--out", dir.path().join("demo").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!std::fs::read_to_string(dir.path().join("demo/report.md")).unwrap().contains("not opened"));
+}
