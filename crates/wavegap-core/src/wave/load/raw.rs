@@ -45,11 +45,7 @@ pub(super) struct RawWindow {
 }
 
 /// `source = "cloudwatch"`, or a `[source]` table.
-#[derive(Debug, Clone)]
-pub(super) enum RawSource {
-    Named(String),
-    Table(RawSourceTable),
-}
+pub(super) type RawSource = TextOrTable<RawSourceTable>;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -60,22 +56,38 @@ pub(super) struct RawSourceTable {
     pub(super) inventory: Option<Spanned<String>>,
 }
 
-impl<'de> Deserialize<'de> for RawSource {
+impl Expected for RawSourceTable {
+    const EXPECTED: &'static str = "\"cloudwatch\" or a table with `files` and `inventory`";
+}
+
+/// A value written either as a string or as a table, with serde's error naming both forms.
+#[derive(Debug, Clone)]
+pub(super) enum TextOrTable<T> {
+    Text(String),
+    Table(T),
+}
+
+/// What a [`TextOrTable`] expects, for serde's error message.
+pub(super) trait Expected {
+    const EXPECTED: &'static str;
+}
+
+impl<'de, T: Deserialize<'de> + Expected> Deserialize<'de> for TextOrTable<T> {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct SourceVisitor;
-        impl<'de> Visitor<'de> for SourceVisitor {
-            type Value = RawSource;
+        struct TextOrTableVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Expected> Visitor<'de> for TextOrTableVisitor<T> {
+            type Value = TextOrTable<T>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("\"cloudwatch\" or a table with `files` and `inventory`")
+                f.write_str(T::EXPECTED)
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSource, E> {
-                Ok(RawSource::Named(v.to_owned()))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(TextOrTable::Text(v.to_owned()))
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawSource, A::Error> {
-                RawSourceTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawSource::Table)
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(TextOrTable::Table)
             }
         }
-        deserializer.deserialize_any(SourceVisitor)
+        deserializer.deserialize_any(TextOrTableVisitor(std::marker::PhantomData))
     }
 }
 
@@ -157,11 +169,7 @@ pub(super) struct RawQuery {
 }
 
 /// `"udp/514"`, or `{ service = "udp/162", peer = "172.20.9.30/32" }`.
-#[derive(Debug, Clone)]
-pub(super) enum RawOneWay {
-    Service(String),
-    Table(RawOneWayTable),
-}
+pub(super) type RawOneWay = TextOrTable<RawOneWayTable>;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -170,23 +178,8 @@ pub(super) struct RawOneWayTable {
     pub(super) peer: Option<Spanned<String>>,
 }
 
-impl<'de> Deserialize<'de> for RawOneWay {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct OneWayVisitor;
-        impl<'de> Visitor<'de> for OneWayVisitor {
-            type Value = RawOneWay;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a service such as \"udp/514\", or a table with `service` and `peer`")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawOneWay, E> {
-                Ok(RawOneWay::Service(v.to_owned()))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawOneWay, A::Error> {
-                RawOneWayTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawOneWay::Table)
-            }
-        }
-        deserializer.deserialize_any(OneWayVisitor)
-    }
+impl Expected for RawOneWayTable {
+    const EXPECTED: &'static str = "a service such as \"udp/514\", or a table with `service` and `peer`";
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -415,13 +415,13 @@ impl<'d> Loader<'d> {
         let Some(raw) = raw else { return Ok(Source::CloudWatch) };
         let whole = at(self.wave, "source", raw);
         let table = match &whole.value {
-            RawSource::Named(name) if name == "cloudwatch" => return Ok(Source::CloudWatch),
-            RawSource::Named(name) if name == "files" => {
+            RawSource::Text(name) if name == "cloudwatch" => return Ok(Source::CloudWatch),
+            RawSource::Text(name) if name == "files" => {
                 return Err(whole
                     .error(K::Invalid, "a files source needs its directory and an inventory snapshot")
                     .expected("[source] files = \"flowlogs/demo\" and inventory = \"inventory/demo.json\""));
             }
-            RawSource::Named(name) => {
+            RawSource::Text(name) => {
                 return Err(whole
                     .error(K::Invalid, format!("unknown source `{name}`"))
                     .expected("\"cloudwatch\", or a [source] table with `files` and `inventory`"));
@@ -606,7 +606,7 @@ impl<'d> Loader<'d> {
     /// `"udp/514"`, or a table with `service` and an optional `peer` network.
     pub(super) fn one_way(entry: &At<'_, &RawOneWay>) -> Result<OneWay, WaveError> {
         match entry.value {
-            RawOneWay::Service(text) => Ok(OneWay { service: parse_service_at(&entry.with(text))?, peer: None }),
+            RawOneWay::Text(text) => Ok(OneWay { service: parse_service_at(&entry.with(text))?, peer: None }),
             RawOneWay::Table(table) => {
                 let service = parse_service_at(&entry.sub(format!("{}.service", entry.key), &table.service))?;
                 let peer = table
