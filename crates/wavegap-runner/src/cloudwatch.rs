@@ -28,6 +28,7 @@ use aws_sdk_cloudwatchlogs::types::{QueryStatistics, QueryStatus};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use wavegap_core::flow::{CoverageGap, FlowData, TimeWindow};
+use wavegap_core::wave::QuerySettings;
 
 use crate::RunnerError;
 use crate::plan::QueryPlan;
@@ -54,6 +55,13 @@ pub struct ExecOptions {
     /// know) before it is stopped and counted as a gap.
     pub query_deadline: Duration,
     pub price_per_gb: f64,
+}
+
+impl ExecOptions {
+    /// The options a wave's `[query]` table sets (price, deadline), the defaults for the rest.
+    pub fn from_settings(settings: &QuerySettings) -> Self {
+        ExecOptions { price_per_gb: settings.price_per_gb, query_deadline: settings.deadline, ..ExecOptions::default() }
+    }
 }
 
 impl Default for ExecOptions {

@@ -265,8 +265,7 @@ pub struct AwsArgs {
     /// Send AWS calls to this endpoint (an emulator or the test endpoint)
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// Attempts per AWS call, the first included, with the SDK's back-off between them
-    #[arg(long, value_name = "N", env = "AWS_MAX_ATTEMPTS", default_value_t = 5,
-          value_parser = clap::value_parser!(u32).range(1..=20))]
-    pub max_attempts: u32,
+    /// Attempts per AWS call, the first included, with the SDK's back-off between them [default: 5]
+    #[arg(long, value_name = "N", env = "AWS_MAX_ATTEMPTS", value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: Option<u32>,
 }

@@ -62,13 +62,20 @@ impl Failure {
 
     /// Prints `error: …`, the cause chain and any `hint:` lines, and returns the exit code.
     pub fn report(&self) -> ExitCode {
-        let printable = |text: String| crate::terminal::printable(&text).into_owned();
-        eprintln!("error: {}", printable(self.error.to_string()));
-        for cause in self.error.chain().skip(1) {
-            eprintln!("  caused by: {}", printable(cause.to_string()));
-        }
+        eprint!("{}", error_text(&self.error));
         ExitCode::from(self.kind.code())
     }
+}
+
+/// `error: …` and a `caused by: …` line per cause, for a terminal (control characters escaped).
+pub fn error_text(error: &anyhow::Error) -> String {
+    let mut text = format!("error: {error}\n");
+    for cause in error.chain().skip(1) {
+        text.push_str("  caused by: ");
+        text.push_str(&cause.to_string());
+        text.push('\n');
+    }
+    crate::terminal::printable(&text).into_owned()
 }
 
 /// `result.or_fail(Kind::Config)?` in command code.

@@ -308,7 +308,7 @@ impl AwsArgs {
         s.profile = self.profile.clone().or(s.profile);
         s.region = self.region.clone().or(s.region);
         s.endpoint_url.clone_from(&self.endpoint_url);
-        s.max_attempts = self.max_attempts;
+        s.max_attempts = self.max_attempts.unwrap_or(s.max_attempts);
         s
     }
 }

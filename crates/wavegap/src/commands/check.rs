@@ -4,7 +4,6 @@
 //! code is 2 when any wave is invalid.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 
@@ -50,7 +49,7 @@ pub fn run(args: &CheckArgs, color: bool, now: i64) -> Result<Success, Failure> 
             Ok(wave) => match snapshot_problem(path, &wave) {
                 Some(text) => {
                     invalid += 1;
-                    eprint!("{}", crate::terminal::printable(&text));
+                    eprint!("{text}");
                 }
                 None => valid.push((path.clone(), wave)),
             },
@@ -107,13 +106,8 @@ pub fn run(args: &CheckArgs, color: bool, now: i64) -> Result<Success, Failure> 
 /// A files wave's snapshot, read as `report` reads it: what is wrong with it, if anything.
 fn snapshot_problem(path: &std::path::Path, wave: &WaveConfig) -> Option<String> {
     let Source::Files { inventory, .. } = &wave.source else { return None };
-    let e = anyhow::Error::new(wavegap_resolver::load_inventory(inventory).err()?);
-    let mut text =
-        format!("error: {}: cannot load the inventory snapshot {}\n  {e}\n", path.display(), inventory.display());
-    for cause in e.chain().skip(1) {
-        let _ = writeln!(text, "  caused by: {cause}");
-    }
-    Some(text)
+    let failure = crate::commands::plan::load_inventory(inventory).err()?;
+    Some(crate::exit::error_text(&failure.error).replacen("error: ", &format!("error: {}: ", path.display()), 1))
 }
 
 /// `2 apps, 5 servers, 2 log groups + discover, last 1d, cloudwatch (eu-west-1)`.

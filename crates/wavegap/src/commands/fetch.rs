@@ -5,7 +5,8 @@
 //!
 //! Missing coverage (log groups and windows that could not be queried after retries) is listed
 //! on stderr and kept in the file; with `--fail-on-gaps` it also makes the exit code 4.
-//! An interrupt stops every running query (`StopQuery`) and exits 130.
+//! An interrupt (Ctrl-C, SIGTERM, SIGHUP) stops every running query (`StopQuery`) and exits
+//! 130, 143 or 129.
 
 use std::path::Path;
 
@@ -57,11 +58,7 @@ pub async fn gather(q: &settings::Query, from_saved: Option<&Path>) -> Result<Ga
     let data = if let Some(path) = from_saved {
         load_saved(path, &q.wave)?
     } else {
-        let options = ExecOptions {
-            price_per_gb: q.wave.query.price_per_gb,
-            query_deadline: q.wave.query.deadline,
-            ..ExecOptions::default()
-        };
+        let options = ExecOptions::from_settings(&q.wave.query);
         let client = ctx.as_ref().map(AwsContext::logs_client);
         wavegap_runner::fetch(&plan, client.as_ref(), &options, q.progress.clone(), crate::runtime::interrupted())
             .await
