@@ -186,7 +186,7 @@ pub async fn run(
                 agg.answered();
                 bad_rows += agg.add_rows(
                     || {
-                        let groups = gap(&ctx.plan, job, String::new()).log_groups.join(", ");
+                        let groups = chunk_groups(&ctx.plan, job.chunk).join(", ");
                         format!("results of {groups} for {}..{}", job.window.start, job.window.end)
                     },
                     rows.iter().map(|row| row.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
@@ -240,10 +240,13 @@ pub async fn run(
     Ok(agg.finish(options.price_per_gb))
 }
 
+/// The log groups of chunk `number`.
+fn chunk_groups(plan: &QueryPlan, number: usize) -> &[String] {
+    plan.chunks.iter().find(|c| c.number == number).map_or(&[], |c| c.log_groups.as_slice())
+}
+
 fn gap(plan: &QueryPlan, job: Job, reason: String) -> CoverageGap {
-    let log_groups =
-        plan.chunks.iter().find(|c| c.number == job.chunk).map(|c| c.log_groups.clone()).unwrap_or_default();
-    CoverageGap { log_groups, window: job.window, reason, unreachable: false }
+    CoverageGap { log_groups: chunk_groups(plan, job.chunk).to_vec(), window: job.window, reason, unreachable: false }
 }
 
 /// `StopQuery` for each id, concurrently; returns how many were stopped.
@@ -381,7 +384,7 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
                     admissions += 1;
                     if admissions > ctx.options.max_admission_waits {
                         let reason = format!("{reason}, still after {admissions} tries");
-                        return give_up(&ctx, job, reason, false, stats);
+                        return give_up(&ctx, job, reason, GaveUp::BeforeStart, stats);
                     }
                     let event = Event::Retry { chunk: job.chunk, window: job.window, reason: &reason, ended: false };
                     ctx.progress.event(&event);
@@ -394,12 +397,8 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
                 Start::Unreachable(reason) => {
                     unreachable += 1;
                     if unreachable >= ctx.options.max_attempts {
-                        let mut gap =
-                            give_up(&ctx, job, format!("{reason}, still after {unreachable} tries"), false, stats);
-                        if let Outcome::Gap { unreachable, .. } = &mut gap {
-                            *unreachable = true;
-                        }
-                        return gap;
+                        let reason = format!("{reason}, still after {unreachable} tries");
+                        return give_up(&ctx, job, reason, GaveUp::Unreachable, stats);
                     }
                     let event = Event::Retry { chunk: job.chunk, window: job.window, reason: &reason, ended: false };
                     ctx.progress.event(&event);
@@ -408,7 +407,7 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
                     }
                     continue;
                 }
-                Start::Gap(reason) => return give_up(&ctx, job, reason, false, stats),
+                Start::Gap(reason) => return give_up(&ctx, job, reason, GaveUp::BeforeStart, stats),
                 Start::Fatal(e) => return Outcome::Fatal(e),
             },
         };
@@ -436,11 +435,12 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
                 });
                 return Outcome::Rows { job, rows: results, stats };
             }
-            Err(Ended::GaveUp(reason)) => return give_up(&ctx, job, reason, true, stats),
+            Err(Ended::GaveUp(reason)) => return give_up(&ctx, job, reason, GaveUp::AfterStart, stats),
             Err(Ended::Retry(reason)) => {
                 attempts += 1;
                 if attempts >= ctx.options.max_attempts {
-                    return give_up(&ctx, job, format!("query ended {reason} {attempts} times"), true, stats);
+                    let reason = format!("query ended {reason} {attempts} times");
+                    return give_up(&ctx, job, reason, GaveUp::AfterStart, stats);
                 }
                 let reason = format!("query ended {reason}");
                 ctx.progress.event(&Event::Retry {
@@ -470,14 +470,26 @@ enum Ended {
     GaveUp(String),
 }
 
-/// Polls until a terminal status; `None` when the run is told to stop first (the query stays
-/// in `running`, so the interrupt path stops it).
-/// Reports a query as missing coverage; `ended` says whether it had started (for the running count).
-fn give_up(ctx: &Ctx, job: Job, reason: String, ended: bool, stats: Vec<Stats>) -> Outcome {
+/// Reports a query as missing coverage.
+fn give_up(ctx: &Ctx, job: Job, reason: String, how: GaveUp, stats: Vec<Stats>) -> Outcome {
+    let ended = how == GaveUp::AfterStart;
     ctx.progress.event(&Event::Gap { chunk: job.chunk, window: job.window, reason: &reason, ended });
-    Outcome::Gap { job, reason, unreachable: false, stats }
+    Outcome::Gap { job, reason, unreachable: how == GaveUp::Unreachable, stats }
 }
 
+/// Where a query stood when it was given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GaveUp {
+    /// It never started (refused, throttled or limited past the retries).
+    BeforeStart,
+    /// It started and ended without results, or passed its deadline.
+    AfterStart,
+    /// The service could not be reached at all.
+    Unreachable,
+}
+
+/// Polls until a terminal status, or the query's deadline (then it is stopped); `None` when
+/// the run is told to stop first (the query stays in `running`, so the interrupt path stops it).
 async fn poll(ctx: &Ctx, query_id: &str) -> Option<Polled> {
     let mut wait = ctx.options.poll_initial;
     let mut errors = 0u32;
