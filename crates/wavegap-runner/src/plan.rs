@@ -208,13 +208,13 @@ impl QueryPlan {
             groups.dedup();
             let (query, servers_by) = fitted_query(&format, servers, networks)
                 .map_err(|field| RunnerError::MissingField { log_group: groups[0].clone(), field: field.to_owned() })?;
+            if query.len() > MAX_QUERY_LEN {
+                let chunk = chunks.len() + 1;
+                return Err(RunnerError::QueryTooLong { chunk, len: query.len(), servers: servers.len() });
+            }
             for slice in groups.chunks(chunk_size) {
-                let number = chunks.len() + 1;
-                if query.len() > MAX_QUERY_LEN {
-                    return Err(RunnerError::QueryTooLong { chunk: number, len: query.len(), servers: servers.len() });
-                }
                 chunks.push(Chunk {
-                    number,
+                    number: chunks.len() + 1,
                     log_groups: slice.to_vec(),
                     log_format: log_format.clone(),
                     query: query.clone(),
@@ -302,7 +302,8 @@ pub fn query_text(
 /// The aggregating query for one format, fitted into [`MAX_QUERY_LEN`]: the servers by their
 /// exact addresses, or, when that list is too long, by the narrowest covering prefixes that
 /// fit (returned). A wider filter only brings back more rows: the analysis keeps the servers'
-/// own addresses, so it never changes a finding.
+/// own addresses, so it never changes a finding. When nothing fits, the exact text comes back
+/// for the caller to refuse.
 fn fitted_query(
     format: &FlowFormat,
     servers: &BTreeSet<IpAddr>,
