@@ -674,8 +674,9 @@ fn ignored_counts(wave: &WaveConfig, ignored: &BTreeMap<usize, (u64, BTreeSet<Co
         .collect()
 }
 
-/// What limits the findings, sorted: SKIPDATA, coverage gaps, a short window, damaged input,
-/// one-sided flow logs and ENIs the inventory does not know.
+/// What limits the findings, sorted: SKIPDATA, coverage gaps, a window in the future or too
+/// short, damaged input, flow logs one-sided or created after the window, and ENIs the
+/// inventory does not know.
 fn caveats(ctx: &Context<'_>, data: &FlowData, opts: &AnalysisOptions, unknown_enis: &BTreeSet<&str>) -> Vec<Caveat> {
     let mut caveats = Vec::new();
     if !data.skipdata.is_empty() {
@@ -731,8 +732,7 @@ fn caveats(ctx: &Context<'_>, data: &FlowData, opts: &AnalysisOptions, unknown_e
             ),
         });
     }
-    caveats.extend(visibility_caveats(ctx));
-    caveats.extend(unlogged_window_caveats(ctx, opts.window));
+    caveats.extend(flow_log_caveats(ctx, opts.window));
     if !unknown_enis.is_empty() {
         caveats.push(Caveat {
             kind: CaveatKind::UnknownInventory,
@@ -747,16 +747,36 @@ fn caveats(ctx: &Context<'_>, data: &FlowData, opts: &AnalysisOptions, unknown_e
     caveats
 }
 
-/// One caveat per server whose flow logs were all created after the window ends: an empty
-/// report of them proves nothing.
-fn unlogged_window_caveats(ctx: &Context<'_>, window: TimeWindow) -> Vec<Caveat> {
+/// What each AWS server's flow logs cannot show: one action only (`TrafficType`), so part of
+/// its traffic is invisible; or nothing at all, when every one was created after the window.
+fn flow_log_caveats(ctx: &Context<'_>, window: TimeWindow) -> Vec<Caveat> {
     let inv = ctx.eval.inventory();
     let mut out = Vec::new();
     for server in ctx.wave.servers().filter(|s| !s.on_premises) {
         let Some(eni) = server.addresses().find_map(|ip| ctx.eval.eni(ip)) else { continue };
+        let logged = inv.logged_traffic(eni);
+        let one_sided = match (logged.accepted, logged.rejected) {
+            (true, false) => {
+                Some("its flow logs record only ACCEPT: rejected flows are invisible, so no REJECT proves nothing")
+            }
+            (false, true) => Some(
+                "its flow logs record only REJECT: accepted flows are invisible, so unanswered and expected \
+                 flows cannot be checked",
+            ),
+            // Both, or no flow log at all (reported as a server without flow logs).
+            _ => None,
+        };
+        if let Some(missing) = one_sided {
+            out.push(Caveat {
+                kind: CaveatKind::LimitedVisibility,
+                message: format!("{} ({}): {missing}", server.name, eni.id),
+            });
+        }
+        // Known only when the inventory gives every one of its flow logs a creation time.
         let created: Option<Vec<i64>> = inv.flow_logs_for_eni(eni).map(|f| f.created).collect();
-        let Some(first) = created.and_then(|c| c.into_iter().min()) else { continue };
-        if first > window.end {
+        if let Some(first) = created.and_then(|c| c.into_iter().min())
+            && first > window.end
+        {
             out.push(Caveat {
                 kind: CaveatKind::BeforeFlowLogs,
                 message: format!(
@@ -767,32 +787,6 @@ fn unlogged_window_caveats(ctx: &Context<'_>, window: TimeWindow) -> Vec<Caveat>
                 ),
             });
         }
-    }
-    out
-}
-
-/// One caveat per server whose flow logs record only one action (`TrafficType`).
-fn visibility_caveats(ctx: &Context<'_>) -> Vec<Caveat> {
-    let inv = ctx.eval.inventory();
-    let mut out = Vec::new();
-    for server in ctx.wave.servers().filter(|s| !s.on_premises) {
-        let Some(eni) = server.addresses().find_map(|ip| ctx.eval.eni(ip)) else { continue };
-        let logged = inv.logged_traffic(eni);
-        let missing = match (logged.accepted, logged.rejected) {
-            (true, false) => {
-                "its flow logs record only ACCEPT: rejected flows are invisible, so no REJECT proves nothing"
-            }
-            (false, true) => {
-                "its flow logs record only REJECT: accepted flows are invisible, so unanswered and expected \
-                 flows cannot be checked"
-            }
-            // Both, or no flow log at all (reported as a server without flow logs).
-            _ => continue,
-        };
-        out.push(Caveat {
-            kind: CaveatKind::LimitedVisibility,
-            message: format!("{} ({}): {missing}", server.name, eni.id),
-        });
     }
     out
 }
