@@ -344,7 +344,9 @@ fn a_last_window_is_one_window_in_query_report_and_saved_flows() {
 }
 
 /// Twenty reports written into one directory at once, each of another wave: the directory
-/// ends up holding one run's whole report, every file of it from the same run.
+/// ends up holding one run's whole report, every file of it from the same run. The runs
+/// seldom write at the same instant, so this checks the binary's path end to end; the
+/// interleaving itself is reproduced by `write::tests::concurrent_reports_of_one_directory_each_land_whole`.
 #[test]
 fn concurrent_reports_into_one_directory_leave_one_runs_whole_report() {
     let dir = tempfile::tempdir().unwrap();
