@@ -8,10 +8,10 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use wavegap_core::flowlog::{FlowFormat, KnownField};
 
 use crate::ast::AggFunc;
-use crate::ast::BinOp;
 use crate::bind::{Stage, bind_stage};
 use crate::eval::{AggEnv, Env, Parsed, RecordEnv, Resolved, RowEnv, eval, test, value};
-use crate::plan::{CAgg, CExpr, FieldRef, Mode, Plan, RowCmd, StatsPlan};
+use crate::plan::{CAgg, Mode, Plan, RowCmd, StatsPlan};
+use crate::prefilter::Prefilter;
 use crate::value::{Val, parse_num_bytes, sort_cmp};
 use crate::{Event, FlowLines, QueryResult, Statistics};
 
@@ -45,9 +45,8 @@ struct BoundFormat {
     format: FlowFormat,
     ext: Vec<Resolved>,
     interface_col: Option<usize>,
-    /// Text every matching line contains (from `field = "text"` in a top-level `and`), so
-    /// lines without it need not be split.
-    prefilter: Option<memchr::memmem::Finder<'static>>,
+    /// Texts every matching line contains one of, so lines without them need not be split.
+    prefilter: Option<Prefilter>,
     /// The record stage bound to this format.
     stage: Stage,
 }
@@ -229,23 +228,39 @@ impl Executor {
             }
             return;
         }
-        if let Some(finder) = fast {
-            let mut next_line = 0;
-            let mut counted_to = 0;
-            for m in finder.find_iter(bytes) {
-                if m < next_line {
-                    continue;
+        match fast {
+            Some(Prefilter::Text(finder)) => {
+                let mut next_line = 0;
+                let mut counted_to = 0;
+                while let Some(m) = bytes.get(next_line..).and_then(|rest| finder.find(rest)).map(|i| next_line + i) {
+                    let start = memchr::memrchr(b'\n', &bytes[..m]).map_or(0, |i| i + 1);
+                    let end = memchr::memchr(b'\n', &bytes[m..]).map_or(bytes.len(), |i| m + i);
+                    line_no += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count() as u64;
+                    counted_to = start;
+                    let line = &text[start..end];
+                    let line = line.strip_suffix('\r').unwrap_or(line);
+                    record(line, line_no, None, &mut spare, false);
+                    next_line = end + 1;
                 }
-                let start = memchr::memrchr(b'\n', &bytes[..m]).map_or(0, |i| i + 1);
-                let end = memchr::memchr(b'\n', &bytes[m..]).map_or(bytes.len(), |i| m + i);
-                line_no += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count() as u64;
-                counted_to = start;
-                let line = &text[start..end];
-                let line = line.strip_suffix('\r').unwrap_or(line);
-                record(line, line_no, None, &mut spare, false);
-                next_line = end + 1;
+                return;
             }
-            return;
+            Some(Prefilter::Lines(tests)) => {
+                // Tabs are ruled out above; without carriage returns and form feeds a line's
+                // only whitespace is spaces.
+                let spaces_only = memchr::memchr2(b'\r', b'\x0c', bytes).is_none();
+                let mut start = 0;
+                for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
+                    let line = &text[start..end];
+                    let line = line.strip_suffix('\r').unwrap_or(line);
+                    if !line.is_empty() && tests.passes(line, spaces_only) {
+                        record(line, line_no, None, &mut spare, false);
+                    }
+                    line_no += 1;
+                    start = end + 1;
+                }
+                return;
+            }
+            None => {}
         }
         // AWS separates fields with one space: one pass over the chunk, eight bytes at a time,
         // finds every space and newline. A line with runs of spaces is split again the careful
@@ -406,37 +421,6 @@ fn epoch_ms(s: &str) -> Option<i64> {
     Some(if v > 1 << 31 { v } else { v * 1000 })
 }
 
-/// The longest literal that a line must contain to pass the record filters: from
-/// `field = "text"`, `field in ["text"]` or `field like "text"` on a flow-log field or
-/// `@message`, anywhere in a chain of `and`s.
-fn prefilter(stage: &Stage, ext: &[Resolved]) -> Option<memchr::memmem::Finder<'static>> {
-    fn from_line(r: FieldRef, ext: &[Resolved]) -> bool {
-        matches!(r, FieldRef::Ext(i) if matches!(ext[i], Resolved::Col(_) | Resolved::Message))
-    }
-    fn walk<'p>(e: &'p CExpr, ext: &[Resolved], out: &mut Vec<&'p [u8]>) {
-        match e {
-            CExpr::Bin(BinOp::And, a, b) => {
-                walk(a, ext, out);
-                walk(b, ext, out);
-            }
-            CExpr::StrEq(r, lit, false) if from_line(*r, ext) => out.push(lit.as_bytes()),
-            CExpr::InSet(x, set, false) if matches!(**x, CExpr::Field(r) if from_line(r, ext)) => {
-                out.extend(set.single_text().map(str::as_bytes));
-            }
-            CExpr::LikeStr(x, finder, false) if matches!(**x, CExpr::Field(r) if from_line(r, ext)) => {
-                out.push(finder.needle());
-            }
-            _ => {}
-        }
-    }
-    let mut lits = Vec::new();
-    for f in &stage.filters {
-        walk(f, ext, &mut lits);
-    }
-    let best = lits.into_iter().filter(|l| !l.is_empty() && !l.contains(&b'\n')).max_by_key(|l| l.len())?;
-    Some(memchr::memmem::Finder::new(best).into_owned())
-}
-
 /// Format addresses identify a format only while the caller's borrow lasts (one push call):
 /// afterwards another format may live at the same address.
 fn forget_addresses(bounds: &mut [BoundFormat]) {
@@ -458,20 +442,9 @@ fn bind(bounds: &mut Vec<BoundFormat>, last: &mut usize, plan: &Plan, format: &F
         *last = i;
         return i;
     }
-    let ext: Vec<Resolved> = plan
-        .ext_names
-        .iter()
-        .map(|name| match name.as_str() {
-            "@message" => Resolved::Message,
-            "@timestamp" => Resolved::Timestamp,
-            "@ingestionTime" => Resolved::IngestionTime,
-            "@logStream" => Resolved::LogStream,
-            "@log" => Resolved::Log,
-            other => format.position_of_insights_name(other).map_or(Resolved::Missing, Resolved::Col),
-        })
-        .collect();
+    let ext = resolve_names(plan, format);
     let stage = bind_stage(plan, &ext);
-    let prefilter = prefilter(&stage, &ext);
+    let prefilter = Prefilter::new(&stage, &ext, format.len());
     bounds.push(BoundFormat {
         addr,
         prefilter,
@@ -482,6 +455,30 @@ fn bind(bounds: &mut Vec<BoundFormat>, last: &mut usize, plan: &Plan, format: &F
     });
     *last = bounds.len() - 1;
     *last
+}
+
+/// The high bit of every byte of `w` that is zero, and no other bit (exact, unlike the
+/// shorter test that can flag a byte after a zero one).
+#[inline]
+pub(crate) fn zero_bytes(w: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low7 = !HIGH;
+    !(((w & low7).wrapping_add(low7)) | w | low7)
+}
+
+/// What each of the plan's external names is in `format`.
+pub(crate) fn resolve_names(plan: &Plan, format: &FlowFormat) -> Vec<Resolved> {
+    plan.ext_names
+        .iter()
+        .map(|name| match name.as_str() {
+            "@message" => Resolved::Message,
+            "@timestamp" => Resolved::Timestamp,
+            "@ingestionTime" => Resolved::IngestionTime,
+            "@logStream" => Resolved::LogStream,
+            "@log" => Resolved::Log,
+            other => format.position_of_insights_name(other).map_or(Resolved::Missing, Resolved::Col),
+        })
+        .collect()
 }
 
 /// The positions of spaces and newlines in a chunk, found eight bytes at a time in a word
@@ -501,7 +498,6 @@ struct Separators<'b> {
 
 impl<'b> Separators<'b> {
     const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
 
     #[inline]
     fn new(bytes: &'b [u8]) -> Self {
@@ -510,18 +506,10 @@ impl<'b> Separators<'b> {
         Separators { words, base: 0, next: 0, mask: 0, tail }
     }
 
-    /// The high bit of every byte of `w` that is zero, and no other bit (exact, unlike the
-    /// shorter test that can flag a byte after a zero one).
-    #[inline]
-    fn zero_bytes(w: u64) -> u64 {
-        let low7 = !Self::HIGH;
-        !(((w & low7).wrapping_add(low7)) | w | low7)
-    }
-
     #[inline]
     fn separators(word: &[u8]) -> u64 {
         let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        Self::zero_bytes(w ^ (Self::ONES * u64::from(b' '))) | Self::zero_bytes(w ^ (Self::ONES * u64::from(b'\n')))
+        zero_bytes(w ^ (Self::ONES * u64::from(b' '))) | zero_bytes(w ^ (Self::ONES * u64::from(b'\n')))
     }
 }
 

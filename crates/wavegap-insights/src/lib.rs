@@ -55,6 +55,7 @@ mod exec;
 mod lexer;
 mod parser;
 mod plan;
+mod prefilter;
 mod result;
 mod typed;
 mod value;

@@ -83,58 +83,80 @@ impl ValueSet {
         }
     }
 
-    /// The one text a matching value must have, when the set is a single text that is not a
+    /// The texts a matching value must have one of, when every item is text that is not a
     /// number (for the line prefilter).
-    pub fn single_text(&self) -> Option<&str> {
-        match (self.nums.is_empty(), self.texts.len(), self.items.as_slice()) {
-            (true, 1, [Val::Str(s)]) => Some(s),
-            _ => None,
+    pub fn texts(&self) -> Option<Vec<&str>> {
+        if !self.nums.is_empty() {
+            return None;
         }
+        self.items.iter().map(|i| if let Val::Str(s) = i { Some(s.as_ref()) } else { None }).collect()
     }
 }
 
 /// A set of texts. Short ones (addresses, ports, actions: up to 15 bytes) are kept as one
-/// 128-bit number each, their bytes and length, so a lookup hashes and compares two words
-/// instead of calling a string hash and `memcmp`.
+/// 128-bit number each, built from their bytes and length, so a lookup hashes and compares two
+/// words instead of calling a string hash and `memcmp`; a text of a length no item has is
+/// turned away before that.
 #[derive(Debug, Clone, Default)]
-struct Texts {
+pub(crate) struct Texts {
     short: FxHashSet<u128>,
     long: FxHashSet<Box<str>>,
+    /// Bit `n` is set when an item has `n` bytes (`n` < 16), bit 16 for any longer item.
+    lengths: u32,
 }
 
 impl Texts {
-    /// The bytes of `t` and its length in the last byte, when it fits.
+    /// The bytes of `t` and its length, when it is short, in one number: the first (up to) 8
+    /// bytes from one load, the rest from a second load ending at the last byte, shifted
+    /// past the bytes the first already holds; the length in the top byte.
+    #[inline]
     fn short_key(t: &str) -> Option<u128> {
         let b = t.as_bytes();
-        if b.len() > 15 {
-            return None;
-        }
-        let mut word = [0u8; 16];
-        word[..b.len()].copy_from_slice(b);
+        let n = b.len();
+        // Bits to drop from the second load: the bytes the first already holds.
         #[allow(clippy::cast_possible_truncation)]
-        {
-            word[15] = b.len() as u8;
-        }
-        Some(u128::from_le_bytes(word))
+        let overlap = |width: usize| (8 * (2 * width - n)) as u32;
+        let (lo, hi) = match n {
+            8..=15 => (word::<8>(b, 0), word::<8>(b, n - 8).checked_shr(overlap(8)).unwrap_or(0)),
+            4..=7 => (word::<4>(b, 0) | word::<4>(b, n - 4).checked_shr(overlap(4)).unwrap_or(0) << 32, 0),
+            1..=3 => (u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16, 0),
+            0 => (0, 0),
+            _ => return None,
+        };
+        Some(u128::from(lo) | u128::from(hi) << 64 | (n as u128) << 120)
     }
 
-    fn insert(&mut self, t: &str) {
+    #[inline]
+    fn length_bit(n: usize) -> u32 {
+        1 << n.min(16)
+    }
+
+    pub fn insert(&mut self, t: &str) {
+        self.lengths |= Self::length_bit(t.len());
         match Self::short_key(t) {
             Some(k) => self.short.insert(k),
             None => self.long.insert(Box::from(t)),
         };
     }
 
-    fn contains(&self, t: &str) -> bool {
+    #[inline]
+    pub fn contains(&self, t: &str) -> bool {
+        if self.lengths & Self::length_bit(t.len()) == 0 {
+            return false;
+        }
         match Self::short_key(t) {
             Some(k) => self.short.contains(&k),
             None => self.long.contains(t),
         }
     }
+}
 
-    fn len(&self) -> usize {
-        self.short.len() + self.long.len()
-    }
+/// `N` (4 or 8) bytes of `b` from `at`, as a little-endian number.
+#[inline]
+fn word<const N: usize>(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w[..N].copy_from_slice(&b[at..at + N]);
+    u64::from_le_bytes(w)
 }
 
 /// Which addresses a subnet function reads from its text.
@@ -199,6 +221,32 @@ mod tests {
         for v in values {
             let want = items.iter().any(|i| compare(v, i) == Some(std::cmp::Ordering::Equal));
             assert_eq!(s.contains(v), want, "{v:?} in {items:?}");
+        }
+    }
+
+    #[test]
+    fn short_keys_differ_for_every_two_texts() {
+        // Every text of up to 5 bytes over three letters, and longer ones that share long
+        // prefixes and suffixes, as addresses do.
+        let mut texts: Vec<String> = vec![String::new()];
+        for _ in 0..5 {
+            let last: Vec<String> = texts.iter().filter(|t| t.len() == texts.last().unwrap().len()).cloned().collect();
+            texts.extend(last.iter().flat_map(|t| ["a", "1", "."].map(|c| format!("{t}{c}"))));
+        }
+        for i in 0..200 {
+            texts.push(format!("10.{}.{}.{}", i % 7, i / 7, i % 13));
+            texts.push(format!("{}{}", "9".repeat(i % 16), i % 3));
+        }
+        texts.sort();
+        texts.dedup();
+        let keys: FxHashSet<u128> = texts.iter().filter_map(|t| Texts::short_key(t)).collect();
+        assert_eq!(keys.len(), texts.iter().filter(|t| t.len() <= 15).count());
+        let mut set = Texts::default();
+        for t in texts.iter().step_by(2) {
+            set.insert(t);
+        }
+        for (i, t) in texts.iter().enumerate() {
+            assert_eq!(set.contains(t), i % 2 == 0, "{t:?}");
         }
     }
 

@@ -81,16 +81,21 @@ fn templates() -> impl Iterator<Item = (&'static str, &'static str)> {
     })
 }
 
-/// A rendered file: its name inside the report directory and its content.
+/// A rendered file: its name inside the report directory and its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedFile {
     pub name: Cow<'static, str>,
-    pub content: String,
+    pub content: Vec<u8>,
 }
 
 impl RenderedFile {
-    pub fn new(name: impl Into<Cow<'static, str>>, content: String) -> Self {
-        RenderedFile { name: name.into(), content }
+    pub fn new(name: impl Into<Cow<'static, str>>, content: impl Into<Vec<u8>>) -> Self {
+        RenderedFile { name: name.into(), content: content.into() }
+    }
+
+    /// The content as text (empty when it is not UTF-8, as a compressed file is not).
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.content).unwrap_or_default()
     }
 }
 

@@ -119,9 +119,9 @@ fn holds_only_files(dir: &Path) -> bool {
 }
 
 /// Writes `content` to a new file at `path` and flushes it to disk.
-fn write_file(path: &Path, content: &str) -> Result<(), ReportError> {
+fn write_file(path: &Path, content: &[u8]) -> Result<(), ReportError> {
     File::create(path)
-        .and_then(|mut f| f.write_all(content.as_bytes()).and_then(|()| f.sync_all()))
+        .and_then(|mut f| f.write_all(content).and_then(|()| f.sync_all()))
         .map_err(|source| ReportError::Write { path: path.to_owned(), source })
 }
 

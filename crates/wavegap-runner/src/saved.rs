@@ -1,14 +1,23 @@
-//! The raw aggregates of one run, saved as JSON so a report can be rendered again without
-//! querying (`--from-saved`). The file says which wave and window it holds.
+//! The raw aggregates of one run, saved so a report can be rendered again without querying
+//! (`--from-saved`). The file says which wave and window it holds. A report saves them as
+//! `flows.json.gz`, compact JSON compressed: the aggregates grow with the traffic, and their
+//! repeated keys and addresses compress about twentyfold. [`load`] reads either form.
 
+use std::io::{Read as _, Write as _};
 use std::path::Path;
 
+use flate2::Compression;
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
 use serde::{Deserialize, Serialize};
 use wavegap_core::flow::{FlowData, TimeWindow};
 
 use crate::RunnerError;
 
 pub const VERSION: u32 = 1;
+
+/// The name a report saves its flows under.
+pub const FILE: &str = "flows.json.gz";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedRun {
@@ -18,32 +27,58 @@ pub struct SavedRun {
     pub data: FlowData,
 }
 
+/// A run's flows as the file holds them, borrowed (saving copies nothing).
+#[derive(Serialize)]
+struct SavedView<'a> {
+    version: u32,
+    wave: &'a str,
+    window: TimeWindow,
+    data: &'a FlowData,
+}
+
 impl SavedRun {
     pub fn new(wave: &str, window: TimeWindow, data: FlowData) -> Self {
         SavedRun { version: VERSION, wave: wave.to_owned(), window, data }
     }
+}
 
-    /// The file's text (pretty JSON and a final line break), for the one atomic writer.
-    pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_else(|_| String::from("{}"));
-        text.push('\n');
+/// The bytes of the saved-flows file `name` for a run: gzip-compressed compact JSON when the
+/// name ends in `.gz`, else pretty JSON with a final line break (for reading by eye).
+pub fn encode(name: &str, wave: &str, window: TimeWindow, data: &FlowData) -> Vec<u8> {
+    let view = SavedView { version: VERSION, wave, window, data };
+    if std::path::Path::new(name).extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
+        // The fastest level: the text is repetitive enough that more effort gains little.
+        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+        // Writing into memory cannot fail, and the view has only serialisable values.
+        let _ = serde_json::to_writer(&mut gz, &view);
+        let _ = gz.write_all(b"\n");
+        gz.finish().unwrap_or_default()
+    } else {
+        let mut text = serde_json::to_vec_pretty(&view).unwrap_or_else(|_| b"{}".to_vec());
+        text.push(b'\n');
         text
     }
 }
 
+/// Reads saved flows, compressed or not (whatever the file is named).
 pub fn load(path: &Path) -> Result<SavedRun, RunnerError> {
     #[derive(Deserialize)]
     struct Header {
         version: u32,
     }
-    let text =
-        std::fs::read_to_string(path).map_err(|source| RunnerError::SavedRead { path: path.to_owned(), source })?;
+    let read = |source| RunnerError::SavedRead { path: path.to_owned(), source };
+    let mut bytes = std::fs::read(path).map_err(read)?;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut text = Vec::new();
+        MultiGzDecoder::new(bytes.as_slice()).read_to_end(&mut text).map_err(read)?;
+        bytes = text;
+    }
     let header: Header =
-        serde_json::from_str(&text).map_err(|source| RunnerError::SavedParse { path: path.to_owned(), source })?;
+        serde_json::from_slice(&bytes).map_err(|source| RunnerError::SavedParse { path: path.to_owned(), source })?;
     if header.version != VERSION {
         return Err(RunnerError::SavedVersion { path: path.to_owned(), found: header.version, expected: VERSION });
     }
-    serde_json::from_str(&text).map_err(|source| RunnerError::SavedParse { path: path.to_owned(), source })
+    serde_json::from_slice(&bytes).map_err(|source| RunnerError::SavedParse { path: path.to_owned(), source })
 }
 
 #[cfg(test)]
@@ -68,12 +103,19 @@ mod tests {
         };
         let run = SavedRun::new("wave-3", TimeWindow { start: 0, end: 9 }, data);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, run.to_json()).unwrap();
-        assert_eq!(load(&path).unwrap(), run);
+        for name in ["flows.json", FILE] {
+            let bytes = encode(name, &run.wave, run.window, &run.data);
+            assert_eq!(bytes.starts_with(&[0x1f, 0x8b]), name == FILE, "{name}");
+            std::fs::write(&path, bytes).unwrap();
+            assert_eq!(load(&path).unwrap(), run, "{name}");
+        }
         std::fs::write(&path, r#"{"version": 9}"#).unwrap();
         assert!(matches!(load(&path), Err(RunnerError::SavedVersion { found: 9, .. })));
         std::fs::write(&path, "[").unwrap();
         assert!(matches!(load(&path), Err(RunnerError::SavedParse { .. })));
+        let cut = encode(FILE, "wave-3", run.window, &run.data);
+        std::fs::write(&path, &cut[..cut.len() / 2]).unwrap();
+        assert!(matches!(load(&path), Err(RunnerError::SavedRead { .. })), "a cut gzip stream is a read error");
         assert!(matches!(load(&dir.path().join("none.json")), Err(RunnerError::SavedRead { .. })));
     }
 }

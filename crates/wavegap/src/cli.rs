@@ -184,8 +184,8 @@ pub struct ReportArgs {
     #[arg(long, conflicts_with = "from_saved")]
     pub dry_run: bool,
 
-    /// Render from the flows.json of an earlier report (or a `fetch --save` file) instead of
-    /// querying again
+    /// Render from the flows.json.gz of an earlier report (or a `fetch --save` file) instead
+    /// of querying again
     #[arg(long, value_name = "FILE")]
     pub from_saved: Option<PathBuf>,
 
@@ -224,7 +224,7 @@ pub struct FetchArgs {
     #[command(flatten)]
     pub query: WaveArgs,
 
-    /// Where to write the aggregates (JSON)
+    /// Where to write the aggregates (JSON; gzip-compressed when the name ends in `.gz`)
     #[arg(long, value_name = "FILE")]
     pub save: PathBuf,
 

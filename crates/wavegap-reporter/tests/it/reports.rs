@@ -19,11 +19,11 @@ fn check(case: &str, input: &Input) {
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
         for f in &files {
-            insta::assert_snapshot!(format!("{case}__{}", f.name), &f.content);
+            insta::assert_snapshot!(format!("{case}__{}", f.name), f.text());
         }
     });
     let json = files.iter().find(|f| f.name == "findings.json").unwrap();
-    let json: serde_json::Value = serde_json::from_str(&json.content).expect("findings.json is valid JSON");
+    let json: serde_json::Value = serde_json::from_str(json.text()).expect("findings.json is valid JSON");
     assert_eq!(json["schema_version"], 1);
 }
 
@@ -52,7 +52,7 @@ fn hostile_names() {
     let input = fixtures::hostile_names();
     check("hostile_names", &input);
     let files = render(&input);
-    let get = |name: &str| files.iter().find(|f| f.name == name).unwrap().content.clone();
+    let get = |name: &str| files.iter().find(|f| f.name == name).unwrap().text().to_owned();
     let html = get("report.html");
     assert!(!html.contains("<script>alert"), "raw script tag in the HTML");
     assert!(!html.contains("<img src=x"), "raw img tag in the HTML");
@@ -102,11 +102,11 @@ fn rerendering_is_byte_identical_apart_from_the_header_line() {
     let second = Renderer::new().unwrap().render_all(&model).unwrap();
     later.log_groups.reverse();
     for (a, b) in first.iter().zip(&second) {
-        let differing: Vec<(&str, &str)> = a.content.lines().zip(b.content.lines()).filter(|(x, y)| x != y).collect();
-        let stamped = usize::from(a.content.contains("2026-11-27T05:00:00Z"));
+        let differing: Vec<(&str, &str)> = a.text().lines().zip(b.text().lines()).filter(|(x, y)| x != y).collect();
+        let stamped = usize::from(a.text().contains("2026-11-27T05:00:00Z"));
         assert_eq!(differing.len(), stamped, "{}: {differing:?}", a.name);
         assert!(differing.iter().all(|d| d.0.contains("2026-11-27T05:00:00Z")), "{}: {differing:?}", a.name);
-        assert_eq!(a.content.lines().count(), b.content.lines().count());
+        assert_eq!(a.text().lines().count(), b.text().lines().count());
     }
     assert_eq!(render(&input), first, "same input, same bytes");
 }
@@ -119,7 +119,7 @@ fn templates_can_be_overridden_one_by_one() {
     let renderer = Renderer::with_overrides(dir.path()).unwrap();
     let input = fixtures::demo();
     let files = renderer.render_all(&build(&input.report_input())).unwrap();
-    assert_eq!(files[0].content, "# demo by ACME\n5 rejected\n");
+    assert_eq!(files[0].text(), "# demo by ACME\n5 rejected\n");
     assert_eq!(files[1], render(&input)[1], "report.html still the built-in one");
 
     std::fs::write(dir.path().join("fix.sh.j2"), "{{ no_such_field }}").unwrap();
@@ -303,7 +303,7 @@ fn fix_sh_is_idempotent_goes_on_after_a_failure_and_sums_up() {
 fn a_large_wave_gives_a_short_report() {
     let input = fixtures::large();
     let files = render(&input);
-    let get = |name: &str| files.iter().find(|f| f.name == name).unwrap().content.clone();
+    let get = |name: &str| files.iter().find(|f| f.name == name).unwrap().text().to_owned();
     let md = get("report.md");
     assert!(md.chars().count() <= 65_536, "report.md has {} characters", md.chars().count());
     let summary = get("summary.md");

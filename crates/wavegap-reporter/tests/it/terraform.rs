@@ -29,7 +29,7 @@ fn check(case: &str, input: &fixtures::Input) {
     }
     let dir = tempfile::tempdir().unwrap();
     let files = render(input);
-    let tf = &files.iter().find(|f| f.name == "fix.tf").unwrap().content;
+    let tf = &files.iter().find(|f| f.name == "fix.tf").unwrap().text();
     std::fs::write(dir.path().join("fix.tf"), tf).unwrap();
     std::fs::write(dir.path().join("cli.tfrc"), "").unwrap();
     let fmt = terraform(dir.path(), &["fmt", "-check", "-diff", "fix.tf"]);

@@ -17,7 +17,7 @@ use wavegap_core::wave::{Source, WaveConfig};
 use wavegap_resolver::AwsContext;
 use wavegap_runner::cloudwatch::ExecOptions;
 use wavegap_runner::plan::QueryPlan;
-use wavegap_runner::saved::{self, SavedRun};
+use wavegap_runner::saved;
 
 use crate::commands::inventory::{self, resolver_failure};
 use crate::commands::plan::{self, runner_failure};
@@ -69,11 +69,10 @@ pub async fn gather(q: &settings::Query, from_saved: Option<&Path>) -> Result<Ga
 
 pub fn run(s: &settings::Fetch) -> Result<Success, Failure> {
     let gathered = crate::runtime::block_on(gather(&s.query, None))??;
-    let run = SavedRun::new(&s.query.wave.name, s.query.window, gathered.data);
+    let d = &gathered.data;
     let (dir, name) = split_path(&s.save);
-    wavegap_reporter::write_atomically(dir, &[wavegap_reporter::RenderedFile::new(name, run.to_json())])
-        .or_fail(Kind::Aws)?;
-    let d = &run.data;
+    let bytes = saved::encode(&name, &s.query.wave.name, s.query.window, d);
+    wavegap_reporter::write_atomically(dir, &[wavegap_reporter::RenderedFile::new(name, bytes)]).or_fail(Kind::Aws)?;
     if !s.quiet {
         #[allow(clippy::cast_precision_loss)]
         let mb = d.stats.bytes_scanned as f64 / 1e6;
@@ -117,7 +116,7 @@ fn load_saved(path: &Path, wave: &WaveConfig) -> Result<FlowData, Failure> {
         return Err(Failure::new(
             Kind::Config,
             anyhow!(
-                "{} holds the flows of wave {}, not {}\nhint: pass the flows.json of a report of this wave",
+                "{} holds the flows of wave {}, not {}\nhint: pass the flows.json.gz of a report of this wave",
                 path.display(),
                 run.wave,
                 wave.name

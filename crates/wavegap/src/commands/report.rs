@@ -2,7 +2,7 @@
 //!
 //! Files waves read their inventory snapshot and run the aggregating query over the local
 //! flow-log files; CloudWatch waves resolve the servers with EC2 and fan the query out with
-//! Logs Insights. Either way the aggregates are saved next to the report (`flows.json`) so
+//! Logs Insights. Either way the aggregates are saved next to the report (`flows.json.gz`) so
 //! `--from-saved` can render again without querying.
 
 use std::io::Write as _;
@@ -12,7 +12,7 @@ use wavegap_core::analyze::{AnalysisOptions, analyze};
 use wavegap_core::inventory::{FlowLogDestination, Inventory};
 use wavegap_core::wave::Source;
 use wavegap_reporter::{RenderedFile, ReportInput};
-use wavegap_runner::saved::SavedRun;
+use wavegap_runner::saved;
 
 use crate::commands::fetch::{Gathered, gather};
 use crate::exit::{Failure, Kind, OrFail, Success};
@@ -49,12 +49,18 @@ pub fn run(s: &settings::Report) -> Result<Success, Failure> {
     if let Some(snapshot) = snapshot {
         extra.push(RenderedFile::new("inventory.json", snapshot));
     }
-    if s.from_saved.is_none() {
-        extra.push(RenderedFile::new("flows.json", SavedRun::new(&wave.name, q.window, data.clone()).to_json()));
-    }
 
+    // The saved flows are compressed on a second thread while the analysis runs.
     let options = AnalysisOptions::for_run(q.window, q.now.timestamp(), &wave.source, &inventory);
-    let analysis = analyze(wave, &inventory, &data, &options);
+    let (analysis, flows) = std::thread::scope(|scope| {
+        let flows =
+            s.from_saved.is_none().then(|| scope.spawn(|| saved::encode(saved::FILE, &wave.name, q.window, &data)));
+        let analysis = analyze(wave, &inventory, &data, &options);
+        (analysis, flows.map(|f| f.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))))
+    });
+    if let Some(flows) = flows {
+        extra.push(RenderedFile::new(saved::FILE, flows));
+    }
 
     let generated_at = q.now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let generator = format!("wavegap {}", env!("CARGO_PKG_VERSION"));

@@ -14,17 +14,35 @@ const REPORT_FILES: [&str; 9] = [
     "junit.xml",
     "fix.sh",
     "fix.tf",
-    "flows.json",
+    "flows.json.gz",
 ];
 
+/// The files of a report directory, each as text (the saved flows decompressed).
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap())
+            (e.file_name().to_string_lossy().into_owned(), read_text(&e.path()))
         })
         .collect()
+}
+
+/// A file's text, decompressed when it is gzip.
+fn read_text(path: &Path) -> String {
+    if path.extension().is_some_and(|e| e == "gz") { gunzip(path) } else { std::fs::read_to_string(path).unwrap() }
+}
+
+fn gunzip(path: &Path) -> String {
+    use std::io::Read as _;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_string(&mut text).unwrap();
+    text
+}
+
+/// The saved flows of a report directory.
+fn saved_flows(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&gunzip(&dir.join("flows.json.gz"))).unwrap()
 }
 
 fn report(out: &Path, extra: &[&str]) -> std::process::Output {
@@ -119,7 +137,7 @@ fn from_saved_renders_the_same_report_without_querying() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     assert!(report(a.path(), &[]).status.success());
-    let saved = a.path().join("flows.json");
+    let saved = a.path().join("flows.json.gz");
     let out = report(b.path(), &["--from-saved", saved.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let (first, second) = (read_dir(a.path()), read_dir(b.path()));
@@ -132,7 +150,7 @@ fn from_saved_renders_the_same_report_without_querying() {
     for name in ["report.md", "findings.json", "fix.sh", "fix.tf"] {
         assert_eq!(strip(&first[name]), strip(&second[name]), "{name}");
     }
-    assert!(!second.contains_key("flows.json"), "a re-render does not save the flows again");
+    assert!(!second.contains_key("flows.json.gz"), "a re-render does not save the flows again");
 }
 
 #[test]
@@ -327,8 +345,7 @@ fn a_last_window_is_one_window_in_query_report_and_saved_flows() {
         &["-v", "report", path.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--no-baseline"],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("flows.json")).unwrap()).unwrap();
+    let saved = saved_flows(&out_dir);
     let (start, end) = (saved["window"]["start"].as_i64().unwrap(), saved["window"]["end"].as_i64().unwrap());
     assert_eq!(end - start, 24 * 3600);
     // The query ran over exactly that window.
@@ -377,7 +394,7 @@ fn concurrent_reports_into_one_directory_leave_one_runs_whole_report() {
     let mut runs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for entry in std::fs::read_dir(&shared).unwrap() {
         let file = entry.unwrap().file_name().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(shared.join(&file)).unwrap();
+        let text = read_text(&shared.join(&file));
         let seen: Vec<&String> = names.iter().filter(|n| text.contains(n.as_str())).collect();
         assert!(seen.len() <= 1, "{file} mixes runs {seen:?}");
         if let Some(name) = seen.first() {
@@ -386,7 +403,7 @@ fn concurrent_reports_into_one_directory_leave_one_runs_whole_report() {
     }
     assert_eq!(runs.len(), 1, "files of several runs: {runs:?}");
     let files = runs.into_values().next().unwrap();
-    for report in ["report.md", "report.html", "findings.json", "summary.md", "flows.json"] {
+    for report in ["report.md", "report.html", "findings.json", "summary.md", "flows.json.gz"] {
         assert!(files.iter().any(|f| f == report), "{report} is not from the run the others are from: {files:?}");
     }
     let staged: Vec<_> = std::fs::read_dir(dir.path())
@@ -445,8 +462,7 @@ fn objects_not_opened_for_their_names_are_said_in_the_report() {
     assert!(out.status.success(), "{}", stderr(&out));
     let markdown = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
     assert!(markdown.contains("; 1 object(s) not opened: their names put them outside the window"), "{markdown}");
-    let saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/flows.json")).unwrap()).unwrap();
+    let saved = saved_flows(&dir.path().join("out"));
     assert_eq!(saved["data"]["stats"]["objects_skipped"], 1);
     // The shipped demo reads every object it has.
     let out = wavegap(&repo_root(), &["report", "demo", "--out", dir.path().join("demo").to_str().unwrap()]);
