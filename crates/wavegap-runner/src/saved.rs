@@ -3,7 +3,7 @@
 //! `flows.json.gz`, compact JSON compressed: the aggregates grow with the traffic, and their
 //! repeated keys and addresses compress about twentyfold. [`load`] reads either form.
 
-use std::io::{Read as _, Write as _};
+use std::io::{BufWriter, Read as _, Write as _};
 use std::path::Path;
 
 use flate2::Compression;
@@ -48,11 +48,12 @@ pub fn encode(name: &str, wave: &str, window: TimeWindow, data: &FlowData) -> Ve
     let view = SavedView { version: VERSION, wave, window, data };
     if std::path::Path::new(name).extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
         // The fastest level: the text is repetitive enough that more effort gains little.
-        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+        // The serialiser writes a few bytes at a time: buffered, the compressor sees blocks.
+        let mut out = BufWriter::with_capacity(1 << 16, GzEncoder::new(Vec::new(), Compression::fast()));
         // Writing into memory cannot fail, and the view has only serialisable values.
-        let _ = serde_json::to_writer(&mut gz, &view);
-        let _ = gz.write_all(b"\n");
-        gz.finish().unwrap_or_default()
+        let _ = serde_json::to_writer(&mut out, &view);
+        let _ = out.write_all(b"\n");
+        out.into_inner().ok().and_then(|gz| gz.finish().ok()).unwrap_or_default()
     } else {
         let mut text = serde_json::to_vec_pretty(&view).unwrap_or_else(|_| b"{}".to_vec());
         text.push(b'\n');
