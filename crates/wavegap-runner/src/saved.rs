@@ -74,12 +74,16 @@ pub fn load(path: &Path) -> Result<SavedRun, RunnerError> {
         MultiGzDecoder::new(bytes.as_slice()).read_to_end(&mut text).map_err(read)?;
         bytes = text;
     }
-    let header: Header =
-        serde_json::from_slice(&bytes).map_err(|source| RunnerError::SavedParse { path: path.to_owned(), source })?;
-    if header.version != VERSION {
-        return Err(RunnerError::SavedVersion { path: path.to_owned(), found: header.version, expected: VERSION });
+    // One parse in the usual case; only a file that does not read is asked for its version.
+    let version = |found| RunnerError::SavedVersion { path: path.to_owned(), found, expected: VERSION };
+    match serde_json::from_slice::<SavedRun>(&bytes) {
+        Ok(run) if run.version == VERSION => Ok(run),
+        Ok(run) => Err(version(run.version)),
+        Err(source) => match serde_json::from_slice::<Header>(&bytes) {
+            Ok(header) if header.version != VERSION => Err(version(header.version)),
+            _ => Err(RunnerError::SavedParse { path: path.to_owned(), source }),
+        },
     }
-    serde_json::from_slice(&bytes).map_err(|source| RunnerError::SavedParse { path: path.to_owned(), source })
 }
 
 #[cfg(test)]
