@@ -16,6 +16,8 @@
 //! test passes. Either way a skipped line would fail the filters, so no result changes (unit
 //! tests hold every derivation against the filters themselves).
 
+use std::collections::BTreeSet;
+
 use memchr::memmem::Finder;
 
 use crate::ast::{BinOp, Func};
@@ -302,11 +304,10 @@ fn needed(e: &CExpr, ctx: &Ctx<'_>) -> Option<Vec<Need>> {
 #[allow(clippy::needless_pass_by_value)]
 fn better(a: Option<Vec<Need>>, b: Option<Vec<Need>>) -> Option<Vec<Need>> {
     let rank = |needs: &Vec<Need>| {
-        let mut cost: Vec<(usize, bool)> =
-            needs.iter().map(|n| if let Need::Is(c, _) = n { (*c, true) } else { (usize::MAX, false) }).collect();
-        cost.sort_unstable();
-        cost.dedup_by(|x, y| x.1 && x == y);
-        (needs.iter().all(Need::selective), std::cmp::Reverse(cost.len()))
+        let columns: BTreeSet<usize> =
+            needs.iter().filter_map(|n| if let Need::Is(c, _) = n { Some(*c) } else { None }).collect();
+        let others = needs.iter().filter(|n| !matches!(n, Need::Is(..))).count();
+        (needs.iter().all(Need::selective), std::cmp::Reverse(columns.len() + others))
     };
     match (a, b) {
         (Some(a), Some(b)) => Some(if rank(&b) > rank(&a) { b } else { a }),

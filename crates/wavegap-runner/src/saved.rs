@@ -36,12 +36,6 @@ struct SavedView<'a> {
     data: &'a FlowData,
 }
 
-impl SavedRun {
-    pub fn new(wave: &str, window: TimeWindow, data: FlowData) -> Self {
-        SavedRun { version: VERSION, wave: wave.to_owned(), window, data }
-    }
-}
-
 /// The bytes of the saved-flows file `name` for a run: gzip-compressed compact JSON when the
 /// name ends in `.gz`, else pretty JSON with a final line break (for reading by eye).
 pub fn encode(name: &str, wave: &str, window: TimeWindow, data: &FlowData) -> Vec<u8> {
@@ -106,7 +100,7 @@ mod tests {
             stats: ScanStats { queries: 2, bytes_scanned: 10, ..ScanStats::default() },
             ..FlowData::default()
         };
-        let run = SavedRun::new("wave-3", TimeWindow { start: 0, end: 9 }, data);
+        let run = SavedRun { version: VERSION, wave: "wave-3".into(), window: TimeWindow { start: 0, end: 9 }, data };
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         for name in ["flows.json", FILE] {
             let bytes = encode(name, &run.wave, run.window, &run.data);

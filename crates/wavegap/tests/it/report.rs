@@ -212,14 +212,20 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A temporary directory holding a copy of the demo wave: its file and its data.
+fn demo_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_root().join("waves/demo"), &dir.path().join("waves/demo"));
+    std::fs::copy(repo_root().join("waves/demo.toml"), dir.path().join("waves/demo.toml")).unwrap();
+    dir
+}
+
 /// The demo, then its tcp/80 proposal (from the users' LAN into orders-web) applied to its
 /// inventory snapshot, then the demo again into the same directory: the earlier findings.json
 /// is the baseline, the tcp/80 finding is fixed and the rest are still open, in every format.
 #[test]
 fn a_rerun_after_applying_one_proposal_marks_its_finding_fixed() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo_root().join("waves/demo"), &dir.path().join("waves/demo"));
-    std::fs::copy(repo_root().join("waves/demo.toml"), dir.path().join("waves/demo.toml")).unwrap();
+    let dir = demo_copy();
     let out_dir = dir.path().join("reports/demo");
     let first = wavegap(dir.path(), &["report", "demo"]);
     assert!(first.status.success(), "{}", stderr(&first));
@@ -312,9 +318,7 @@ fn fail_on_names_what_fails_the_run() {
 /// report refuses, naming both files, and writes nothing; `--out` elsewhere is fine.
 #[test]
 fn a_wave_name_two_files_share_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo_root().join("waves/demo"), &dir.path().join("waves/demo"));
-    std::fs::copy(repo_root().join("waves/demo.toml"), dir.path().join("waves/demo.toml")).unwrap();
+    let dir = demo_copy();
     std::fs::copy(repo_root().join("waves/demo.toml"), dir.path().join("waves/copy.toml")).unwrap();
     let out = wavegap(dir.path(), &["report", "demo"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -451,9 +455,7 @@ fn a_files_wave_reads_an_inventory_directory() {
 /// so next to the data it scanned (not only on stderr).
 #[test]
 fn objects_not_opened_for_their_names_are_said_in_the_report() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo_root().join("waves/demo"), &dir.path().join("waves/demo"));
-    std::fs::copy(repo_root().join("waves/demo.toml"), dir.path().join("waves/demo.toml")).unwrap();
+    let dir = demo_copy();
     let day = dir.path().join("waves/demo/flowlogs/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/03/02");
     let object = std::fs::read_dir(&day).unwrap().next().unwrap().unwrap().path();
     let late = object.file_name().unwrap().to_string_lossy().replace("20260302T09", "20260302T13");
