@@ -40,7 +40,7 @@ use wavegap_core::wave::{
     WindowSpec,
 };
 use wavegap_runner::files;
-use wavegap_runner::plan::{PlanOptions, QueryPlan};
+use wavegap_runner::plan::{Objects, PlanOptions, QueryPlan};
 use wavegap_runner::progress::Silent;
 
 /// Score wavegap's analysis against the bench generator's ground truth.
@@ -259,8 +259,8 @@ fn wave_for(truth: &Value, window: TimeWindow) -> Result<WaveConfig> {
 fn flow_data(dir: &Path, wave: &WaveConfig, window: TimeWindow) -> Result<FlowData> {
     let servers: BTreeSet<IpAddr> = wave.servers().map(|s| s.ip).collect();
     let options = PlanOptions::from_settings(&wave.query);
-    let plan = QueryPlan::for_files(&dir.join("AWSLogs"), &servers, &BTreeSet::new(), window, &options)?;
-    Ok(files::run(&plan, true, &Silent)?)
+    let plan = QueryPlan::for_objects(Objects::Dir(dir.join("AWSLogs")), &servers, &BTreeSet::new(), window, &options)?;
+    Ok(files::run(&plan, true, None, &Silent)?)
 }
 
 fn sg_rule_of(fault: &Value) -> Result<(String, bool, SgRule)> {

@@ -55,10 +55,7 @@ impl AnalysisOptions {
     /// the delivery lag of the wave's source — none once the window ended longer ago than
     /// that, when every record has been delivered.
     pub fn for_run(window: TimeWindow, now: i64, source: &Source, inventory: &Inventory) -> Self {
-        let lag = match source {
-            Source::Files { .. } => S3_DELIVERY_LAG,
-            Source::CloudWatch => CLOUDWATCH_DELIVERY_LAG,
-        };
+        let lag = if source.reads_objects() { S3_DELIVERY_LAG } else { CLOUDWATCH_DELIVERY_LAG };
         let mut options = AnalysisOptions::new(window);
         options.aggregation_interval =
             inventory.flow_logs.values().filter_map(|f| f.max_aggregation_interval).max().map_or(600, i64::from);

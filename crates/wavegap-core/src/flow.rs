@@ -146,6 +146,17 @@ pub struct ScanStats {
     /// after the end are read).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub objects_skipped: u64,
+    /// The requests an S3 source made, when the flows were read from a bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3: Option<S3Requests>,
+}
+
+/// The requests made of S3 and the bytes their answers carried (compressed, as stored).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S3Requests {
+    pub list: u64,
+    pub get: u64,
+    pub bytes: u64,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference

@@ -397,11 +397,104 @@ pub struct IgnoreRule {
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     CloudWatch,
-    /// Flow-log files (S3 layout, or `CloudWatch` Logs exports) and an inventory snapshot.
+    /// Flow-log files (S3 layout, or `CloudWatch` Logs exports) on disk.
     Files {
         dir: PathBuf,
-        inventory: PathBuf,
+        /// The inventory snapshot; without one the servers resolve with the EC2 API.
+        inventory: Option<PathBuf>,
     },
+    /// The flow-log objects of an S3 destination, read where they are.
+    S3 {
+        location: S3Location,
+        /// The inventory snapshot; without one the servers resolve with the EC2 API.
+        inventory: Option<PathBuf>,
+    },
+}
+
+impl Source {
+    /// The inventory snapshot the source names, if any.
+    pub fn snapshot(&self) -> Option<&std::path::Path> {
+        match self {
+            Source::CloudWatch => None,
+            Source::Files { inventory, .. } | Source::S3 { inventory, .. } => inventory.as_deref(),
+        }
+    }
+
+    /// Whether the flows are read from flow-log objects as delivered to S3 (on disk or in a
+    /// bucket) rather than queried in CloudWatch Logs.
+    pub fn reads_objects(&self) -> bool {
+        !matches!(self, Source::CloudWatch)
+    }
+
+    /// `cloudwatch`, `files` or `s3`, as findings.json names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::CloudWatch => "cloudwatch",
+            Source::Files { .. } => "files",
+            Source::S3 { .. } => "s3",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    /// What the report's "Source" line says.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (objects, inventory) = match self {
+            Source::CloudWatch => return f.write_str("CloudWatch Logs Insights"),
+            Source::Files { dir, inventory } => (format!("flow-log files in {}", dir.display()), inventory),
+            Source::S3 { location, inventory } => (format!("flow-log objects in {location}"), inventory),
+        };
+        match inventory {
+            Some(snapshot) => write!(f, "{objects} with the inventory snapshot {}", snapshot.display()),
+            None => write!(f, "{objects} with the inventory from the EC2 API"),
+        }
+    }
+}
+
+/// Where an S3 flow-log destination keeps its objects: the bucket, and the prefix above
+/// `AWSLogs/` (empty, or ending with `/`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S3Location {
+    pub bucket: String,
+    pub prefix: String,
+}
+
+impl S3Location {
+    /// Reads `s3://bucket/prefix/`. A prefix that already ends in `AWSLogs/` is taken as the
+    /// part above it.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let rest =
+            text.strip_prefix("s3://").ok_or_else(|| format!("`{text}` is not an S3 URL (it starts with `s3://`)"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let valid = (3..=63).contains(&bucket.len())
+            && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+            && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+        if !valid {
+            return Err(format!(
+                "`{bucket}` is not a bucket name (3 to 63 lowercase letters, digits, dots and hyphens)"
+            ));
+        }
+        let mut prefix = prefix.trim_start_matches('/').to_owned();
+        if !prefix.is_empty() && !prefix.ends_with('/') {
+            prefix.push('/');
+        }
+        if prefix == "AWSLogs/" || prefix.ends_with("/AWSLogs/") {
+            prefix.truncate(prefix.len() - "AWSLogs/".len());
+        }
+        Ok(S3Location { bucket: bucket.to_owned(), prefix })
+    }
+
+    /// The key prefix every flow-log object of the destination starts with.
+    pub fn logs_prefix(&self) -> String {
+        format!("{}AWSLogs/", self.prefix)
+    }
+}
+
+impl fmt::Display for S3Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.prefix)
+    }
 }
 
 /// The client port range proposed for NACL return rules when a server's OS is unknown.
@@ -471,6 +564,21 @@ mod tests {
             assert_eq!(Service::parse(text).map(|s| s.to_string()), expected.map(str::to_owned), "{text}");
         }
         assert_eq!(ServiceError::NeedsPort("443".into()).hint(), "name the protocol: tcp/443 or udp/443");
+    }
+
+    #[test]
+    fn s3_urls_name_a_bucket_and_the_prefix_above_awslogs() {
+        let loc = |t: &str| S3Location::parse(t).map(|l| (l.bucket, l.prefix));
+        let ok = |b: &str, p: &str| Ok((b.to_owned(), p.to_owned()));
+        assert_eq!(loc("s3://flow-logs"), ok("flow-logs", ""));
+        assert_eq!(loc("s3://flow-logs/"), ok("flow-logs", ""));
+        assert_eq!(loc("s3://flow-logs/central/vpc"), ok("flow-logs", "central/vpc/"));
+        assert_eq!(loc("s3://flow-logs/central/AWSLogs/"), ok("flow-logs", "central/"));
+        assert_eq!(loc("s3://flow-logs/AWSLogs"), ok("flow-logs", ""));
+        assert!(loc("flow-logs/x").unwrap_err().contains("starts with `s3://`"));
+        assert!(loc("s3://Flow_Logs/x").unwrap_err().contains("not a bucket name"));
+        assert!(loc("s3://ab").is_err());
+        assert_eq!(S3Location::parse("s3://b-1/p").unwrap().to_string(), "s3://b-1/p/");
     }
 
     #[test]

@@ -9,7 +9,6 @@ use wavegap_core::findings::{
     UnansweredFinding, UnansweredSignal,
 };
 use wavegap_core::flow::{CoverageGap, DamagedInput};
-use wavegap_core::wave::Source;
 
 use crate::baseline::{Since, Status, Was};
 use crate::format;
@@ -263,11 +262,7 @@ impl FindingsDocument {
                 name: wave.name.clone(),
                 description: wave.description.clone(),
                 file: wave.path.display().to_string(),
-                source: match wave.source {
-                    Source::CloudWatch => "cloudwatch",
-                    Source::Files { .. } => "files",
-                }
-                .to_owned(),
+                source: wave.source.kind().to_owned(),
                 window: WindowDoc {
                     start: format::rfc3339(analysis.window.start),
                     end: format::rfc3339(analysis.window.end),

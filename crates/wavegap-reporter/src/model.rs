@@ -561,17 +561,26 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
     };
     let headline = headline(&counts);
     let stats = &flows.stats;
-    let local = matches!(wave.source, Source::Files { .. });
     let scan = ScanView {
         log_groups: log_groups.clone(),
         queries: format::count(stats.queries),
         records_scanned: format::count(stats.records_scanned),
         records_matched: format::count(stats.records_matched),
         bytes_scanned: format::bytes(stats.bytes_scanned),
-        estimated_cost: if local {
-            "$0 (local files, no CloudWatch charge)".to_owned()
-        } else {
-            format!("${:.4} at ${}/GB", stats.estimated_cost, wave.query.price_per_gb)
+        estimated_cost: match (&wave.source, stats.s3) {
+            (Source::Files { .. }, _) => "$0 (local files, no CloudWatch charge)".to_owned(),
+            (Source::S3 { .. }, requests) => {
+                let r = requests.unwrap_or_default();
+                format!(
+                    "${:.4} for {} S3 request(s) ({} LIST, {} GET) reading {}",
+                    stats.estimated_cost,
+                    format::count(r.list + r.get),
+                    format::count(r.list),
+                    format::count(r.get),
+                    format::bytes(r.bytes)
+                )
+            }
+            (Source::CloudWatch, _) => format!("${:.4} at ${}/GB", stats.estimated_cost, wave.query.price_per_gb),
         },
         aggregates: format::count(flows.aggregates.len() as u64),
         skipped: match stats.objects_skipped {
@@ -616,12 +625,7 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
             name: wave.name.clone(),
             description: wave.description.clone(),
             file: wave.path.display().to_string(),
-            source: match &wave.source {
-                Source::CloudWatch => "CloudWatch Logs Insights".to_owned(),
-                Source::Files { dir, inventory } => {
-                    format!("flow-log files in {} with the inventory snapshot {}", dir.display(), inventory.display())
-                }
-            },
+            source: wave.source.to_string(),
             window_start: format::time(window.start),
             window_end: format::time(window.end),
             window_duration: format::duration(window.seconds()),

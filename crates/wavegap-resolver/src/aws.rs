@@ -71,6 +71,7 @@ pub struct AwsContext {
     pub config: SdkConfig,
     pub ec2: aws_sdk_ec2::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub s3: aws_sdk_s3::Client,
     pub(crate) call: CallContext,
 }
 
@@ -122,9 +123,14 @@ impl AwsContext {
             endpoint_url: settings.endpoint_url.clone().or_else(|| endpoint_from_env(&config)),
             max_attempts: settings.max_attempts.max(1),
         };
+        // An emulator or gateway at a custom endpoint is addressed path-style (`endpoint/bucket`);
+        // AWS itself takes the bucket in the host name.
+        let custom_s3 = call.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let s3 = aws_sdk_s3::config::Builder::from(&config).force_path_style(custom_s3).build();
         Ok(AwsContext {
             ec2: aws_sdk_ec2::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(s3),
             config,
             call,
         })

@@ -1,23 +1,40 @@
-//! The files source behind a [`QueryPlan`]: each window's query runs over the flow-log files
-//! with the local engine ([`crate::local`]), and the rows go through the same conversion as
-//! CloudWatch's. Local scans cost nothing, so the estimated cost stays 0.
+//! The files and S3 sources behind a [`QueryPlan`]: each window's query runs over the
+//! flow-log objects with the local engine ([`crate::local`]), read from disk or streamed from
+//! a bucket ([`crate::s3`]), and the rows go through the same conversion as CloudWatch's.
+//! Local scans cost nothing; a bucket's cost is its requests.
 
 use wavegap_core::flow::{DamagedInput, FlowData};
 use wavegap_insights::{Query, ResultRow};
 
 use crate::RunnerError;
 use crate::local::{self, LocalOptions};
-use crate::plan::QueryPlan;
+use crate::plan::{Objects, QueryPlan};
 use crate::progress::{Event, Progress};
 use crate::rows::Aggregator;
+use crate::s3::{self, Bucket};
 
 /// Problems in the files listed on stderr; the rest are counted.
 const SHOWN_PROBLEMS: usize = 5;
 
-/// Runs a files plan (see [`QueryPlan::for_files`]); blocking, on every core.
-pub fn run(plan: &QueryPlan, strict: bool, progress: &dyn Progress) -> Result<FlowData, RunnerError> {
-    let (Some(dir), Some(chunk)) = (&plan.files, plan.chunks.first()) else {
+/// Runs a plan over flow-log objects (see [`QueryPlan::for_objects`]); blocking, on every
+/// core, off the async runtime (a bucket's requests run on the current runtime's handle).
+pub fn run(
+    plan: &QueryPlan,
+    strict: bool,
+    s3: Option<&aws_sdk_s3::Client>,
+    progress: &dyn Progress,
+) -> Result<FlowData, RunnerError> {
+    let (Some(objects), Some(chunk)) = (&plan.objects, plan.chunks.first()) else {
         return Err(RunnerError::NotAFilesPlan);
+    };
+    let reader = match objects {
+        Objects::Dir(dir) => Reader::Dir(dir),
+        Objects::Bucket { location, region } => {
+            let client = s3.ok_or(RunnerError::NoS3Client)?.clone();
+            let handle = tokio::runtime::Handle::try_current()
+                .map_err(|e| RunnerError::Task { message: format!("no async runtime for the S3 client: {e}") })?;
+            Reader::Bucket(Bucket::new(client, location.clone(), handle), region.as_deref())
+        }
     };
     let query =
         Query::parse(&chunk.query).map_err(|e| RunnerError::MalformedQuery { chunk: 1, message: e.to_string() })?;
@@ -29,7 +46,10 @@ pub fn run(plan: &QueryPlan, strict: bool, progress: &dyn Progress) -> Result<Fl
     let mut unread: Option<std::collections::BTreeSet<std::path::PathBuf>> = None;
     for &window in &plan.windows {
         progress.event(&Event::Started { chunk: 1, window, query_id: "local" });
-        let out = local::run_query(dir, &query, Some(window), &options)?;
+        let out = match &reader {
+            Reader::Dir(dir) => local::run_query(dir, &query, Some(window), &options)?,
+            Reader::Bucket(bucket, region) => bucket.run_query(&query, window, *region, &options)?,
+        };
         for p in out.problems.iter().take(SHOWN_PROBLEMS) {
             tracing::warn!("{p}");
         }
@@ -52,7 +72,7 @@ pub fn run(plan: &QueryPlan, strict: bool, progress: &dyn Progress) -> Result<Fl
         let s = out.result.statistics;
         agg.add_stats(s.records_scanned, s.records_matched, s.bytes_scanned);
         bad_rows += agg.add_rows(
-            || format!("results of the query over {} for {}..{}", dir.display(), window.start, window.end),
+            || format!("results of the query over {objects} for {}..{}", window.start, window.end),
             out.result.rows().map(ResultRow::fields),
         );
         let rows = out.result.len();
@@ -62,5 +82,18 @@ pub fn run(plan: &QueryPlan, strict: bool, progress: &dyn Progress) -> Result<Fl
         tracing::warn!("{bad_rows} result rows could not be read and were skipped");
     }
     agg.add_skipped(unread.map_or(0, |u| u.len() as u64));
-    Ok(agg.finish(0.0))
+    let mut data = agg.finish(0.0);
+    if let Reader::Bucket(bucket, _) = reader {
+        let requests = bucket.requests();
+        data.stats.estimated_cost = s3::cost(requests);
+        data.stats.s3 = Some(requests);
+    }
+    Ok(data)
+}
+
+/// Where a plan's objects are read from.
+enum Reader<'a> {
+    Dir(&'a std::path::Path),
+    /// The bucket, and the one region read when the wave names it.
+    Bucket(Bucket, Option<&'a str>),
 }

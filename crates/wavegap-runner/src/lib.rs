@@ -7,10 +7,12 @@
 //! - [`cloudwatch`]: the CloudWatch Logs source — chunks run concurrently under an in-flight
 //!   limit, admission back-off, polling back-off, reruns of failed queries, truncation
 //!   splitting, `StopQuery` on interrupt, summed statistics.
-//! - [`files`]: a files plan run with the local source, rows converted the same way.
+//! - [`files`]: a files or S3 plan run with the local engine, rows converted the same way.
 //! - [`fetch`]: picks the source a plan needs.
 //! - [`local`]: the local source — flow-log files in the S3 layout and CloudWatch exports,
 //!   read on every core and queried with `wavegap-insights`.
+//! - [`s3`]: the S3 source — a bucket's flow-log objects listed by the window's date
+//!   prefixes and streamed into the local engine.
 //! - [`rows`]: result rows → flow aggregates, shared by every source.
 //! - [`saved`]: the raw aggregates saved as JSON so a report can be rendered again later.
 //! - [`progress`]: what a run reports while it goes; the binary decides how to show it.
@@ -24,6 +26,7 @@ pub mod local;
 pub mod plan;
 pub mod progress;
 pub mod rows;
+pub mod s3;
 pub mod saved;
 
 use std::path::PathBuf;
@@ -73,6 +76,10 @@ pub enum RunnerError {
     NoClient,
     #[error(transparent)]
     Files(#[from] local::LocalError),
+    #[error("S3 {operation} on {target} failed: {code}: {message}\nhint: {hint}")]
+    S3 { operation: &'static str, target: String, code: String, message: String, hint: &'static str },
+    #[error("this plan reads an S3 bucket and needs an S3 client")]
+    NoS3Client,
     #[error("interrupted: stopped {stopped} running queries{}", unanswered_starts_note(*unanswered_starts))]
     Interrupted {
         stopped: usize,
@@ -106,23 +113,31 @@ fn unanswered_starts_note(n: usize) -> String {
     )
 }
 
-/// Runs a plan with the source it was made for: the local files (on blocking threads) or
-/// CloudWatch Logs Insights through `client`.
+/// The clients a run may call; a plan that reads files needs neither.
+#[derive(Debug, Clone, Default)]
+pub struct Clients {
+    pub logs: Option<aws_sdk_cloudwatchlogs::Client>,
+    pub s3: Option<aws_sdk_s3::Client>,
+}
+
+/// Runs a plan with the source it was made for: flow-log objects (files, or a bucket through
+/// `clients.s3`) on blocking threads, or CloudWatch Logs Insights through `clients.logs`.
 pub async fn fetch(
     plan: &plan::QueryPlan,
-    client: Option<&aws_sdk_cloudwatchlogs::Client>,
+    clients: &Clients,
     options: &cloudwatch::ExecOptions,
     progress: std::sync::Arc<dyn progress::Progress>,
     interrupt: impl std::future::Future<Output = ()>,
 ) -> Result<wavegap_core::flow::FlowData, RunnerError> {
-    if plan.files.is_some() {
+    if plan.objects.is_some() {
         let plan = plan.clone();
-        let files = tokio::task::spawn_blocking(move || files::run(&plan, false, progress.as_ref()));
+        let s3 = clients.s3.clone();
+        let files = tokio::task::spawn_blocking(move || files::run(&plan, false, s3.as_ref(), progress.as_ref()));
         return tokio::select! {
             joined = files => joined.map_err(|e| RunnerError::Task { message: e.to_string() })?,
             () = interrupt => Err(RunnerError::Interrupted { stopped: 0, unanswered_starts: 0 }),
         };
     }
-    let client = client.ok_or(RunnerError::NoClient)?;
+    let client = clients.logs.as_ref().ok_or(RunnerError::NoClient)?;
     cloudwatch::run(client, plan, options, progress, interrupt).await
 }

@@ -14,14 +14,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ipnet::IpNet;
 use wavegap_core::flow::TimeWindow;
 use wavegap_core::flowlog::{FlowField, FlowFormat, KnownField};
 use wavegap_core::inventory::{FlowLogDestination, Inventory};
 use wavegap_core::scope::Scope;
-use wavegap_core::wave::{QuerySettings, Source, WaveConfig};
+use wavegap_core::wave::{QuerySettings, S3Location, Source, WaveConfig};
 
 use crate::RunnerError;
 
@@ -112,11 +112,32 @@ pub struct Chunk {
     pub servers_by: Option<Prefixes>,
 }
 
+/// Where a plan reads flow-log objects, when it reads them rather than CloudWatch Logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Objects {
+    /// Files on disk: a directory, or one file.
+    Dir(PathBuf),
+    /// The objects of an S3 destination; only one region's, when the wave names its region.
+    Bucket { location: S3Location, region: Option<String> },
+}
+
+impl std::fmt::Display for Objects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Objects::Dir(dir) => write!(f, "flow-log files under {}", dir.display()),
+            Objects::Bucket { location, region: None } => write!(f, "flow-log objects in {location}"),
+            Objects::Bucket { location, region: Some(region) } => {
+                write!(f, "flow-log objects in {location} ({region} only)")
+            }
+        }
+    }
+}
+
 /// Every query one report needs: each chunk over each window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryPlan {
-    /// For the files source: the directory the one chunk's query reads (no log groups).
-    pub files: Option<PathBuf>,
+    /// For the files and S3 sources: the objects the one chunk's query reads (no log groups).
+    pub objects: Option<Objects>,
     pub chunks: Vec<Chunk>,
     pub windows: Vec<TimeWindow>,
     pub row_limit: usize,
@@ -137,18 +158,25 @@ impl QueryPlan {
         let scope = Scope::new(wave, inventory);
         let servers = scope.addresses();
         let networks = scope.networks();
-        if let Source::Files { dir, .. } = &wave.source {
-            return Self::for_files(dir, &servers, &networks, window, options);
+        let objects = match &wave.source {
+            Source::CloudWatch => None,
+            Source::Files { dir, .. } => Some(Objects::Dir(dir.clone())),
+            Source::S3 { location, .. } => {
+                Some(Objects::Bucket { location: location.clone(), region: wave.aws.region.clone() })
+            }
+        };
+        if let Some(objects) = objects {
+            return Self::for_objects(objects, &servers, &networks, window, options);
         }
         let targets = log_group_targets(wave, inventory)?;
         Self::from_targets(&targets, &servers, &networks, window, options)
     }
 
-    /// The plan for flow-log files: one query per window over the whole directory. Each file
+    /// The plan for flow-log objects: one query per window over all of them. Each object
     /// names its own fields (S3 header line), and the local engine discovers them under their
     /// Insights names as CloudWatch does for the default format, so no `parse` is needed.
-    pub fn for_files(
-        dir: &Path,
+    pub fn for_objects(
+        objects: Objects,
         servers: &BTreeSet<IpAddr>,
         networks: &BTreeSet<IpNet>,
         window: TimeWindow,
@@ -165,12 +193,10 @@ impl QueryPlan {
         let mut fields: Vec<FlowField> = FlowFormat::default_v2().fields().to_vec();
         fields.extend([KnownField::TcpFlags, KnownField::FlowDirection].map(FlowField::Known));
         let superset = FlowFormat::from_fields(fields).expect("distinct known fields");
-        let query =
-            build_query(&superset, &host_nets(servers), networks, false, Addresses::PacketWherePresent).map_err(
-                |field| RunnerError::MissingField { log_group: dir.display().to_string(), field: field.to_owned() },
-            )?;
+        let query = build_query(&superset, &host_nets(servers), networks, false, Addresses::PacketWherePresent)
+            .map_err(|field| RunnerError::MissingField { log_group: objects.to_string(), field: field.to_owned() })?;
         Ok(QueryPlan {
-            files: Some(dir.to_owned()),
+            objects: Some(objects),
             chunks: vec![Chunk { number: 1, log_groups: Vec::new(), log_format: None, query, servers_by: None }],
             windows: split_window(window, options.windows),
             row_limit: options.row_limit.max(1),
@@ -223,7 +249,7 @@ impl QueryPlan {
             }
         }
         Ok(QueryPlan {
-            files: None,
+            objects: None,
             chunks,
             windows: split_window(window, options.windows),
             row_limit: options.row_limit.max(1),
@@ -519,14 +545,8 @@ fn parse_command(format: &FlowFormat) -> String {
 /// Prints the plan for a human: windows, chunks with their log groups, and each exact query
 /// text, ready to paste into the Logs Insights console. Used by `plan` and `report --dry-run`.
 pub fn write_plan(out: &mut dyn io::Write, plan: &QueryPlan) -> io::Result<()> {
-    if let Some(dir) = &plan.files {
-        writeln!(
-            out,
-            "flow-log files under {}: {} window(s) = {} queries",
-            dir.display(),
-            plan.windows.len(),
-            plan.query_count()
-        )?;
+    if let Some(objects) = &plan.objects {
+        writeln!(out, "{objects}: {} window(s) = {} queries", plan.windows.len(), plan.query_count())?;
     } else {
         writeln!(
             out,
@@ -545,7 +565,7 @@ pub fn write_plan(out: &mut dyn io::Write, plan: &QueryPlan) -> io::Result<()> {
     }
     for chunk in &plan.chunks {
         let format = chunk.log_format.as_deref().unwrap_or("default format");
-        if plan.files.is_some() {
+        if plan.objects.is_some() {
             writeln!(out, "\nfields as each file's header names them")?;
         } else {
             writeln!(out, "\nchunk {} ({} log groups, {format}):", chunk.number, chunk.log_groups.len())?;
@@ -706,9 +726,14 @@ mod tests {
         let q = query_text(&half, &servers, &nets).unwrap();
         assert!(q.contains("by srcAddr, dstAddr, lowPort,") && !q.contains("pktSrcAddr in"), "{q}");
         // Files differ in format: the packet address where a file has one.
-        let plan =
-            QueryPlan::for_files(Path::new("d"), &servers, &nets, TimeWindow { start: 0, end: 9 }, &options(50, 1))
-                .unwrap();
+        let plan = QueryPlan::for_objects(
+            Objects::Dir("d".into()),
+            &servers,
+            &nets,
+            TimeWindow { start: 0, end: 9 },
+            &options(50, 1),
+        )
+        .unwrap();
         let q = &plan.chunks[0].query;
         assert!(
             q.starts_with(
@@ -757,8 +782,8 @@ mod tests {
     #[test]
     fn files_plans_have_one_default_format_query_per_window() {
         let servers = set(["10.0.0.6".parse().unwrap()]);
-        let plan = QueryPlan::for_files(
-            Path::new("data/flowlogs"),
+        let plan = QueryPlan::for_objects(
+            Objects::Dir("data/flowlogs".into()),
             &servers,
             &BTreeSet::new(),
             TimeWindow { start: 0, end: 9 },

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use anyhow::anyhow;
 use wavegap_core::findings::FindingKind;
 use wavegap_core::flow::TimeWindow;
-use wavegap_core::wave::{Service, Source, WaveConfig};
+use wavegap_core::wave::{Service, WaveConfig};
 use wavegap_reporter::baseline::Baseline;
 use wavegap_reporter::{Comparison, Renderer, Style};
 use wavegap_resolver::ClientSettings;
@@ -80,8 +80,10 @@ impl InventoryChoice {
         let otherwise = if ec2 { InventoryChoice::Live } else { InventoryChoice::Listed };
         match (flag, &wave.source) {
             (Some(path), _) => InventoryChoice::Snapshot(path.to_owned()),
-            (None, Source::Files { inventory, .. }) => InventoryChoice::Snapshot(inventory.clone()),
-            (None, Source::CloudWatch) => beside_saved().map_or(otherwise, InventoryChoice::Snapshot),
+            (None, source) => match source.snapshot() {
+                Some(snapshot) => InventoryChoice::Snapshot(snapshot.to_owned()),
+                None => beside_saved().map_or(otherwise, InventoryChoice::Snapshot),
+            },
         }
     }
 }

@@ -28,7 +28,7 @@ fn flow_log(id: &str, resource: &str, traffic: Option<&str>) -> crate::inventory
 #[test]
 fn run_options_take_the_sources_lag_until_the_window_is_delivered_and_the_longest_interval() {
     let cloudwatch = Source::CloudWatch;
-    let files = Source::Files { dir: PathBuf::from("flows"), inventory: PathBuf::from("inventory.json") };
+    let files = Source::Files { dir: PathBuf::from("flows"), inventory: Some(PathBuf::from("inventory.json")) };
     let mut inv = Inventory::default();
     let opts = AnalysisOptions::for_run(WINDOW, WINDOW.end + 60, &cloudwatch, &inv);
     assert_eq!((opts.delivery_lag, opts.aggregation_interval), (CLOUDWATCH_DELIVERY_LAG, 600));

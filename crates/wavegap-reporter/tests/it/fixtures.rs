@@ -106,7 +106,10 @@ pub fn wave() -> WaveConfig {
             servers: vec![server("web01", WEB, "web"), server("app01", APP, "app"), server("db01", DB, "db")],
         }],
         expected_flows: vec![],
-        source: Source::Files { dir: "waves/demo/flowlogs".into(), inventory: "waves/demo/inventory.json".into() },
+        source: Source::Files {
+            dir: "waves/demo/flowlogs".into(),
+            inventory: Some("waves/demo/inventory.json".into()),
+        },
         ephemeral: EphemeralPolicy::default(),
         ignore: vec![IgnoreRule {
             network: net("192.168.99.10/32"),
@@ -579,6 +582,7 @@ pub fn flows() -> FlowData {
             bytes_scanned: 52_000,
             estimated_cost: 0.0,
             objects_skipped: 0,
+            s3: None,
         },
     }
 }

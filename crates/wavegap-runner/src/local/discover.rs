@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 /// What kind of file, from its name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum FileKind {
     /// A flow-log object as delivered to S3 (`.log` or `.log.gz`, header line first).
     S3(Option<S3Name>),
@@ -12,7 +12,7 @@ pub(crate) enum FileKind {
 }
 
 /// The parts of `<account>_vpcflowlogs_<region>_<flow-log-id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct S3Name {
     pub account: String,
     pub region: String,

@@ -39,7 +39,8 @@ use wavegap_core::flow::TimeWindow;
 use wavegap_core::flowlog::{FlowField, FlowFormat, KnownField};
 use wavegap_insights::{Event, Executor, FlowLines, Query, QueryResult};
 
-use self::discover::{FileKind, S3Name, find_files};
+pub(crate) use self::discover::{FileKind, kind_of};
+use self::discover::{S3Name, find_files};
 
 /// How many problems are kept with their details (all are counted).
 const MAX_PROBLEMS: usize = 1000;
@@ -126,6 +127,33 @@ pub enum LocalError {
     Strict { count: u64, first: Problem },
 }
 
+/// The times (Unix seconds) an S3 object's name may carry when it holds records of `window`:
+/// from [`AFTER_NAME`] before its start to [`BEFORE_NAME`] after its end.
+pub(crate) fn object_times(window: TimeWindow) -> (i64, i64) {
+    (window.start - AFTER_NAME, window.end + BEFORE_NAME)
+}
+
+/// Where flow-log objects are opened: the file system, or a bucket (`crate::s3`).
+pub(crate) trait Store: Sync {
+    /// Opens the object `name` (as the listing named it), or says in words why it cannot.
+    fn open(&self, name: &Path) -> Result<Box<dyn Read + '_>, String>;
+}
+
+/// The file system.
+struct Disk;
+
+impl Store for Disk {
+    fn open(&self, name: &Path) -> Result<Box<dyn Read + '_>, String> {
+        // Devices, FIFOs and sockets (or links to them) are never flow logs: /dev/zero never
+        // ends, and opening a FIFO waits for a writer.
+        if std::fs::metadata(name).is_ok_and(|m| !m.is_file()) {
+            return Err("not a regular file (a device, FIFO or socket, or a link to one); skipped".to_owned());
+        }
+        let file = std::fs::File::open(name).map_err(|e| format!("cannot open: {e}"))?;
+        Ok(Box::new(file))
+    }
+}
+
 /// Runs `query` over every flow-log file under `path` (a directory or one file).
 pub fn run_query(
     path: &Path,
@@ -140,8 +168,20 @@ pub fn run_query(
     if files.is_empty() {
         return Err(LocalError::NoFiles { path: path.to_path_buf() });
     }
-    let (files, skipped): (Vec<_>, Vec<_>) = files.into_iter().partition(|(_, kind)| match (kind, window) {
-        (FileKind::S3(Some(name)), Some(w)) => name.time + AFTER_NAME >= w.start && name.time - BEFORE_NAME <= w.end,
+    run_objects(&Disk, files, query, window, options)
+}
+
+/// Runs `query` over `objects` opened from `store`, on `options.threads` reader threads.
+pub(crate) fn run_objects(
+    store: &dyn Store,
+    objects: Vec<(PathBuf, FileKind)>,
+    query: &Query,
+    window: Option<TimeWindow>,
+    options: &LocalOptions,
+) -> Result<LocalOutput, LocalError> {
+    let times = window.map(object_times);
+    let (files, skipped): (Vec<_>, Vec<_>) = objects.into_iter().partition(|(_, kind)| match (kind, times) {
+        (FileKind::S3(Some(name)), Some((from, to))) => (from..=to).contains(&name.time),
         _ => true,
     });
     let threads = options
@@ -159,8 +199,15 @@ pub fn run_query(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((file, kind)) = files.get(i) else { break };
-                    let mut ctx =
-                        FileCtx { path: file, exec: &mut exec, report: &mut report, buf: &mut buf, window, options };
+                    let mut ctx = FileCtx {
+                        path: file,
+                        store,
+                        exec: &mut exec,
+                        report: &mut report,
+                        buf: &mut buf,
+                        window,
+                        options,
+                    };
                     match kind {
                         FileKind::S3(name) => ctx.read_s3(name.as_ref()),
                         FileKind::CloudWatchExport => ctx.read_export(),
@@ -256,6 +303,7 @@ pub struct Damage {
 
 struct FileCtx<'a> {
     path: &'a Path,
+    store: &'a dyn Store,
     exec: &'a mut Executor,
     report: &'a mut Report,
     buf: &'a mut Vec<u8>,
@@ -270,27 +318,14 @@ struct S3State {
     time_ms: i64,
 }
 
-impl FileCtx<'_> {
-    /// Opens the file, gunzipping when it starts with the gzip magic; a `.gz` name without it
-    /// is a problem.
-    fn open(&mut self) -> Option<Box<dyn Read>> {
-        // Devices, FIFOs and sockets (or links to them) are never flow logs: /dev/zero never
-        // ends, and opening a FIFO waits for a writer.
-        match std::fs::metadata(self.path) {
-            Ok(m) if !m.is_file() => {
-                self.report.add(
-                    self.path,
-                    None,
-                    "not a regular file (a device, FIFO or socket, or a link to one); skipped",
-                );
-                return None;
-            }
-            _ => {}
-        }
-        let file = match std::fs::File::open(self.path) {
+impl<'a> FileCtx<'a> {
+    /// Opens the object, gunzipping when it starts with the gzip magic; a `.gz` name without
+    /// it is a problem.
+    fn open(&mut self) -> Option<Box<dyn Read + 'a>> {
+        let file = match self.store.open(self.path) {
             Ok(f) => f,
-            Err(e) => {
-                self.report.add(self.path, None, format!("cannot open: {e}"));
+            Err(what) => {
+                self.report.add(self.path, None, what);
                 return None;
             }
         };
@@ -314,7 +349,7 @@ impl FileCtx<'_> {
     ///
     /// The buffer is zeroed once, when it grows, not before every read: the bytes after a
     /// chunk's last line move to the front and the next read fills in after them.
-    fn for_each_chunk(&mut self, mut reader: Box<dyn Read>, mut each: impl FnMut(&mut Self, &[u8], u64)) {
+    fn for_each_chunk(&mut self, mut reader: Box<dyn Read + '_>, mut each: impl FnMut(&mut Self, &[u8], u64)) {
         let mut buf = std::mem::take(self.buf);
         let mut filled = 0;
         let mut line_no = 1u64;

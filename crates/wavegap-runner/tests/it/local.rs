@@ -275,8 +275,15 @@ fn servers_on_secondary_addresses_are_found_through_the_packet_addresses() {
     let servers = ["10.0.0.80".parse().unwrap()].into();
     let options = PlanOptions { chunk_size: 50, windows: 1, row_limit: 10_000, max_in_flight: 1 };
     let window = TimeWindow { start: T0 - 600, end: T0 + 600 };
-    let plan = QueryPlan::for_files(root, &servers, &std::collections::BTreeSet::new(), window, &options).unwrap();
-    let data = files::run(&plan, false, &Silent).unwrap();
+    let plan = QueryPlan::for_objects(
+        wavegap_runner::plan::Objects::Dir(root.to_path_buf()),
+        &servers,
+        &std::collections::BTreeSet::new(),
+        window,
+        &options,
+    )
+    .unwrap();
+    let data = files::run(&plan, false, None, &Silent).unwrap();
     let mut found: Vec<(String, String, String)> = data
         .aggregates
         .iter()

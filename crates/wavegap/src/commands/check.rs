@@ -103,11 +103,14 @@ pub fn run(args: &CheckArgs, color: bool, now: i64) -> Result<Success, Failure> 
     Ok(Success::Ok)
 }
 
-/// A files wave's snapshot, read as `report` reads it: what is wrong with it, if anything.
+/// A wave's inventory snapshot, read as `report` reads it: what is wrong with it, if anything.
 fn snapshot_problem(path: &std::path::Path, wave: &WaveConfig) -> Option<String> {
-    let Source::Files { inventory, .. } = &wave.source else { return None };
-    let failure = crate::commands::plan::load_inventory(inventory).err()?;
+    let failure = crate::commands::plan::load_inventory(wave.source.snapshot()?).err()?;
     Some(crate::exit::error_text(&failure.error).replacen("error: ", &format!("error: {}: ", path.display()), 1))
+}
+
+fn snapshot_or_ec2(snapshot: Option<&std::path::Path>) -> String {
+    snapshot.map_or_else(|| "EC2".to_owned(), |p| p.display().to_string())
 }
 
 /// `2 apps, 5 servers, 2 log groups + discover, last 1d, cloudwatch (eu-west-1)`.
@@ -127,7 +130,10 @@ fn summary(wave: &WaveConfig) -> String {
             Some(region) => format!("cloudwatch ({region})"),
             None => "cloudwatch".to_owned(),
         },
-        Source::Files { dir, inventory } => format!("files {} + {}", dir.display(), inventory.display()),
+        Source::Files { dir, inventory } => {
+            format!("files {} + {}", dir.display(), snapshot_or_ec2(inventory.as_deref()))
+        }
+        Source::S3 { location, inventory } => format!("s3 {location} + {}", snapshot_or_ec2(inventory.as_deref())),
     };
     format!("{apps}, {servers}, {log_groups}, {}, {source}", wave.window)
 }

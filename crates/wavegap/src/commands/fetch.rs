@@ -38,8 +38,8 @@ pub struct Gathered {
 /// is built only when EC2 or CloudWatch Logs is called.
 pub async fn gather(q: &settings::Query, from_saved: Option<&Path>) -> Result<Gathered, Failure> {
     let offline = plan::offline_inventory(&q.inventory, &q.wave)?;
-    let calls_logs = from_saved.is_none() && matches!(q.wave.source, Source::CloudWatch);
-    let ctx = if calls_logs || offline.is_none() {
+    let calls_aws = from_saved.is_none() && matches!(q.wave.source, Source::CloudWatch | Source::S3 { .. });
+    let ctx = if calls_aws || offline.is_none() {
         Some(AwsContext::new(&q.aws).await.map_err(resolver_failure)?)
     } else {
         None
@@ -59,8 +59,11 @@ pub async fn gather(q: &settings::Query, from_saved: Option<&Path>) -> Result<Ga
         load_saved(path, &q.wave)?
     } else {
         let options = ExecOptions::from_settings(&q.wave.query);
-        let client = ctx.as_ref().map(AwsContext::logs_client);
-        wavegap_runner::fetch(&plan, client.as_ref(), &options, q.progress.clone(), crate::runtime::interrupted())
+        let clients = wavegap_runner::Clients {
+            logs: ctx.as_ref().map(AwsContext::logs_client),
+            s3: ctx.as_ref().map(|c| c.s3.clone()),
+        };
+        wavegap_runner::fetch(&plan, &clients, &options, q.progress.clone(), crate::runtime::interrupted())
             .await
             .map_err(runner_failure)?
     };

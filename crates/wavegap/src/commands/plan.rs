@@ -62,6 +62,8 @@ pub fn runner_failure(e: RunnerError) -> Failure {
         | RunnerError::SavedParse { .. }
         | RunnerError::SavedVersion { .. }
         | RunnerError::Files(_)
+        | RunnerError::S3 { .. }
+        | RunnerError::NoS3Client
         | RunnerError::Task { .. } => Kind::Aws,
         _ => Kind::Config,
     };

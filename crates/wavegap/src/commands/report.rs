@@ -10,7 +10,6 @@ use std::io::Write as _;
 use anyhow::anyhow;
 use wavegap_core::analyze::{AnalysisOptions, analyze};
 use wavegap_core::inventory::{FlowLogDestination, Inventory};
-use wavegap_core::wave::Source;
 use wavegap_reporter::{RenderedFile, ReportInput};
 use wavegap_runner::saved;
 
@@ -41,9 +40,10 @@ pub fn run(s: &settings::Report) -> Result<Success, Failure> {
             ),
         ));
     }
-    let log_groups = match wave.source {
-        Source::Files { .. } => s3_flow_logs(&inventory),
-        Source::CloudWatch => plan.log_groups().map(str::to_owned).collect(),
+    let log_groups = if wave.source.reads_objects() {
+        s3_flow_logs(&inventory)
+    } else {
+        plan.log_groups().map(str::to_owned).collect()
     };
     let mut extra = Vec::new();
     if let Some(snapshot) = snapshot {
@@ -101,8 +101,8 @@ pub fn run(s: &settings::Report) -> Result<Success, Failure> {
     Ok(Success::Ok)
 }
 
-/// The flow logs a files wave reads: every S3 flow log of the inventory (the directory holds
-/// their objects, whichever account or VPC they watch).
+/// The flow logs a files or S3 wave reads: every S3 flow log of the inventory (the directory
+/// or bucket holds their objects, whichever account or VPC they watch).
 fn s3_flow_logs(inventory: &Inventory) -> Vec<String> {
     inventory
         .flow_logs

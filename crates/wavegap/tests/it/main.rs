@@ -7,6 +7,7 @@ mod inventory;
 mod query;
 mod report;
 mod report_cloudwatch;
+mod report_s3;
 mod tidy;
 mod truth;
 
@@ -49,4 +50,26 @@ pub fn stdout(out: &Output) -> String {
 
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Copies the tree `from` to `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A temporary directory holding a copy of the demo wave: its file and its data.
+pub fn demo_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_root().join("waves/demo"), &dir.path().join("waves/demo"));
+    std::fs::copy(repo_root().join("waves/demo.toml"), dir.path().join("waves/demo.toml")).unwrap();
+    dir
 }

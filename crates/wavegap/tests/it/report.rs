@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::{repo_root, stderr, stdout, wavegap};
+use crate::{copy_dir, demo_copy, repo_root, stderr, stdout, wavegap};
 
 const REPORT_FILES: [&str; 9] = [
     "report.md",
@@ -197,27 +197,6 @@ fn demo_html_works_in_chromium() {
         .expect("node runs");
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     assert!(shot.is_file());
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// A temporary directory holding a copy of the demo wave: its file and its data.
-fn demo_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo_root().join("waves/demo"), &dir.path().join("waves/demo"));
-    std::fs::copy(repo_root().join("waves/demo.toml"), dir.path().join("waves/demo.toml")).unwrap();
-    dir
 }
 
 /// The demo, then its tcp/80 proposal (from the users' LAN into orders-web) applied to its

@@ -83,7 +83,9 @@ fn wave_toml_is_parsed_only_by_wave_load_called_only_from_the_waves_module() {
 #[test]
 fn one_runtime_one_interrupt_handler_one_clock_read() {
     let runtime = ["crates/wavegap/src/runtime.rs"];
-    assert_eq!(offenders("tokio::runtime", &runtime), Vec::<String>::new());
+    // Built in one place; the S3 reader threads borrow its handle.
+    assert_eq!(offenders("tokio::runtime::Builder", &runtime), Vec::<String>::new());
+    assert_eq!(offenders("Runtime::new", &runtime), Vec::<String>::new());
     assert_eq!(offenders("tokio::signal", &runtime), Vec::<String>::new());
     assert_eq!(offenders("Utc::now", &["crates/wavegap/src/settings.rs"]), Vec::<String>::new());
 }

@@ -5,20 +5,7 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use crate::{repo_root, stderr, stdout, wavegap};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
+use crate::{copy_dir, repo_root, stderr, stdout, wavegap};
 
 /// Three records, gzipped, cut in the middle of the third.
 fn cut_object(path: &Path) {

@@ -53,11 +53,12 @@ pub(super) struct RawSourceTable {
     #[serde(rename = "type")]
     pub(super) kind: Option<Spanned<String>>,
     pub(super) files: Option<Spanned<String>>,
+    pub(super) s3: Option<Spanned<String>>,
     pub(super) inventory: Option<Spanned<String>>,
 }
 
 impl Expected for RawSourceTable {
-    const EXPECTED: &'static str = "\"cloudwatch\" or a table with `files` and `inventory`";
+    const EXPECTED: &'static str = "\"cloudwatch\" or a table with `files` or `s3`, and optionally `inventory`";
 }
 
 /// A value written either as a string or as a table, with serde's error naming both forms.

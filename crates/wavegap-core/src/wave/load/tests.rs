@@ -341,10 +341,28 @@ fn files_source_resolves_against_the_base_directory() {
         "[source]\nfiles = \"demo/flowlogs\"\ninventory = \"/abs/inv.json\"\n",
     );
     let w = try_load(&text, None).unwrap();
-    assert_eq!(w.source, Source::Files { dir: "/repo/demo/flowlogs".into(), inventory: "/abs/inv.json".into() });
+    assert_eq!(w.source, Source::Files { dir: "/repo/demo/flowlogs".into(), inventory: Some("/abs/inv.json".into()) });
     // A files source needs no log groups; `type = "files"` may be spelt out.
     let text = text.replace("[source]\n", "[source]\ntype = \"files\"\n");
     assert!(matches!(try_load(&text, None).unwrap().source, Source::Files { .. }));
+    // Without `inventory` the servers resolve with EC2.
+    let text = edit("[log-groups]\nnames = [\"/vpc/flow-logs\"]\n", "[source]\nfiles = \"demo/flowlogs\"\n");
+    assert_eq!(
+        try_load(&text, None).unwrap().source,
+        Source::Files { dir: "/repo/demo/flowlogs".into(), inventory: None }
+    );
+}
+
+#[test]
+fn s3_source_names_the_bucket_and_prefix() {
+    let text = edit("[log-groups]\nnames = [\"/vpc/flow-logs\"]\n", "[source]\ns3 = \"s3://central-flow-logs/vpc/\"\n");
+    let location = S3Location { bucket: "central-flow-logs".into(), prefix: "vpc/".into() };
+    assert_eq!(try_load(&text, None).unwrap().source, Source::S3 { location: location.clone(), inventory: None });
+    let text = text.replace("[source]\n", "[source]\ntype = \"s3\"\ninventory = \"inv.json\"\n");
+    assert_eq!(
+        try_load(&text, None).unwrap().source,
+        Source::S3 { location, inventory: Some("/repo/inv.json".into()) }
+    );
 }
 
 #[test]
@@ -576,17 +594,37 @@ fn rejects() {
     check(&edit("names = [\"/vpc/flow-logs\"]", "names = []"), "5:1 log-groups Missing: no log groups to query");
     check(&edit("[log-groups]\nnames = [\"/vpc/flow-logs\"]\n", ""), "1:1 log-groups Missing: no log groups to query");
     // Sources.
-    check(&format!("source = \"s3\"\n{BASE}"), "1:10 source Invalid: unknown source `s3`");
+    check(&format!("source = \"athena\"\n{BASE}"), "1:10 source Invalid: unknown source `athena`");
+    check(&format!("source = \"s3\"\n{BASE}"), "1:10 source Invalid: a s3 source needs to say where the flow logs are");
     check(
         &format!("[source]\ntype = \"cloudwatch\"\nfiles = \"x\"\n{BASE}"),
         "3:9 source.files Conflict: more than one source: `type = \"cloudwatch\"` and `files`",
     );
+    check(
+        &format!("[source]\ntype = \"cloudwatch\"\ns3 = \"s3://b-1/x\"\n{BASE}"),
+        "3:6 source.s3 Conflict: more than one source: `type = \"cloudwatch\"` and `s3`",
+    );
     check(&format!("[source]\ntype = \"athena\"\n{BASE}"), "2:8 source.type Invalid: unknown source type `athena`");
     check(
-        &format!("[source]\nfiles = \"x\"\n{BASE}"),
-        "1:1 source Missing: a files source without an inventory snapshot",
+        &format!("[source]\nfiles = \"x\"\ns3 = \"s3://b-1/x\"\n{BASE}"),
+        "3:6 source.s3 Conflict: more than one source: `files` and `s3`",
     );
-    check(&format!("[source]\ninventory = \"x\"\n{BASE}"), "1:1 source Missing: a files source without `files`");
+    check(
+        &format!("[source]\ntype = \"files\"\ns3 = \"s3://b-1/x\"\n{BASE}"),
+        "2:8 source.type Conflict: `type = \"files\"` with `s3`",
+    );
+    check(
+        &format!("[source]\ns3 = \"https://b-1/x\"\n{BASE}"),
+        "2:6 source.s3 Invalid: `https://b-1/x` is not an S3 URL (it starts with `s3://`)",
+    );
+    check(
+        &format!("[source]\ns3 = \"s3://B_1/x\"\n{BASE}"),
+        "2:6 source.s3 Invalid: `B_1` is not a bucket name (3 to 63 lowercase letters, digits, dots and hyphens)",
+    );
+    check(
+        &format!("[source]\ninventory = \"x\"\n{BASE}"),
+        "1:1 source Missing: a [source] table without `files` or `s3`",
+    );
     check(&format!("[source]\nfiles = \"\"\ninventory = \"i.json\"\n{BASE}"), "2:9 source.files Invalid: empty path");
     // AWS settings.
     check(&format!("[aws]\nregion = \"eu-west\"\n{BASE}"), "2:10 aws.region Invalid: invalid AWS region `eu-west`");

@@ -416,60 +416,62 @@ impl<'d> Loader<'d> {
         let whole = at(self.wave, "source", raw);
         let table = match &whole.value {
             RawSource::Text(name) if name == "cloudwatch" => return Ok(Source::CloudWatch),
-            RawSource::Text(name) if name == "files" => {
+            RawSource::Text(name) if name == "files" || name == "s3" => {
                 return Err(whole
-                    .error(K::Invalid, "a files source needs its directory and an inventory snapshot")
-                    .expected("[source] files = \"flowlogs/demo\" and inventory = \"inventory/demo.json\""));
+                    .error(K::Invalid, format!("a {name} source needs to say where the flow logs are"))
+                    .expected(if name == "files" {
+                        "[source] files = \"flowlogs/demo\" (and optionally inventory = \"inventory/demo.json\")"
+                    } else {
+                        "[source] s3 = \"s3://bucket/prefix/\" (the prefix above `AWSLogs/`)"
+                    }));
             }
             RawSource::Text(name) => {
                 return Err(whole
                     .error(K::Invalid, format!("unknown source `{name}`"))
-                    .expected("\"cloudwatch\", or a [source] table with `files` and `inventory`"));
+                    .expected("\"cloudwatch\", or a [source] table with `files` or `s3`"));
             }
             RawSource::Table(table) => table,
         };
         let kind = table.kind.as_ref().map(|k| whole.sub("source.type".to_owned(), k));
         let files = table.files.as_ref().map(|f| whole.sub("source.files".to_owned(), f));
+        let s3 = table.s3.as_ref().map(|f| whole.sub("source.s3".to_owned(), f));
         let inventory = table.inventory.as_ref().map(|i| whole.sub("source.inventory".to_owned(), i));
-        let is_files = match &kind {
-            Some(k) if k.value == "cloudwatch" => {
-                if let Some(f) = &files {
-                    return Err(f
-                        .error(K::Conflict, "more than one source: `type = \"cloudwatch\"` and `files`")
-                        .hint(
-                            "a wave reads from one source: remove `files` (and `inventory`), or set `type = \"files\"`",
-                        ));
-                }
-                if let Some(i) = &inventory {
-                    return Err(i
-                        .error(K::Conflict, "`inventory` only goes with a files source")
-                        .hint("a CloudWatch wave resolves its servers with the EC2 API: remove `inventory`"));
-                }
-                false
-            }
-            Some(k) if k.value == "files" => true,
+        let kind = match &kind {
+            Some(k) if ["cloudwatch", "files", "s3"].contains(&k.value.as_str()) => Some(k),
             Some(k) => {
                 return Err(k
                     .error(K::Invalid, format!("unknown source type `{}`", k.value))
-                    .expected("\"cloudwatch\" or \"files\""));
+                    .expected("\"cloudwatch\", \"files\" or \"s3\""));
             }
-            None => true,
+            None => None,
         };
-        if !is_files {
+        if kind.is_some_and(|k| k.value == "cloudwatch") {
+            if let Some(v) = files.as_ref().or(s3.as_ref()) {
+                let key = v.key.trim_start_matches("source.");
+                return Err(v.error(K::Conflict, format!("more than one source: `type = \"cloudwatch\"` and `{key}`")).hint(
+                    "a wave reads from one source: remove `files`, `s3` and `inventory`, or drop `type = \"cloudwatch\"`",
+                ));
+            }
+            if let Some(i) = &inventory {
+                return Err(i
+                    .error(K::Conflict, "`inventory` only goes with a files or S3 source")
+                    .hint("a CloudWatch wave resolves its servers with the EC2 API: remove `inventory`"));
+            }
             return Ok(Source::CloudWatch);
         }
-        let Some(files) = files else {
-            return Err(whole
-                .error(K::Missing, "a files source without `files`")
-                .expected("`files = \"flowlogs/demo\"`: the directory of flow-log files")
-                .hint("or use `source = \"cloudwatch\"` to query CloudWatch Logs"));
-        };
-        let Some(inventory) = inventory else {
-            return Err(whole
-                .error(K::Missing, "a files source without an inventory snapshot")
-                .expected("`inventory = \"inventory/demo.json\"` next to `files`")
-                .hint("save one with the resolver, or write one by hand in the shape of the EC2 Describe* responses"));
-        };
+        if let (Some(_), Some(b)) = (&files, &s3) {
+            return Err(b
+                .error(K::Conflict, "more than one source: `files` and `s3`")
+                .hint("a wave reads from one source: keep `files` (a directory on disk) or `s3` (a bucket)"));
+        }
+        if let Some(k) = kind {
+            let named = if files.is_some() { "files" } else { "s3" };
+            if (files.is_some() || s3.is_some()) && k.value != named {
+                return Err(k
+                    .error(K::Conflict, format!("`type = \"{}\"` with `{named}`", k.value))
+                    .hint(format!("drop `type`, or set it to \"{named}\"")));
+            }
+        }
         // `what` names the path for the error.
         let path = |v: &At<'_, &String>, what: &str| -> Result<PathBuf, WaveError> {
             if v.value.trim().is_empty() {
@@ -488,13 +490,33 @@ impl<'d> Loader<'d> {
                 PathKind::Dir | PathKind::File => Ok(path),
             }
         };
-        let dir = path(&files, "the flow-log files (a directory, or one file)")?;
-        let inventory = path(
-            &inventory,
-            "the inventory snapshot (a JSON file written by `wavegap inventory`, or a directory of \
-             `aws ec2 describe-… --output json` outputs)",
-        )?;
-        Ok(Source::Files { dir, inventory })
+        let dir = files.map(|f| path(&f, "the flow-log files (a directory, or one file)")).transpose()?;
+        let location = s3
+            .map(|url| {
+                S3Location::parse(url.value).map_err(|e| {
+                    url.error(K::Invalid, e).expected("`s3 = \"s3://bucket/prefix/\"`: the prefix above `AWSLogs/`")
+                })
+            })
+            .transpose()?;
+        let inventory = inventory
+            .map(|i| {
+                path(
+                    &i,
+                    "the inventory snapshot (a JSON file written by `wavegap inventory`, or a directory of \
+                     `aws ec2 describe-… --output json` outputs)",
+                )
+            })
+            .transpose()?;
+        match (dir, location) {
+            (Some(dir), _) => Ok(Source::Files { dir, inventory }),
+            (None, Some(location)) => Ok(Source::S3 { location, inventory }),
+            (None, None) => Err(whole
+                .error(K::Missing, "a [source] table without `files` or `s3`")
+                .expected(
+                    "`files = \"flowlogs/demo\"` (a directory of flow-log files) or `s3 = \"s3://bucket/prefix/\"`",
+                )
+                .hint("or use `source = \"cloudwatch\"` to query CloudWatch Logs")),
+        }
     }
 
     pub(super) fn window(
