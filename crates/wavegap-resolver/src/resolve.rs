@@ -177,8 +177,12 @@ impl Resolver {
         };
         snapshot.normalize();
         let inventory = snapshot.to_inventory()?;
-        for name in &wave.log_groups.names {
-            self.check_log_group(name).await?;
+        // Only a CloudWatch wave queries its log groups; a wave reading flow-log objects never
+        // calls CloudWatch Logs.
+        if !wave.source.reads_objects() {
+            for name in &wave.log_groups.names {
+                self.check_log_group(name).await?;
+            }
         }
         let resolution = Resolution::new(wave, inventory, &wave.log_groups.names);
         Ok(Resolved { snapshot, resolution })

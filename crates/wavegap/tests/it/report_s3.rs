@@ -16,9 +16,18 @@ const BUCKET: &str = "central-flow-logs";
 const ACCOUNT_DIR: &str = "vpc/AWSLogs/123456789012/vpcflowlogs/eu-west-1";
 
 fn client(endpoint: &str) -> aws_sdk_s3::Client {
+    client_in(endpoint, "eu-west-1")
+}
+
+/// A client in the seeded account's region.
+fn testing_client(endpoint: &str) -> aws_sdk_s3::Client {
+    client_in(endpoint, testing::REGION)
+}
+
+fn client_in(endpoint: &str, region: &'static str) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
+        .region(Region::new(region))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
         .endpoint_url(endpoint)
         .force_path_style(true)
@@ -217,4 +226,75 @@ async fn a_missing_bucket_refused_access_and_a_cut_object_are_said_plainly() {
     assert!(err.contains("failed: AccessDenied"), "{err}");
     assert!(err.contains("s3:ListBucket"), "{err}");
     assert!(!dir.path().join("out2").exists());
+}
+
+/// An S3 wave without an inventory snapshot: the servers resolve with moto's EC2, and the
+/// objects of the seeded subnet flow log (delivered to S3) are read from moto's S3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_s3_wave_without_a_snapshot_resolves_its_servers_with_ec2() {
+    let moto = testing::moto();
+    let seeded = testing::seed(&moto).await;
+    let (app, db) = (seeded.server("app01"), seeded.server("db01"));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().cast_signed();
+    let at = now - 900;
+    let fields = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
+    let text = format!(
+        "{fields}\n2 {acct} {eni} {a} {d} 50100 5432 6 3 180 {at} {end} REJECT OK\n2 {acct} {eni} {a} {d} 50102 5432 6 3 180 {at} {end} REJECT OK\n",
+        acct = testing::ACCOUNT,
+        eni = db.eni_id,
+        a = app.ip,
+        d = db.ip,
+        end = at + 30,
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+    let time = chrono::DateTime::from_timestamp(at + 300, 0).unwrap();
+    let key = format!(
+        "AWSLogs/{acct}/vpcflowlogs/{region}/{day}/{acct}_vpcflowlogs_{region}_{fl}_{stamp}_0a1b2c3d.log.gz",
+        acct = testing::ACCOUNT,
+        region = testing::REGION,
+        day = time.format("%Y/%m/%d"),
+        fl = seeded.flow_logs["db"],
+        stamp = time.format("%Y%m%dT%H%MZ"),
+    );
+    testing_client(moto.endpoint())
+        .put_object()
+        .bucket(testing::FLOW_BUCKET)
+        .key(key)
+        .body(ByteStream::from(gz.finish().unwrap()))
+        .send()
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("waves")).unwrap();
+    let wave = testing::wave_toml(&seeded)
+        .replace("source = \"cloudwatch\"\n", &format!("[source]\ns3 = \"s3://{}/\"\n\n", testing::FLOW_BUCKET));
+    fs::write(dir.path().join("waves/moto-wave.toml"), wave).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = clean_command(dir.path(), home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ENDPOINT_URL_EC2", moto.endpoint())
+        .env("AWS_ENDPOINT_URL_S3", moto.endpoint())
+        .args(["report", "moto-wave", "--out", "out"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let out_dir = dir.path().join("out");
+    let doc: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out_dir.join("findings.json")).unwrap()).unwrap();
+    assert_eq!(doc["wave"]["source"], "s3");
+    let ids: Vec<&str> =
+        doc["findings"]["rejected"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [format!("rejected/tcp/5432/{}/{}/request", app.ip, db.ip)], "{:#}", doc["findings"]);
+    let md = fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(
+        line(&md, "| Source |")
+            .contains(&format!("s3://{}/ with the inventory from the EC2 API", testing::FLOW_BUCKET)),
+        "{md}"
+    );
+    // The inventory it resolved is saved with the report, as for a CloudWatch wave.
+    assert!(out_dir.join("inventory.json").is_file());
 }
