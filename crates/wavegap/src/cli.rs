@@ -50,6 +50,23 @@ pub enum Command {
     /// Resolve, query and analyse a wave; write reports/WAVE/ (the reports, findings.json,
     /// the fix scripts and the saved flows)
     Report(ReportArgs),
+    /// Print a shell completion script (e.g. `wavegap completions bash > ~/.local/share/bash-completion/completions/wavegap`)
+    Completions(CompletionsArgs),
+    /// Print a man page in roff (e.g. `wavegap man | man -l -`; `wavegap man report` for one command)
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A command's own page (`wavegap-report(1)`); default: the page of wavegap itself
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! One module per subcommand; each exposes `run(&Args) -> Result<Success, Failure>`.
 
 pub mod check;
+pub mod docs;
 pub mod explain;
 pub mod fetch;
 pub mod inventory;

@@ -1,6 +1,7 @@
 //! Tests of the built `wavegap` binary: real processes, no AWS credentials, a temp HOME.
 
 mod check;
+mod docs;
 mod explain;
 mod fanout;
 mod inventory;
