@@ -50,10 +50,31 @@ pub enum Command {
     /// Resolve, query and analyse a wave; write reports/WAVE/ (the reports, findings.json,
     /// the fix scripts and the saved flows)
     Report(ReportArgs),
+    /// Write a new wave file from a wave plan spreadsheet (CSV)
+    Init(InitArgs),
     /// Print a shell completion script (e.g. `wavegap completions bash > ~/.local/share/bash-completion/completions/wavegap`)
     Completions(CompletionsArgs),
     /// Print a man page in roff (e.g. `wavegap man | man -l -`; `wavegap man report` for one command)
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The new wave's name: writes `WAVES_DIR/NAME.toml`
+    pub name: String,
+
+    /// A CSV of the wave's servers: a header row naming `name`, `ip` and `app`, and optionally
+    /// `role`, `os` (linux, windows, windows-legacy) and `instance-id`
+    #[arg(long, value_name = "FILE")]
+    pub from_csv: PathBuf,
+
+    /// Where wave files live
+    #[arg(long, default_value = "waves", env = "WAVEGAP_WAVES_DIR")]
+    pub waves_dir: PathBuf,
+
+    /// Replace the wave file if it exists
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -85,10 +85,15 @@ pub fn load(path: &Path) -> Result<WaveConfig, LoadError> {
     if path.file_name().is_some_and(|n| n == DEFAULTS_FILE) {
         return Err(LoadError::NotAWave { path: path.to_path_buf() });
     }
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+    load_text(path, &text)
+}
+
+/// Validates `text` as the wave file at `path` would be (with the `defaults.toml` beside it).
+pub fn load_text(path: &Path, text: &str) -> Result<WaveConfig, LoadError> {
     let read = |path: &Path| {
         std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })
     };
-    let text = read(path)?;
     let dir = path.parent().unwrap_or(Path::new(""));
     let defaults_path = dir.join(DEFAULTS_FILE);
     let defaults_text = if defaults_path.is_file() { Some(read(&defaults_path)?) } else { None };
@@ -100,7 +105,7 @@ pub fn load(path: &Path) -> Result<WaveConfig, LoadError> {
         Ok(_) => PathKind::Other,
         Err(_) => PathKind::Missing,
     };
-    Ok(wave::load(WaveFile { path, text: &text }, defaults, dir, &look)?)
+    Ok(wave::load(WaveFile { path, text }, defaults, dir, &look)?)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ pub mod check;
 pub mod docs;
 pub mod explain;
 pub mod fetch;
+pub mod init;
 pub mod inventory;
 pub mod plan;
 pub mod query;

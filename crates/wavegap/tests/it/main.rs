@@ -4,6 +4,7 @@ mod check;
 mod docs;
 mod explain;
 mod fanout;
+mod init;
 mod inventory;
 mod query;
 mod report;
