@@ -143,25 +143,34 @@ fn wave_text(name: &str, csv: &Path, rows: &[Row]) -> (String, BTreeMap<usize, (
         quoted(name),
         csv = csv.display(),
     );
-    let mut origins = BTreeMap::new();
-    let mut apps: Vec<&str> = Vec::new();
+    // Rows under their app, apps in the order they first appear.
+    let mut apps: Vec<(&str, Vec<&Row>)> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for row in rows {
-        if !apps.contains(&row.values["app"].as_str()) {
-            apps.push(&row.values["app"]);
-        }
+        let app = row.values["app"].as_str();
+        let i = *index.entry(app).or_insert_with(|| {
+            apps.push((app, Vec::new()));
+            apps.len() - 1
+        });
+        apps[i].1.push(row);
     }
-    for app in apps {
-        let first = rows.iter().find(|r| r.values["app"] == app).map_or(0, |r| r.line);
-        origins.insert(out.lines().count() + 3, (first, "app"));
+    let mut origins = BTreeMap::new();
+    // The number of the next line written (`out` ends with a newline).
+    let mut line = out.lines().count() + 1;
+    for (app, servers) in apps {
         let _ = write!(out, "\n[[apps]]\nname = {}\n", quoted(app));
-        for row in rows.iter().filter(|r| r.values["app"] == app) {
+        origins.insert(line + 2, (servers[0].line, "app"));
+        line += 3;
+        for row in servers {
             out.push_str("\n[[apps.servers]]\n");
+            line += 2;
             for column in COLUMNS.iter().filter(|c| **c != "app") {
                 if let Some(value) = row.values.get(column) {
-                    origins.insert(out.lines().count() + 1, (row.line, *column));
                     // `Windows` in a spreadsheet is `windows` in a wave.
                     let value = if *column == "os" { value.to_ascii_lowercase() } else { value.clone() };
                     let _ = writeln!(out, "{column} = {}", quoted(&value));
+                    origins.insert(line, (row.line, *column));
+                    line += 1;
                 }
             }
         }
