@@ -146,6 +146,10 @@ pub struct ScanStats {
     /// after the end are read).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub objects_skipped: u64,
+    /// The servers were too many for one query and were split into this many, each scanning
+    /// every log group again (0: not split).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub server_parts: u64,
     /// The requests an S3 source made, when the flows were read from a bucket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3: Option<S3Requests>,

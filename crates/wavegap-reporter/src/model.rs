@@ -14,7 +14,7 @@ use wavegap_core::findings::{
     Analysis, Caveat, CaveatKind, FlowEnd, NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange,
     UnansweredFinding,
 };
-use wavegap_core::flow::{CoverageGap, FlowData};
+use wavegap_core::flow::{CoverageGap, FlowData, ScanStats};
 use wavegap_core::flowlog::Action;
 use wavegap_core::inventory::{Inventory, NaclEntry, Os, SgRule};
 use wavegap_core::wave::{Source, WaveConfig};
@@ -140,7 +140,8 @@ pub struct ScanView {
     pub aggregates: String,
     /// Objects not opened because their names put them outside the window, in words (empty
     /// when none were).
-    pub skipped: String,
+    /// What the scan left out or did more than once, `; `-separated (empty: nothing).
+    pub notes: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -583,14 +584,7 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
             (Source::CloudWatch, _) => format!("${:.4} at ${}/GB", stats.estimated_cost, wave.query.price_per_gb),
         },
         aggregates: format::count(flows.aggregates.len() as u64),
-        skipped: match stats.objects_skipped {
-            0 => String::new(),
-            n => format!(
-                "{} object(s) not opened: their names put them outside the window (objects named from 15 minutes \
-                 before its start to an hour after its end are read, for delivery lag)",
-                format::count(n)
-            ),
-        },
+        notes: scan_notes(stats),
     };
     let coverage = CoverageView {
         complete: flows.complete(),
@@ -1083,6 +1077,27 @@ fn not_seen_view(f: &NotSeenFinding, status: Option<&'static str>) -> NotSeenVie
         service_name: format::service_name(f.protocol, f.port).to_owned(),
         note: format::one_line(&f.note),
     }
+}
+
+/// What the "Data scanned" row adds to its figures: objects left unopened, and a split of
+/// the servers that scanned every log group more than once.
+fn scan_notes(stats: &ScanStats) -> String {
+    let mut notes = Vec::new();
+    if stats.objects_skipped > 0 {
+        notes.push(format!(
+            "{} object(s) not opened: their names put them outside the window (objects named from 15 minutes \
+             before its start to an hour after its end are read, for delivery lag)",
+            format::count(stats.objects_skipped)
+        ));
+    }
+    if stats.server_parts > 1 {
+        let n = stats.server_parts;
+        notes.push(format!(
+            "the servers were too many for one query of 10,000 characters and were split into {n} queries per log \
+             group: each log group was scanned {n} times, and the bytes and cost above count every scan"
+        ));
+    }
+    notes.join("; ")
 }
 
 fn gap_view(g: &CoverageGap) -> GapView {

@@ -13,9 +13,11 @@
 //! A query whose rows reach the row limit is replaced by one query per half window, until
 //! every piece is complete (truncation is detected by the row count, never `recordsMatched`).
 //! On interrupt every task stops at its next await, each query that was started and has not
-//! finished gets a `StopQuery`, and the run returns [`RunnerError::Interrupted`].
+//! finished gets a `StopQuery`, and the run returns [`RunnerError::Interrupted`]. Every query
+//! text carries a comment naming the run ([`plan::marked`]): a query whose `StartQuery` never
+//! answered within the grace is found by it with `DescribeQueries` and stopped too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,7 +33,7 @@ use wavegap_core::flow::{CoverageGap, FlowData, TimeWindow};
 use wavegap_core::wave::QuerySettings;
 
 use crate::RunnerError;
-use crate::plan::QueryPlan;
+use crate::plan::{self, QueryPlan};
 use crate::progress::{Event, Progress};
 use crate::rows::Aggregator;
 
@@ -114,6 +116,10 @@ struct Ctx {
     stopped_late: AtomicUsize,
     /// `StartQuery` calls in flight.
     starting: AtomicUsize,
+    /// Every id a `StartQuery` answered with.
+    answered: Mutex<BTreeSet<String>>,
+    /// The comment ending each query text of this run.
+    mark: String,
 }
 
 /// Runs every query of `plan`; returns early with [`RunnerError::Interrupted`] when
@@ -137,6 +143,8 @@ pub async fn run(
         running: Mutex::new(BTreeMap::new()),
         stopped_late: AtomicUsize::new(0),
         starting: AtomicUsize::new(0),
+        answered: Mutex::new(BTreeSet::new()),
+        mark: plan::marked("", &run_id()),
     });
     ctx.progress.event(&Event::Planned { queries: plan.query_count() });
     let mut tasks = JoinSet::new();
@@ -184,7 +192,9 @@ pub async fn run(
             Outcome::Rows { job, rows, stats } => {
                 add_stats(&mut agg, &stats);
                 agg.answered();
+                let part = ctx.plan.chunks.iter().find(|c| c.number == job.chunk).and_then(|c| c.part.as_ref());
                 bad_rows += agg.add_rows(
+                    part,
                     || {
                         let groups = chunk_groups(&ctx.plan, job.chunk).join(", ");
                         format!("results of {groups} for {}..{}", job.window.start, job.window.end)
@@ -233,10 +243,16 @@ pub async fn run(
 
     if interrupted || failure.is_some() {
         let ids: Vec<String> = ctx.running.lock().map(|r| r.keys().cloned().collect()).unwrap_or_default();
-        let stopped = stop_queries(client, &ids).await + ctx.stopped_late.load(Ordering::SeqCst);
-        let unanswered_starts = ctx.starting.load(Ordering::SeqCst);
+        let mut stopped = stop_queries(client, &ids).await + ctx.stopped_late.load(Ordering::SeqCst);
+        let mut unanswered_starts = ctx.starting.load(Ordering::SeqCst);
+        if unanswered_starts > 0 {
+            let found = stop_unanswered(&ctx).await;
+            stopped += found;
+            unanswered_starts = unanswered_starts.saturating_sub(found);
+        }
         return Err(failure.unwrap_or(RunnerError::Interrupted { stopped, unanswered_starts }));
     }
+    agg.set_server_parts(plan.server_parts());
     Ok(agg.finish(options.price_per_gb))
 }
 
@@ -247,6 +263,46 @@ fn chunk_groups(plan: &QueryPlan, number: usize) -> &[String] {
 
 fn gap(plan: &QueryPlan, job: Job, reason: String) -> CoverageGap {
     CoverageGap { log_groups: chunk_groups(plan, job.chunk).to_vec(), window: job.window, reason, unreachable: false }
+}
+
+/// An id for this run's queries: the process and the time it started, in hex.
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{:x}-{:x}", std::process::id(), nanos)
+}
+
+/// Finds the queries of this run whose `StartQuery` never answered (scheduled or running,
+/// their text ending with the run's mark, their id never seen) and stops them; returns how
+/// many were stopped. A failure to list them is a warning: the caller still names them.
+async fn stop_unanswered(ctx: &Ctx) -> usize {
+    let answered = ctx.answered.lock().map(|a| a.clone()).unwrap_or_default();
+    let mut ids = BTreeSet::new();
+    for status in [QueryStatus::Scheduled, QueryStatus::Running] {
+        let mut token = None;
+        loop {
+            let request = ctx.client.describe_queries().status(status.clone()).max_results(1000);
+            let page = match request.set_next_token(token).send().await {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::warn!("could not list running queries: {}", wavegap_core::error_line(&e));
+                    break;
+                }
+            };
+            ids.extend(
+                page.queries()
+                    .iter()
+                    .filter(|q| q.query_string().is_some_and(|text| text.ends_with(&ctx.mark)))
+                    .filter_map(|q| q.query_id())
+                    .filter(|id| !answered.contains(*id))
+                    .map(str::to_owned),
+            );
+            token = page.next_token;
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    stop_queries(&ctx.client, &ids.into_iter().collect::<Vec<_>>()).await
 }
 
 /// `StopQuery` for each id, concurrently; returns how many were stopped.
@@ -363,11 +419,16 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
             .set_log_group_names(Some(chunk.log_groups.clone()))
             .start_time(job.window.start)
             .end_time(job.window.end)
-            .query_string(&chunk.query)
+            .query_string(format!("{}{}", chunk.query, ctx.mark))
             .limit(row_limit)
             .send()
             .await;
         ctx.starting.fetch_sub(1, Ordering::SeqCst);
+        if let Ok(out) = &started
+            && let Ok(mut answered) = ctx.answered.lock()
+        {
+            answered.insert(out.query_id().unwrap_or_default().to_owned());
+        }
         let query_id = match started {
             // The run was told to stop while this start was in flight: the query runs (and
             // bills) until stopped, and nothing else knows its id.

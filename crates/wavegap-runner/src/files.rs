@@ -72,6 +72,7 @@ pub fn run(
         let s = out.result.statistics;
         agg.add_stats(s.records_scanned, s.records_matched, s.bytes_scanned);
         bad_rows += agg.add_rows(
+            None,
             || format!("results of the query over {objects} for {}..{}", window.start, window.end),
             out.result.rows().map(ResultRow::fields),
         );

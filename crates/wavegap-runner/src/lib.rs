@@ -56,10 +56,10 @@ pub enum RunnerError {
     #[error("the flow-log format of log group `{log_group}` lacks `{field}`, which the analysis needs")]
     MissingField { log_group: String, field: String },
     #[error(
-        "the query for chunk {chunk} is {len} characters, over the {} Logs Insights accepts ({servers} server addresses, even as covering prefixes up to /16)\nhint: split the wave into smaller waves",
+        "the query for chunk {chunk} is {len} characters even for one server, over the {} Logs Insights accepts: the wave's networks are too many to name in one query\nhint: list fewer, wider networks in `on-premises` (the VPC CIDRs are the rest)",
         plan::MAX_QUERY_LEN
     )]
-    QueryTooLong { chunk: usize, len: usize, servers: usize },
+    QueryTooLong { chunk: usize, len: usize },
     #[error(
         "CloudWatch Logs refused the query of chunk {chunk}: {message}\nhint: `wavegap plan WAVE` prints the query text"
     )]

@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use wavegap_core::flow::TimeWindow;
@@ -27,6 +28,18 @@ use crate::RunnerError;
 
 /// The longest query string Logs Insights accepts.
 pub const MAX_QUERY_LEN: usize = 10_000;
+
+/// Room kept in every query for the comment that marks it as this run's
+/// ([`marked`]), so the plan's text plus its mark still fits.
+const MARK_ROOM: usize = 48;
+
+/// The query text as a run sends it: with a `#` comment naming the run (`run` is at most 32
+/// characters), so queries whose `StartQuery` never answered can be found with
+/// `DescribeQueries` and stopped. Logs Insights ignores comments.
+pub fn marked(query: &str, run: &str) -> String {
+    debug_assert!(run.len() <= 32, "a run id fits in the room kept for it");
+    format!("{query}\n# wavegap run {run}")
+}
 
 /// Result columns of the aggregating query, shared with the row conversion.
 pub mod columns {
@@ -110,6 +123,50 @@ pub struct Chunk {
     /// Set when the exact server list would not fit in a query: the covering prefixes the
     /// filter names the servers by instead.
     pub servers_by: Option<Prefixes>,
+    /// Set when the servers did not fit in one query even by covering prefixes: the part of
+    /// them this chunk's query names. Every part scans the same log groups again.
+    pub part: Option<ServerPart>,
+}
+
+/// One of the queries a wave's servers are split into. Each part's query brings back the
+/// conversations of its own servers, so a conversation between servers of two parts comes
+/// back from both, whole each time (the filter tests only the addresses a row is grouped
+/// on): it is kept from the first part that names either end, and so counted once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerPart {
+    /// 0-based.
+    pub index: usize,
+    /// What each part's filter names, in part order; shared by every chunk of the split.
+    pub filters: Arc<[PartFilter]>,
+}
+
+/// The networks one part's filter names: host addresses, or covering prefixes of one length
+/// per family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartFilter {
+    pub prefixes: Prefixes,
+    pub nets: BTreeSet<IpNet>,
+}
+
+impl PartFilter {
+    fn names(&self, ip: IpAddr) -> bool {
+        let len = if ip.is_ipv4() { self.prefixes.v4 } else { self.prefixes.v6 };
+        IpNet::new(ip, len).is_ok_and(|n| self.nets.contains(&n.trunc()))
+    }
+}
+
+impl ServerPart {
+    pub fn count(&self) -> usize {
+        self.filters.len()
+    }
+
+    /// Whether a row with these ends (`None` for a `SKIPDATA` row, which every part's query
+    /// returns) is this part's to keep.
+    pub fn owns(&self, ends: Option<(IpAddr, IpAddr)>) -> bool {
+        let owner =
+            ends.and_then(|(src, dst)| self.filters.iter().position(|f| f.names(src) || f.names(dst))).unwrap_or(0);
+        owner == self.index
+    }
 }
 
 /// Where a plan reads flow-log objects, when it reads them rather than CloudWatch Logs.
@@ -197,7 +254,14 @@ impl QueryPlan {
             .map_err(|field| RunnerError::MissingField { log_group: objects.to_string(), field: field.to_owned() })?;
         Ok(QueryPlan {
             objects: Some(objects),
-            chunks: vec![Chunk { number: 1, log_groups: Vec::new(), log_format: None, query, servers_by: None }],
+            chunks: vec![Chunk {
+                number: 1,
+                log_groups: Vec::new(),
+                log_format: None,
+                query,
+                servers_by: None,
+                part: None,
+            }],
             windows: split_window(window, options.windows),
             row_limit: options.row_limit.max(1),
             max_in_flight: options.max_in_flight.max(1),
@@ -232,20 +296,25 @@ impl QueryPlan {
         for (log_format, (format, mut groups)) in by_format {
             groups.sort();
             groups.dedup();
-            let (query, servers_by) = fitted_query(&format, servers, networks)
-                .map_err(|field| RunnerError::MissingField { log_group: groups[0].clone(), field: field.to_owned() })?;
-            if query.len() > MAX_QUERY_LEN {
-                let chunk = chunks.len() + 1;
-                return Err(RunnerError::QueryTooLong { chunk, len: query.len(), servers: servers.len() });
-            }
-            for slice in groups.chunks(chunk_size) {
-                chunks.push(Chunk {
-                    number: chunks.len() + 1,
-                    log_groups: slice.to_vec(),
-                    log_format: log_format.clone(),
-                    query: query.clone(),
-                    servers_by,
-                });
+            let parts = fitted_parts(&format, servers, networks).map_err(|e| match e {
+                Unfit::MissingField(field) => {
+                    RunnerError::MissingField { log_group: groups[0].clone(), field: field.to_owned() }
+                }
+                Unfit::TooLong(len) => RunnerError::QueryTooLong { chunk: chunks.len() + 1, len },
+            })?;
+            let filters: Arc<[PartFilter]> = parts.iter().map(|p| p.filter.clone()).collect();
+            for (index, fitted) in parts.into_iter().enumerate() {
+                let part = (filters.len() > 1).then(|| ServerPart { index, filters: filters.clone() });
+                for slice in groups.chunks(chunk_size) {
+                    chunks.push(Chunk {
+                        number: chunks.len() + 1,
+                        log_groups: slice.to_vec(),
+                        log_format: log_format.clone(),
+                        query: fitted.query.clone(),
+                        servers_by: fitted.servers_by,
+                        part: part.clone(),
+                    });
+                }
             }
         }
         Ok(QueryPlan {
@@ -261,9 +330,18 @@ impl QueryPlan {
         self.chunks.len() * self.windows.len()
     }
 
-    /// Every log group of the plan, sorted.
+    /// How many queries the servers are split into (1 when they fit in one): each log group
+    /// is scanned this many times.
+    pub fn server_parts(&self) -> usize {
+        self.chunks.iter().filter_map(|c| c.part.as_ref()).map(ServerPart::count).max().unwrap_or(1)
+    }
+
+    /// Every log group of the plan, sorted, each once.
     pub fn log_groups(&self) -> impl Iterator<Item = &str> {
-        self.chunks.iter().flat_map(|c| c.log_groups.iter().map(String::as_str))
+        self.chunks
+            .iter()
+            .filter(|c| c.part.as_ref().is_none_or(|p| p.index == 0))
+            .flat_map(|c| c.log_groups.iter().map(String::as_str))
     }
 }
 
@@ -322,34 +400,93 @@ pub fn query_text(
     servers: &BTreeSet<IpAddr>,
     networks: &BTreeSet<IpNet>,
 ) -> Result<String, &'static str> {
-    fitted_query(format, servers, networks).map(|(query, _)| query)
+    let all: Vec<IpAddr> = servers.iter().copied().collect();
+    match fitted_query(format, &all, networks)? {
+        Some(fitted) => Ok(fitted.query),
+        None => build_query(format, &host_nets(servers), networks, !format.is_default(), addresses(format)),
+    }
 }
 
-/// The aggregating query for one format, fitted into [`MAX_QUERY_LEN`]: the servers by their
-/// exact addresses, or, when that list is too long, by the narrowest covering prefixes that
-/// fit (returned). A wider filter only brings back more rows: the analysis keeps the servers'
-/// own addresses, so it never changes a finding. When nothing fits, the exact text comes back
-/// for the caller to refuse.
-fn fitted_query(
+/// One query text that fits, and what its filter names.
+struct Fitted {
+    query: String,
+    servers_by: Option<Prefixes>,
+    filter: PartFilter,
+}
+
+/// Why no plan could be fitted for a format.
+enum Unfit {
+    MissingField(&'static str),
+    /// Even one server's query is this long (the wave's networks alone are too many).
+    TooLong(usize),
+}
+
+/// The queries for one format's servers: one when they fit ([`fitted_query`]), else as few
+/// parts of consecutive addresses (neighbours share prefixes) as fit, each the longest run of
+/// the remaining servers that does.
+fn fitted_parts(
     format: &FlowFormat,
     servers: &BTreeSet<IpAddr>,
     networks: &BTreeSet<IpNet>,
-) -> Result<(String, Option<Prefixes>), &'static str> {
-    let packet = format.position(KnownField::PktSrcAddr).is_some() && format.position(KnownField::PktDstAddr).is_some();
-    let addresses = if packet { Addresses::Packet } else { Addresses::Interface };
-    let build = |nets: &BTreeSet<IpNet>| build_query(format, nets, networks, !format.is_default(), addresses);
-    let exact = build(&host_nets(servers))?;
-    if exact.len() <= MAX_QUERY_LEN {
-        return Ok((exact, None));
+) -> Result<Vec<Fitted>, Unfit> {
+    let fit = |slice: &[IpAddr]| fitted_query(format, slice, networks).map_err(Unfit::MissingField);
+    let all: Vec<IpAddr> = servers.iter().copied().collect();
+    let mut rest = all.as_slice();
+    let mut parts = Vec::new();
+    while !rest.is_empty() {
+        if let Some(whole) = fit(rest)? {
+            parts.push(whole);
+            break;
+        }
+        // `fits` holds a fitted query of `rest[..lo]`; `rest[..hi]` does not fit.
+        let (mut lo, mut hi, mut fits) = (0, rest.len(), None);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            match fit(&rest[..mid])? {
+                Some(fitted) => (lo, fits) = (mid, Some(fitted)),
+                None => hi = mid,
+            }
+        }
+        let Some(fitted) = fits else {
+            let one = BTreeSet::from([IpNet::from(rest[0])]);
+            let len = build_query(format, &one, networks, !format.is_default(), addresses(format))
+                .map_err(Unfit::MissingField)?
+                .len();
+            return Err(Unfit::TooLong(len));
+        };
+        parts.push(fitted);
+        rest = &rest[lo..];
     }
-    for prefixes in Prefixes::WIDENING {
+    Ok(parts)
+}
+
+/// Which addresses a format's records are matched on.
+fn addresses(format: &FlowFormat) -> Addresses {
+    let packet = format.position(KnownField::PktSrcAddr).is_some() && format.position(KnownField::PktDstAddr).is_some();
+    if packet { Addresses::Packet } else { Addresses::Interface }
+}
+
+/// The aggregating query for one format, fitted into [`MAX_QUERY_LEN`] with room for the
+/// run's mark: the servers by their exact addresses, or, when that list is too long, by the
+/// narrowest covering prefixes that fit. A wider filter only brings back more rows: the
+/// analysis keeps the servers' own addresses, so it never changes a finding. `None` when
+/// nothing fits.
+fn fitted_query(
+    format: &FlowFormat,
+    servers: &[IpAddr],
+    networks: &BTreeSet<IpNet>,
+) -> Result<Option<Fitted>, &'static str> {
+    let build = |nets: &BTreeSet<IpNet>| build_query(format, nets, networks, !format.is_default(), addresses(format));
+    let exact = Prefixes { v4: 32, v6: 128 };
+    for prefixes in std::iter::once(exact).chain(Prefixes::WIDENING) {
         let nets = prefixes.cover(servers);
         let query = build(&nets)?;
-        if query.len() <= MAX_QUERY_LEN {
-            return Ok((query, Some(prefixes)));
+        if query.len() + MARK_ROOM <= MAX_QUERY_LEN {
+            let servers_by = (prefixes != exact).then_some(prefixes);
+            return Ok(Some(Fitted { query, servers_by, filter: PartFilter { prefixes, nets } }));
         }
     }
-    Ok((exact, None))
+    Ok(None)
 }
 
 /// Covering prefix lengths for the servers' addresses, IPv4 and IPv6.
@@ -373,7 +510,7 @@ impl Prefixes {
     };
 
     /// The prefixes of these lengths that hold `servers` (never merged into wider ones).
-    fn cover(self, servers: &BTreeSet<IpAddr>) -> BTreeSet<IpNet> {
+    fn cover(self, servers: &[IpAddr]) -> BTreeSet<IpNet> {
         servers
             .iter()
             .filter_map(|ip| IpNet::new(*ip, if ip.is_ipv4() { self.v4 } else { self.v6 }).ok())
@@ -558,6 +695,15 @@ pub fn write_plan(out: &mut dyn io::Write, plan: &QueryPlan) -> io::Result<()> {
             plan.max_in_flight,
             plan.row_limit,
         )?;
+        let parts = plan.server_parts();
+        if parts > 1 {
+            writeln!(
+                out,
+                "the servers are split into {parts} queries per log group: even as covering prefixes up to /16 they \
+                 are too many for one query of {MAX_QUERY_LEN} characters, so each log group is scanned {parts} times \
+                 ({parts} × the bytes and the cost)"
+            )?;
+        }
     }
     writeln!(out, "\nwindows (StartQuery startTime/endTime, epoch seconds, both inclusive):")?;
     for (i, w) in plan.windows.iter().enumerate() {
@@ -568,7 +714,11 @@ pub fn write_plan(out: &mut dyn io::Write, plan: &QueryPlan) -> io::Result<()> {
         if plan.objects.is_some() {
             writeln!(out, "\nfields as each file's header names them")?;
         } else {
-            writeln!(out, "\nchunk {} ({} log groups, {format}):", chunk.number, chunk.log_groups.len())?;
+            write!(out, "\nchunk {} ({} log groups, {format}", chunk.number, chunk.log_groups.len())?;
+            if let Some(part) = &chunk.part {
+                write!(out, ", servers part {} of {}", part.index + 1, part.count())?;
+            }
+            writeln!(out, "):")?;
         }
         for group in &chunk.log_groups {
             writeln!(out, "  {group}")?;
@@ -644,21 +794,75 @@ mod tests {
         assert!(text.contains(&format!("servers matched by covering prefixes (/{} IPv4", prefixes.v4)), "{text}");
     }
 
+    /// 1,000 servers each in its own /16: no covering prefix up to /16 fits them in one query.
+    fn scattered() -> BTreeSet<IpAddr> {
+        (0..1000u32).map(|i| IpAddr::from((((i + 1) << 16) | 7).to_be_bytes())).collect()
+    }
+
     #[test]
-    fn servers_too_scattered_for_any_prefix_are_a_clear_error() {
-        let servers: BTreeSet<IpAddr> =
-            (0..1000u32).map(|i| IpAddr::from((((i + 1) << 16) | 7).to_be_bytes())).collect();
+    fn servers_too_scattered_for_any_prefix_are_split_into_queries_that_each_fit() {
+        let servers = scattered();
+        let v2 = FlowFormat::default_v2();
+        let targets = [target("/fl/a", &v2), target("/fl/b", &v2)];
+        let plan = QueryPlan::from_targets(
+            &targets,
+            &servers,
+            &BTreeSet::new(),
+            TimeWindow { start: 0, end: 9 },
+            &options(1, 1),
+        )
+        .unwrap();
+        let parts = plan.server_parts();
+        // As few parts as the length allows: at most one more than the exact text's share.
+        let exact = build_query(&v2, &host_nets(&servers), &BTreeSet::new(), false, Addresses::Interface).unwrap();
+        let fewest = exact.len().div_ceil(MAX_QUERY_LEN);
+        assert!(fewest >= 2 && (fewest..=fewest + 1).contains(&parts), "{parts} parts for {} characters", exact.len());
+        assert_eq!(plan.chunks.len(), parts * 2, "each part scans both log groups");
+        assert_eq!(plan.log_groups().collect::<Vec<_>>(), ["/fl/a", "/fl/b"]);
+        let mut named = BTreeSet::new();
+        for chunk in &plan.chunks {
+            assert!(chunk.query.len() + MARK_ROOM <= MAX_QUERY_LEN, "{}", chunk.query.len());
+            let part = chunk.part.as_ref().expect("a split chunk knows its part");
+            assert_eq!(part.count(), parts);
+            for ip in &servers {
+                if chunk.query.contains(&format!("\"{ip}\"")) {
+                    named.insert((*ip, part.index));
+                }
+            }
+        }
+        // Every server is named by exactly one part.
+        assert_eq!(named.len(), servers.len());
+        assert_eq!(named.iter().map(|(ip, _)| ip).collect::<BTreeSet<_>>().len(), servers.len());
+        // A conversation between servers of two parts is the first part's; an address no part
+        // names (the far end of a server's flow) leaves it with its server's part.
+        let part = |i: usize| ServerPart { index: i, ..plan.chunks[0].part.clone().unwrap() };
+        let (first, last) = (*servers.first().unwrap(), *servers.last().unwrap());
+        let outside: IpAddr = "192.0.2.1".parse().unwrap();
+        assert!(part(0).owns(Some((last, first))) && !part(parts - 1).owns(Some((last, first))));
+        assert!(part(parts - 1).owns(Some((outside, last))) && !part(0).owns(Some((outside, last))));
+        assert!(part(0).owns(None) && !part(1).owns(None), "SKIPDATA rows are kept once");
+
+        let mut text = Vec::new();
+        write_plan(&mut text, &plan).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains(&format!("split into {parts} queries per log group")), "{text}");
+        assert!(text.contains(&format!("servers part {parts} of {parts}")), "{text}");
+    }
+
+    #[test]
+    fn networks_too_many_for_even_one_server_are_a_clear_error() {
+        let networks: BTreeSet<IpNet> = scattered().iter().map(|ip| IpNet::new(*ip, 24).unwrap().trunc()).collect();
         let v2 = FlowFormat::default_v2();
         let err = QueryPlan::from_targets(
             &[target("/fl/a", &v2)],
-            &servers,
-            &BTreeSet::new(),
+            &set(["10.0.0.7".parse().unwrap()]),
+            &networks,
             TimeWindow { start: 0, end: 9 },
             &options(50, 1),
         )
         .unwrap_err();
-        assert!(matches!(err, RunnerError::QueryTooLong { servers: 1000, .. }), "{err}");
-        assert!(err.to_string().contains("even as covering prefixes up to /16"), "{err}");
+        assert!(matches!(err, RunnerError::QueryTooLong { chunk: 1, .. }), "{err}");
+        assert!(err.to_string().contains("even for one server"), "{err}");
     }
 
     #[test]

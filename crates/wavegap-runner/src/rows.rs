@@ -14,6 +14,7 @@ use wavegap_core::flow::{CoverageGap, DamagedInput, FlowAggregate, FlowData, Sca
 use wavegap_core::flowlog::{Action, FlowDirection, parse_epoch_seconds};
 use wavegap_core::inventory::PortRange;
 
+use crate::plan::ServerPart;
 use crate::plan::columns as c;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -64,9 +65,16 @@ impl Aggregator {
         Self::default()
     }
 
-    /// Adds one result row. A row that is not a flow of the aggregating query is an error, so
-    /// the caller can count and report it; nothing is half-added.
-    pub fn add_row<'a>(&mut self, row: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<(), RowError> {
+    /// Adds one result row of a query over `part` of the servers (`None`: all of them); a row
+    /// that part does not own ([`ServerPart::owns`]) is another part's and left out. A row that
+    /// is not a flow of the aggregating query is an error, so the caller can count and report
+    /// it; nothing is half-added.
+    pub fn add_row<'a>(
+        &mut self,
+        part: Option<&ServerPart>,
+        row: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<(), RowError> {
+        let owned = |ends| part.is_none_or(|p| p.owns(ends));
         let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
         for (name, value) in row {
             fields.insert(name, value);
@@ -75,6 +83,9 @@ impl Aggregator {
         let records = number(get(c::RECORDS), c::RECORDS)?.unwrap_or(0);
         if get(c::LOG_STATUS) == Some("SKIPDATA") {
             let eni = get(c::INTERFACE).ok_or(RowError { field: c::INTERFACE, value: String::new() })?;
+            if !owned(None) {
+                return Ok(());
+            }
             *self.skipdata.entry(eni.to_owned()).or_default() += records;
             self.rows += 1;
             return Ok(());
@@ -87,6 +98,9 @@ impl Aggregator {
         // The packet addresses when the query grouped on them, else the interface ones.
         let src = parsed(if fields.contains_key(c::PACKET_SRC) { c::PACKET_SRC } else { c::SRC })?;
         let dst = parsed(if fields.contains_key(c::PACKET_DST) { c::PACKET_DST } else { c::DST })?;
+        if !owned(Some((src, dst))) {
+            return Ok(());
+        }
         let protocol =
             small::<u8>(get(c::PROTOCOL), c::PROTOCOL)?.ok_or(RowError { field: c::PROTOCOL, value: String::new() })?;
         let action = required(c::ACTION)
@@ -139,10 +153,10 @@ impl Aggregator {
         self.gaps.push(gap);
     }
 
-    /// Adds one query's rows; the rows that are not flows of the aggregating query make
-    /// `object` (that query's results) damaged input, so the report says what was skipped.
-    /// Returns how many were skipped.
-    pub fn add_rows<'a, R, F>(&mut self, object: impl FnOnce() -> String, rows: R) -> u64
+    /// Adds one query's rows (of `part` of the servers, as [`Aggregator::add_row`]); the rows
+    /// that are not flows of the aggregating query make `object` (that query's results)
+    /// damaged input, so the report says what was skipped. Returns how many were skipped.
+    pub fn add_rows<'a, R, F>(&mut self, part: Option<&ServerPart>, object: impl FnOnce() -> String, rows: R) -> u64
     where
         R: IntoIterator<Item = F>,
         F: IntoIterator<Item = (&'a str, &'a str)>,
@@ -150,7 +164,7 @@ impl Aggregator {
         let mut bad = 0u64;
         let mut first = None;
         for row in rows {
-            if let Err(e) = self.add_row(row) {
+            if let Err(e) = self.add_row(part, row) {
                 tracing::debug!("skipped a row: {e}");
                 bad += 1;
                 first.get_or_insert(e);
@@ -183,6 +197,11 @@ impl Aggregator {
     /// Objects a source left unopened because their names put them outside the window.
     pub fn add_skipped(&mut self, objects: u64) {
         self.stats.objects_skipped += objects;
+    }
+
+    /// Notes that the servers were split into `parts` queries per log group (1: not split).
+    pub fn set_server_parts(&mut self, parts: usize) {
+        self.stats.server_parts = if parts > 1 { parts as u64 } else { 0 };
     }
 
     pub fn stats(&self) -> &ScanStats {
@@ -312,7 +331,7 @@ mod tests {
     fn check(rows: &[Vec<(&'static str, &'static str)>], expect: impl FnOnce(&FlowData)) {
         let mut agg = Aggregator::new();
         for r in rows {
-            agg.add_row(r.iter().copied()).unwrap();
+            agg.add_row(None, r.iter().copied()).unwrap();
         }
         agg.add_stats(100, 10, 2_000_000_000);
         expect(&agg.finish(0.005));
@@ -395,7 +414,7 @@ mod tests {
             (("lowPort", "70000"), "lowPort"),
             (("interfaceId", "-"), "interfaceId"),
         ] {
-            let err = agg.add_row(with(REQUEST, &[change])).unwrap_err();
+            let err = agg.add_row(None, with(REQUEST, &[change])).unwrap_err();
             assert_eq!(err.field, field);
         }
         assert_eq!(agg.rows(), 0);

@@ -4,7 +4,7 @@
 //! It speaks the JSON 1.1 protocol the SDK uses (`POST /`, `X-Amz-Target:
 //! Logs_20140328.<Operation>`, `Content-Type: application/x-amz-json-1.1`, errors as
 //! `{"__type": "...", "message": "..."}` with HTTP 400/500), for `StartQuery`,
-//! `GetQueryResults`, `StopQuery` and `DescribeLogGroups`. A query's answer is computed when
+//! `GetQueryResults`, `StopQuery`, `DescribeQueries` and `DescribeLogGroups`. A query's answer is computed when
 //! it starts; its status then moves `Scheduled` → `Running` → terminal with the configured
 //! latency, so concurrency, polling and interrupts behave as against the service.
 
@@ -95,6 +95,10 @@ struct Running {
     outcome: Result<QueryResult, FaultStatus>,
     stopped: bool,
     null_values: bool,
+    query_string: String,
+    log_groups: Vec<String>,
+    /// Epoch milliseconds, as `DescribeQueries` gives `createTime`.
+    created: i64,
 }
 
 impl Running {
@@ -227,6 +231,7 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         "StartQuery" => start_query(&shared, input).await,
         "GetQueryResults" => get_query_results(&shared, &input),
         "StopQuery" => stop_query(&shared, &input),
+        "DescribeQueries" => describe_queries(&shared, &input),
         "DescribeLogGroups" => describe_log_groups(&shared, &input),
         other => error(StatusCode::BAD_REQUEST, "UnknownOperationException", &format!("`{other}` is not served"), None),
     }
@@ -348,6 +353,9 @@ async fn start_query(shared: &Arc<Shared>, input: Value) -> Response {
                 outcome,
                 stopped: false,
                 null_values,
+                query_string: input.query_string,
+                log_groups: groups.clone(),
+                created: epoch_ms(),
             },
         );
         shared.starting.fetch_sub(1, Ordering::SeqCst);
@@ -402,28 +410,9 @@ fn get_query_results(shared: &Shared, input: &Value) -> Response {
     let Some(q) = queries.get(id) else {
         return error(StatusCode::BAD_REQUEST, "ResourceNotFoundException", &format!("unknown query {id}"), None);
     };
-    let elapsed = q.started.elapsed();
     let endless = shared.faults.lock().expect("faults lock").endless;
-    match endless {
-        Some(Endless::NoStatus) if !q.stopped => return reply(StatusCode::OK, &json!({ "results": [] })),
-        Some(Endless::Unknown) if !q.stopped => {
-            return reply(StatusCode::OK, &json!({ "status": "Percolating", "results": [] }));
-        }
-        _ => {}
-    }
-    let status = if q.stopped {
-        "Cancelled"
-    } else if elapsed < q.scheduled {
-        "Scheduled"
-    } else if elapsed < q.latency {
-        "Running"
-    } else {
-        match &q.outcome {
-            Ok(_) => "Complete",
-            Err(FaultStatus::Timeout) => "Timeout",
-            Err(FaultStatus::Cancelled) => "Cancelled",
-            Err(_) => "Failed",
-        }
+    let Some(status) = status(q, endless) else {
+        return reply(StatusCode::OK, &json!({ "results": [] }));
     };
     let (results, stats) = match (&q.outcome, status) {
         (Ok(r), "Complete") => {
@@ -447,6 +436,63 @@ fn get_query_results(shared: &Shared, input: &Value) -> Response {
         _ => (Vec::new(), json!({ "recordsMatched": 0.0, "recordsScanned": 0.0, "bytesScanned": 0.0 })),
     };
     reply(StatusCode::OK, &json!({ "status": status, "results": results, "statistics": stats }))
+}
+
+/// A query's status as the service would give it now; `None` when an endless fault gives none.
+fn status(q: &Running, endless: Option<Endless>) -> Option<&'static str> {
+    let elapsed = q.started.elapsed();
+    Some(match endless {
+        Some(Endless::NoStatus) if !q.stopped => return None,
+        Some(Endless::Unknown) if !q.stopped => "Percolating",
+        _ if q.stopped => "Cancelled",
+        _ if elapsed < q.scheduled => "Scheduled",
+        _ if elapsed < q.latency => "Running",
+        _ => match &q.outcome {
+            Ok(_) => "Complete",
+            Err(FaultStatus::Timeout) => "Timeout",
+            Err(FaultStatus::Cancelled) => "Cancelled",
+            Err(_) => "Failed",
+        },
+    })
+}
+
+fn epoch_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The queries of the last hours, newest first, optionally of one status and log group; an
+/// endless query counts as `Running`. Served in one page.
+fn describe_queries(shared: &Shared, input: &Value) -> Response {
+    let want = input["status"].as_str();
+    let group = input["logGroupName"].as_str();
+    let endless = shared.faults.lock().expect("faults lock").endless;
+    let queries = shared.queries.lock().expect("queries lock");
+    let mut listed: Vec<(i64, Value)> = queries
+        .iter()
+        .filter_map(|(id, q)| {
+            let status = match status(q, endless) {
+                None | Some("Percolating") => "Running",
+                Some(s) => s,
+            };
+            let keep = want.is_none_or(|w| w == status) && group.is_none_or(|g| q.log_groups.iter().any(|n| n == g));
+            keep.then(|| {
+                (
+                    q.created,
+                    json!({
+                        "queryId": id,
+                        "queryString": q.query_string,
+                        "status": status,
+                        "createTime": q.created,
+                        "logGroupName": q.log_groups.first(),
+                    }),
+                )
+            })
+        })
+        .collect();
+    listed.sort_by_key(|(created, _)| std::cmp::Reverse(*created));
+    reply(StatusCode::OK, &json!({ "queries": listed.into_iter().map(|(_, q)| q).collect::<Vec<_>>() }))
 }
 
 fn stop_query(shared: &Shared, input: &Value) -> Response {

@@ -582,6 +582,7 @@ pub fn flows() -> FlowData {
             bytes_scanned: 52_000,
             estimated_cost: 0.0,
             objects_skipped: 0,
+            server_parts: 0,
             s3: None,
         },
     }

@@ -48,6 +48,23 @@ fn failed_chunk() {
 }
 
 #[test]
+fn a_scan_that_split_the_servers_says_every_log_group_was_scanned_that_many_times() {
+    let mut input = fixtures::demo();
+    input.flows.stats.server_parts = 3;
+    input.flows.stats.objects_skipped = 2;
+    let files = render(&input);
+    for name in ["report.md", "report.html"] {
+        let text = files.iter().find(|f| f.name == name).unwrap().text().to_owned();
+        let row = text.lines().find(|l| l.contains("Data scanned")).unwrap_or_default();
+        assert!(row.contains("2 object(s) not opened"), "{name}: {row}");
+        assert!(
+            row.contains("split into 3 queries per log group: each log group was scanned 3 times"),
+            "{name}: {row}"
+        );
+    }
+}
+
+#[test]
 fn hostile_names() {
     let input = fixtures::hostile_names();
     check("hostile_names", &input);

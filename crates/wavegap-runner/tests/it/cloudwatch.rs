@@ -279,13 +279,44 @@ async fn a_query_whose_id_arrives_after_the_interrupt_is_stopped_too() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn start_calls_that_outlast_the_stop_grace_are_counted_and_named() {
+async fn queries_whose_start_outlasts_the_stop_grace_are_found_by_their_mark_and_stopped() {
+    // The endpoint runs each query at once but answers StartQuery only after 3 s; the run
+    // gives up waiting after 200 ms, so it never learns the ids.
     let faults = Faults { latency: FOREVER, start_delay: Duration::from_secs(3), ..Faults::default() };
     let options = ExecOptions { stop_grace: Duration::from_millis(200), ..quick() };
     let (err, all_stopped) = interrupted(faults, &plan(&fixture(), 1, 1, 10_000, 4), 3, &options).await;
-    assert!(matches!(err, RunnerError::Interrupted { stopped: 0, unanswered_starts: 3 }), "{err}");
-    assert!(err.to_string().contains("aws logs describe-queries --status Running"), "{err}");
-    assert!(!all_stopped, "their ids never came back");
+    assert!(matches!(err, RunnerError::Interrupted { stopped: 3, unanswered_starts: 0 }), "{err}");
+    assert!(all_stopped, "each query was found with DescribeQueries by the run's mark");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stops_only_its_own_unanswered_queries() {
+    // Another run's query of the same text is running on the same account: it is not ours.
+    let f = fixture();
+    let faults = Faults { latency: FOREVER, start_delay: Duration::from_secs(3), ..Faults::default() };
+    let endpoint = TestEndpoint::start(f.clone(), Faults { latency: FOREVER, ..Faults::default() }).await.unwrap();
+    let plan = plan(&f, 50, 1, 10_000, 4);
+    let other = endpoint
+        .client()
+        .start_query()
+        .set_log_group_names(Some(plan.chunks[0].log_groups.clone()))
+        .start_time(WINDOW.start)
+        .end_time(WINDOW.end)
+        .query_string(wavegap_runner::plan::marked(&plan.chunks[0].query, "another-run"))
+        .send()
+        .await
+        .unwrap();
+    endpoint.set_faults(faults);
+    let options = ExecOptions { stop_grace: Duration::from_millis(200), ..quick() };
+    let watcher = async {
+        while endpoint.record().started.len() < 3 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let err = cloudwatch::run(&endpoint.client(), &plan, &options, Arc::new(Silent), watcher).await.unwrap_err();
+    assert!(matches!(err, RunnerError::Interrupted { stopped: 2, unanswered_starts: 0 }), "{err}");
+    let record = endpoint.record();
+    assert!(!record.stopped.iter().any(|id| Some(id.as_str()) == other.query_id()), "{record:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -351,4 +382,43 @@ async fn a_format_with_packet_addresses_is_matched_on_them() {
     want.direction = Some(FlowDirection::Ingress);
     want.tcp_flags = Some(2);
     assert_eq!(data.aggregates, [want], "only the record to the listener");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_split_into_several_queries_count_each_flow_once() {
+    // 1,000 servers, each in its own /16: too many for one query even as covering prefixes.
+    let servers: BTreeSet<IpAddr> = (0..1000u32).map(|i| IpAddr::from((((i + 1) << 16) | 7).to_be_bytes())).collect();
+    let (first, last) = (servers.first().unwrap().to_string(), servers.last().unwrap().to_string());
+    let d = FlowFormat::default_v2();
+    let mut f = Fixture::new();
+    // Between servers of the first and the last part (both parts' queries return it), from
+    // outside to the last part's server, and a SKIPDATA record every part returns.
+    f.add_event("/fl/a", &d, "eni-1", 1_000_000, &v2("eni-1", &first, &last, (40000, 5432), 1000, "REJECT"));
+    f.add_event("/fl/a", &d, "eni-1", 1_100_000, &v2("eni-1", &last, &first, (5432, 40000), 1100, "ACCEPT"));
+    f.add_event("/fl/a", &d, "eni-2", 1_200_000, &v2("eni-2", "192.0.2.9", &last, (40001, 22), 1200, "REJECT"));
+    f.add_event("/fl/a", &d, "eni-2", 1_300_000, "2 123456789012 eni-2 - - - - - - - 1300 1360 - SKIPDATA");
+    f.add_event("/fl/a", &d, "eni-3", 1_400_000, &v2("eni-3", "192.0.2.9", "192.0.2.10", (40002, 22), 1400, "REJECT"));
+    f.sort();
+    let options = PlanOptions { chunk_size: 50, windows: 1, row_limit: 10_000, max_in_flight: 4 };
+    let plan = QueryPlan::from_targets(&targets(&f), &servers, &BTreeSet::new(), WINDOW, &options).unwrap();
+    let parts = plan.server_parts();
+    assert!(parts >= 2, "{parts}");
+    let endpoint = TestEndpoint::start(f.clone(), Faults::default()).await.unwrap();
+    let data = run(&endpoint, &plan).await.unwrap();
+
+    let flows: Vec<(String, String, Action, u64)> =
+        data.aggregates.iter().map(|a| (a.src.to_string(), a.dst.to_string(), a.action, a.records)).collect();
+    assert_eq!(
+        flows,
+        [
+            (first.clone(), last.clone(), Action::Reject, 1),
+            (last.clone(), first.clone(), Action::Accept, 1),
+            ("192.0.2.9".into(), last.clone(), Action::Reject, 1),
+        ]
+    );
+    assert_eq!(data.skipdata.get("eni-2"), Some(&1));
+    assert_eq!(data.stats.queries, parts as u64);
+    assert_eq!(data.stats.server_parts, parts as u64);
+    // Each part scanned the log group whole: the bytes (and the cost) count every scan.
+    assert_eq!(data.stats.bytes_scanned, parts as u64 * f.event_bytes(["/fl/a"], WINDOW));
 }
