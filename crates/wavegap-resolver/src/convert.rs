@@ -192,25 +192,12 @@ fn eni(v: &j::NetworkInterface) -> Result<inv::Eni, Error> {
     })
 }
 
-/// Windows from `Platform`; Linux only when `PlatformDetails` says so (an absent platform is
-/// not proof of Linux in hand-made snapshots, and a wrong guess narrows ephemeral ports).
-fn platform(v: &j::Instance) -> Option<Os> {
-    let details = v.platform_details.as_deref().unwrap_or_default();
-    if v.platform.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("windows")) || details.starts_with("Windows") {
-        Some(Os::Windows)
-    } else if ["Linux", "Red Hat", "SUSE", "Ubuntu"].iter().any(|l| details.contains(l)) {
-        Some(Os::Linux)
-    } else {
-        None
-    }
-}
-
 fn instance(v: &j::Instance) -> Result<inv::Instance, Error> {
     let id = required(v.instance_id.as_ref(), "an instance", "InstanceId")?;
     Ok(inv::Instance {
         name: name_tag(&v.tags),
         state: v.state.as_ref().and_then(|s| s.name.clone()),
-        platform: platform(v),
+        platform: v.os(),
         subnet_id: v.subnet_id.clone(),
         vpc_id: v.vpc_id.clone(),
         private_ip: v.private_ip_address.as_ref().map(|p| ip(p, &id, "PrivateIpAddress")).transpose()?,

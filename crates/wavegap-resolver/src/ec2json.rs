@@ -6,6 +6,7 @@
 //! `null` values are both accepted.
 
 use serde::{Deserialize, Deserializer, Serialize};
+use wavegap_core::inventory::Os;
 
 /// `null` or absent → empty list.
 fn nullable<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
@@ -302,6 +303,27 @@ pub struct Instance {
     pub platform_details: Option<String>,
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
+}
+
+impl Instance {
+    /// Windows from `Platform`; Linux only when `PlatformDetails` says so (an absent platform is
+    /// not proof of Linux in hand-made snapshots, and a wrong guess narrows ephemeral ports).
+    pub fn os(&self) -> Option<Os> {
+        let details = self.platform_details.as_deref().unwrap_or_default();
+        if self.platform.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("windows")) || details.starts_with("Windows")
+        {
+            Some(Os::Windows)
+        } else if ["Linux", "Red Hat", "SUSE", "Ubuntu"].iter().any(|l| details.contains(l)) {
+            Some(Os::Linux)
+        } else {
+            None
+        }
+    }
+
+    /// The value of the tag `key` (tag keys are case-sensitive).
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags.iter().find(|t| t.key.as_deref() == Some(key)).and_then(|t| t.value.as_deref())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -231,6 +231,27 @@ impl Resolver {
         ))
     }
 
+    /// Instances carrying the tag `key` = `value`, terminated ones left out.
+    pub async fn tagged_instances(&self, key: &str, value: &str) -> Result<Vec<j::Reservation>, Error> {
+        let mut reservations: Vec<j::Reservation> = describe_filtered!(
+            self,
+            describe_instances,
+            "ec2:DescribeInstances",
+            &format!("tag:{key}"),
+            &BTreeSet::from([value.to_owned()]),
+            reservations,
+            from_sdk::reservation
+        );
+        for r in &mut reservations {
+            r.instances.retain(|i| {
+                let state = i.state.as_ref().and_then(|s| s.name.as_deref());
+                !matches!(state, Some("terminated" | "shutting-down"))
+            });
+        }
+        reservations.retain(|r| !r.instances.is_empty());
+        Ok(reservations)
+    }
+
     /// Peerings with one side in `vpcs`. Filtered again here: some endpoints ignore the filters.
     pub async fn peerings(&self, vpcs: &BTreeSet<String>) -> Result<Vec<j::VpcPeeringConnection>, Error> {
         let mut found: BTreeMap<String, j::VpcPeeringConnection> = BTreeMap::new();

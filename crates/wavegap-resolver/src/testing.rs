@@ -201,6 +201,18 @@ impl Moto {
         aws_sdk_ec2::Client::from_conf(conf)
     }
 
+    /// Adds `tags` (key, value) to the EC2 resources `ids`.
+    pub async fn tag(&self, ids: &[&str], tags: &[(&str, &str)]) {
+        let mut call = self.ec2().create_tags();
+        for id in ids {
+            call = call.resources(*id);
+        }
+        for (key, value) in tags {
+            call = call.tags(Tag::builder().key(*key).value(*value).build());
+        }
+        call.send().await.expect("create tags");
+    }
+
     pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
         let conf = aws_sdk_cloudwatchlogs::Config::builder()
             .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())

@@ -50,7 +50,7 @@ pub enum Command {
     /// Resolve, query and analyse a wave; write reports/WAVE/ (the reports, findings.json,
     /// the fix scripts and the saved flows)
     Report(ReportArgs),
-    /// Write a new wave file from a wave plan spreadsheet (CSV)
+    /// Write a new wave file from a wave plan spreadsheet (CSV) or the EC2 instances tagged for the wave
     Init(InitArgs),
     /// Print a shell completion script (e.g. `wavegap completions bash > ~/.local/share/bash-completion/completions/wavegap`)
     Completions(CompletionsArgs),
@@ -65,8 +65,20 @@ pub struct InitArgs {
 
     /// A CSV of the wave's servers: a header row naming `name`, `ip` and `app`, and optionally
     /// `role`, `os` (linux, windows, windows-legacy) and `instance-id`
-    #[arg(long, value_name = "FILE")]
-    pub from_csv: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "from_tags", conflicts_with = "from_tags")]
+    pub from_csv: Option<PathBuf>,
+
+    /// The EC2 instances tagged KEY=VALUE (e.g. `Wave=wave-7`), with names from `Name`, apps
+    /// from `--app-tag`, roles from `Role` and the OS from the platform
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub from_tags: Option<String>,
+
+    /// The tag naming each instance's app, with --from-tags [default: `App`, else `Application`]
+    #[arg(long, value_name = "KEY", requires = "from_tags")]
+    pub app_tag: Option<String>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 
     /// Where wave files live
     #[arg(long, default_value = "waves", env = "WAVEGAP_WAVES_DIR")]

@@ -3,26 +3,11 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Output;
 
 use wavegap_resolver::ec2json::Snapshot;
 use wavegap_resolver::{load_inventory, load_snapshot, testing};
 
-use crate::{clean_command, stderr};
-
-/// `wavegap ARGS` in `cwd` with every `AWS_*` variable removed, a temp HOME, no instance
-/// metadata look-up (it would leave this machine), and then `env`.
-fn wavegap_aws(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let home = tempfile::tempdir().expect("temp HOME");
-    clean_command(cwd, home.path())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .envs(env.iter().copied())
-        .args(args)
-        .output()
-        .expect("run wavegap")
-}
-
-const FAKE_CREDENTIALS: [(&str, &str); 2] = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")];
+use crate::{FAKE_CREDENTIALS, stderr, wavegap_aws};
 
 fn split_into_cli_files(snapshot: &Snapshot, dir: &Path) {
     let value = serde_json::to_value(snapshot).unwrap();

@@ -46,6 +46,21 @@ pub fn clean_command(cwd: &Path, home: &Path) -> Command {
     cmd
 }
 
+/// `wavegap ARGS` in `cwd` with every `AWS_*` variable removed, a temp HOME, no instance
+/// metadata look-up (it would leave this machine), and then `env`.
+pub fn wavegap_aws(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let home = tempfile::tempdir().expect("temp HOME");
+    clean_command(cwd, home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .expect("run wavegap")
+}
+
+pub const FAKE_CREDENTIALS: [(&str, &str); 2] =
+    [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")];
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
