@@ -310,6 +310,25 @@ impl Executor {
     }
 
     /// Folds another partial state of the same query into this one.
+    /// The fields of `format` (positions, ascending) that records need for this query: the
+    /// fields it names, `start` (`@timestamp`, and the window) and `interface-id` when it
+    /// reads `@logStream`. `None` when it reads `@message`, which is every field. A columnar
+    /// source reads only these; the query's answers are the same as on whole records.
+    pub fn fields_read(&self, format: &FlowFormat) -> Option<Vec<usize>> {
+        let mut cols: Vec<usize> = format.position(KnownField::Start).into_iter().collect();
+        for resolved in resolve_names(&self.plan, format) {
+            match resolved {
+                Resolved::Message => return None,
+                Resolved::Col(c) => cols.push(c),
+                Resolved::LogStream => cols.extend(format.position(KnownField::InterfaceId)),
+                Resolved::Timestamp | Resolved::IngestionTime | Resolved::Log | Resolved::Missing => {}
+            }
+        }
+        cols.sort_unstable();
+        cols.dedup();
+        Some(cols)
+    }
+
     pub fn merge(&mut self, other: Executor) {
         self.stats.records_scanned += other.stats.records_scanned;
         self.stats.records_matched += other.stats.records_matched;

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
 use tokio::runtime::Handle;
 use tokio_util::io::SyncIoBridge;
 use wavegap_core::flow::{S3Requests, TimeWindow};
@@ -28,7 +29,7 @@ use wavegap_core::wave::S3Location;
 use wavegap_insights::Query;
 
 use crate::RunnerError;
-use crate::local::{self, FileKind, LocalOptions, LocalOutput, Store};
+use crate::local::{self, FileKind, LocalOptions, LocalOutput, RandomAccess, Store};
 
 /// Dollars per 1,000 LIST requests and per 1,000 GET requests (S3 Standard, us-east-1).
 pub const LIST_PRICE: f64 = 0.005;
@@ -180,8 +181,9 @@ where
     (code.to_owned(), wavegap_core::error_line(err))
 }
 
-impl Store for Bucket {
-    fn open(&self, name: &Path) -> Result<Box<dyn Read + '_>, String> {
+impl Bucket {
+    /// `GetObject` of the object `name` (as the listing named it), and its size.
+    fn get_object(&self, name: &Path) -> Result<(ByteStream, u64), String> {
         let name = name.to_string_lossy();
         let key = name
             .strip_prefix(&format!("s3://{}/", self.location.bucket))
@@ -194,8 +196,24 @@ impl Store for Bucket {
         })?;
         let size = object.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
         self.bytes.fetch_add(size, Ordering::Relaxed);
-        let body = Box::pin(object.body.into_async_read());
+        Ok((object.body, size))
+    }
+}
+
+impl Store for Bucket {
+    fn open(&self, name: &Path) -> Result<Box<dyn Read + '_>, String> {
+        let (body, _) = self.get_object(name)?;
+        let body = Box::pin(body.into_async_read());
         Ok(Box::new(SyncIoBridge::new_with_handle(body, self.handle.clone())))
+    }
+
+    fn open_random(&self, name: &Path) -> Result<RandomAccess, String> {
+        let (body, size) = self.get_object(name)?;
+        if size > local::MAX_RANDOM_ACCESS {
+            return Err(format!("{size} bytes, more than a flow-log object holds; skipped"));
+        }
+        let bytes = self.handle.block_on(body.collect()).map_err(|e| format!("cannot read: {e}; skipped"))?;
+        Ok(RandomAccess::Bytes(bytes.into_bytes()))
     }
 }
 

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 pub(crate) enum FileKind {
     /// A flow-log object as delivered to S3 (`.log` or `.log.gz`, header line first).
     S3(Option<S3Name>),
+    /// A flow-log object in the S3 delivery's Parquet format (`.parquet`, one column per field).
+    Parquet(Option<S3Name>),
     /// CloudWatch Logs events exported as JSON lines (`.jsonl`, `.ndjson`, optionally `.gz`).
     CloudWatchExport,
 }
@@ -21,9 +23,22 @@ pub(crate) struct S3Name {
     pub time: i64,
 }
 
+impl FileKind {
+    /// What the name of an AWS-delivered object says.
+    pub(crate) fn s3_name(&self) -> Option<&S3Name> {
+        match self {
+            FileKind::S3(name) | FileKind::Parquet(name) => name.as_ref(),
+            FileKind::CloudWatchExport => None,
+        }
+    }
+}
+
 pub(crate) fn kind_of(path: &Path) -> Option<FileKind> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".parquet") {
+        return Some(FileKind::Parquet(parse_s3_name(name)));
+    }
     let base = Path::new(lower.strip_suffix(".gz").unwrap_or(&lower));
     match base.extension()?.to_str()? {
         "log" => Some(FileKind::S3(parse_s3_name(name))),
@@ -117,6 +132,9 @@ mod tests {
     fn kinds_from_names() {
         assert!(matches!(kind_of(Path::new("a/b.log")), Some(FileKind::S3(None))));
         assert!(matches!(kind_of(Path::new("a/x.jsonl.gz")), Some(FileKind::CloudWatchExport)));
+        let parquet = "123456789012_vpcflowlogs_us-east-1_fl-2d52a0cd7edcc9830_20240506T0010Z_56b5cd88.log.parquet";
+        assert_eq!(kind_of(Path::new(parquet)).unwrap().s3_name().unwrap().time, 1_714_954_200);
+        assert!(matches!(kind_of(Path::new("out/flows.PARQUET")), Some(FileKind::Parquet(None))));
         assert_eq!(kind_of(Path::new("a/truth.json")), None);
         assert_eq!(kind_of(Path::new("a/wave.toml")), None);
     }

@@ -24,6 +24,7 @@
 //! everything else is still read. [`LocalOptions::strict`] turns any problem into an error.
 
 mod discover;
+mod parquet;
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -53,6 +54,8 @@ const READ: usize = 128 << 10;
 /// events at most 256 KiB); a longer line is damage, reported and skipped up to its end, so
 /// a file without newlines never grows the buffer without bound.
 const MAX_LINE: usize = 1 << 20;
+/// The largest object read whole for random access (S3 delivers objects of at most 75 MB).
+pub(crate) const MAX_RANDOM_ACCESS: u64 = 1 << 30;
 /// An S3 object can hold records this much older than its name says (delivery lag).
 const BEFORE_NAME: i64 = 3600;
 /// … and this much newer (clock skew).
@@ -137,20 +140,52 @@ pub(crate) fn object_times(window: TimeWindow) -> (i64, i64) {
 pub(crate) trait Store: Sync {
     /// Opens the object `name` (as the listing named it), or says in words why it cannot.
     fn open(&self, name: &Path) -> Result<Box<dyn Read + '_>, String>;
+
+    /// Opens the object `name` for reads at any offset (a Parquet file is read from its
+    /// footer): by default its bytes, read whole.
+    fn open_random(&self, name: &Path) -> Result<RandomAccess, String> {
+        let mut bytes = Vec::new();
+        self.open(name)?
+            .take(MAX_RANDOM_ACCESS + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read: {e}; skipped"))?;
+        if bytes.len() as u64 > MAX_RANDOM_ACCESS {
+            return Err(format!(
+                "larger than {} MiB, more than a flow-log object holds; skipped",
+                MAX_RANDOM_ACCESS >> 20
+            ));
+        }
+        Ok(RandomAccess::Bytes(bytes.into()))
+    }
+}
+
+/// An object open for reads at any offset.
+pub(crate) enum RandomAccess {
+    File(std::fs::File),
+    Bytes(bytes::Bytes),
 }
 
 /// The file system.
 struct Disk;
 
-impl Store for Disk {
-    fn open(&self, name: &Path) -> Result<Box<dyn Read + '_>, String> {
+impl Disk {
+    fn open_file(name: &Path) -> Result<std::fs::File, String> {
         // Devices, FIFOs and sockets (or links to them) are never flow logs: /dev/zero never
         // ends, and opening a FIFO waits for a writer.
         if std::fs::metadata(name).is_ok_and(|m| !m.is_file()) {
             return Err("not a regular file (a device, FIFO or socket, or a link to one); skipped".to_owned());
         }
-        let file = std::fs::File::open(name).map_err(|e| format!("cannot open: {e}"))?;
-        Ok(Box::new(file))
+        std::fs::File::open(name).map_err(|e| format!("cannot open: {e}"))
+    }
+}
+
+impl Store for Disk {
+    fn open(&self, name: &Path) -> Result<Box<dyn Read + '_>, String> {
+        Ok(Box::new(Disk::open_file(name)?))
+    }
+
+    fn open_random(&self, name: &Path) -> Result<RandomAccess, String> {
+        Disk::open_file(name).map(RandomAccess::File)
     }
 }
 
@@ -181,8 +216,8 @@ pub(crate) fn run_objects(
 ) -> Result<LocalOutput, LocalError> {
     let times = window.map(object_times);
     let (files, skipped): (Vec<_>, Vec<_>) = objects.into_iter().partition(|(_, kind)| match (kind, times) {
-        (FileKind::S3(Some(name)), Some((from, to))) => (from..=to).contains(&name.time),
-        _ => true,
+        (kind, Some((from, to))) => kind.s3_name().is_none_or(|name| (from..=to).contains(&name.time)),
+        (_, None) => true,
     });
     let threads = options
         .threads
@@ -210,6 +245,7 @@ pub(crate) fn run_objects(
                     };
                     match kind {
                         FileKind::S3(name) => ctx.read_s3(name.as_ref()),
+                        FileKind::Parquet(name) => ctx.read_parquet(name.as_ref()),
                         FileKind::CloudWatchExport => ctx.read_export(),
                     }
                 }
@@ -318,6 +354,21 @@ struct S3State {
     time_ms: i64,
 }
 
+impl S3State {
+    /// `@log` is `account-id:flow-log-id` from the object's name (else the file's name), and
+    /// the name's time stands in for records without a `start`.
+    fn new(path: &Path, name: Option<&S3Name>) -> Self {
+        S3State {
+            format: None,
+            log: match name {
+                Some(n) => format!("{}:{}", n.account, n.flow_log_id),
+                None => path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            },
+            time_ms: name.map_or(0, |n| n.time * 1000),
+        }
+    }
+}
+
 impl<'a> FileCtx<'a> {
     /// Opens the object, gunzipping when it starts with the gzip magic; a `.gz` name without
     /// it is a problem.
@@ -424,14 +475,7 @@ impl<'a> FileCtx<'a> {
 
     fn read_s3(&mut self, name: Option<&S3Name>) {
         let Some(reader) = self.open() else { return };
-        let mut state = S3State {
-            format: None,
-            log: match name {
-                Some(n) => format!("{}:{}", n.account, n.flow_log_id),
-                None => self.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-            },
-            time_ms: name.map_or(0, |n| n.time * 1000),
-        };
+        let mut state = S3State::new(self.path, name);
         let mut stop = false;
         self.for_each_chunk(reader, |ctx, chunk, first_line| {
             if stop {
@@ -468,21 +512,27 @@ impl<'a> FileCtx<'a> {
             self.report.notice(self.path, Some(1), "no header line; assuming the default (version 2) format");
             return Some((FlowFormat::default_v2(), false));
         }
-        match FlowFormat::from_header(header) {
+        self.fields_format(header, Some(1), "header line").map(|format| (format, true))
+    }
+
+    /// The format whose field names `names` lists (space-separated), as a file's `part`
+    /// (`header line`, `schema`) at `line` gives them; an unknown name is kept as text.
+    fn fields_format(&mut self, names: &str, line: Option<u64>, part: &str) -> Option<FlowFormat> {
+        match FlowFormat::from_header(names) {
             Ok(format) => {
                 for field in format.fields() {
                     if let FlowField::Other(name) = field {
                         self.report.notice(
                             self.path,
-                            Some(1),
-                            format!("unknown field `{name}` in the header, kept as text"),
+                            line,
+                            format!("unknown field `{name}` in the {part}, kept as text"),
                         );
                     }
                 }
-                Some((format, true))
+                Some(format)
             }
             Err(e) => {
-                self.report.add(self.path, Some(1), format!("bad header line: {e}; file skipped"));
+                self.report.add(self.path, line, format!("bad {part}: {e}; file skipped"));
                 None
             }
         }

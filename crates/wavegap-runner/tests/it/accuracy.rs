@@ -8,25 +8,25 @@ use std::process::Command;
 use wavegap_insights::Query;
 use wavegap_runner::local::{LocalOptions, run_query};
 
-fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// The generator of `../shared/bench` (next to the repository), or `$WAVEGAP_BENCH_DIR`.
-fn generator() -> PathBuf {
+pub(crate) fn generator() -> PathBuf {
     let dir = std::env::var_os("WAVEGAP_BENCH_DIR").map_or_else(|| repo().join("../shared/bench"), PathBuf::from);
     let path = dir.join("gen_flowlogs.py");
     assert!(path.exists(), "{} is missing; set WAVEGAP_BENCH_DIR to the bench kit", path.display());
     path
 }
 
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     let path = repo().join(".venv/bin/python");
     assert!(path.exists(), "{} is missing: run scripts/setup-python.sh (or `just setup`)", path.display());
     path
 }
 
-fn run(cmd: &mut Command) -> String {
+pub(crate) fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     assert!(out.status.success(), "{cmd:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()

@@ -4,3 +4,4 @@
 mod accuracy;
 mod cloudwatch;
 mod local;
+mod parquet;
