@@ -7,6 +7,10 @@
 //!   formats may differ between files. `@logStream` is the record's `interface-id` and `@log`
 //!   is `account-id:flow-log-id` from the object name, so a query written for CloudWatch
 //!   (one stream per ENI) still groups per ENI. `@timestamp` is the record's `start`.
+//! - The same objects in the delivery's Parquet format (`….log.parquet`): one column per field,
+//!   named with `_` for `-`. Only the columns the query reads are decoded, row group by row
+//!   group, and rendered as the text lines the same engine reads, so both formats answer
+//!   alike. Parquet needs random access: a file is read where it is, an S3 object whole.
 //! - CloudWatch exports (`*.jsonl`, `*.ndjson`, optionally gzip): one
 //!   `{"logGroup","logStream","timestamp","message"}` object per line, in the format the caller
 //!   passes (default version 2); `@log` is `account-id:log-group` with the account of the group's
@@ -20,7 +24,8 @@
 //!
 //! Damage is reported, never fatal by default: a truncated or corrupt gzip stream, a `.gz`
 //! that is not gzip, a line whose field count does not match the header, text that is not
-//! UTF-8, an unknown header field (kept as text). Each is a [`Problem`] with the file and line;
+//! UTF-8, an unknown header field (kept as text), a Parquet file that is not one, is corrupt or
+//! has a column of a type flow logs never have (skipped whole). Each is a [`Problem`] with the file and line;
 //! everything else is still read. [`LocalOptions::strict`] turns any problem into an error.
 
 mod discover;

@@ -298,3 +298,55 @@ async fn an_s3_wave_without_a_snapshot_resolves_its_servers_with_ec2() {
     // The inventory it resolved is saved with the report, as for a CloudWatch wave.
     assert!(out_dir.join("inventory.json").is_file());
 }
+
+/// report.md as `without_source`, with the bytes of the "Data scanned" row left out: a Parquet
+/// object holds the same records as its text object in other bytes.
+fn without_bytes(dir: &Path) -> String {
+    without_source(dir)
+        .lines()
+        .map(|l| match (l.strip_prefix("| Data scanned | "), l.find(" in ")) {
+            (Some(_), Some(at)) => format!("| Data scanned | BYTES{}", &l[at..]),
+            _ => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The demo's flow logs as the S3 delivery's Parquet objects, in a bucket and on disk, report
+/// what the text objects report: the same findings, records and aggregates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parquet_flow_logs_in_s3_and_on_disk_report_what_the_text_logs_report() {
+    use wavegap_testsupport::parquet::{from_text_object, object_name};
+    let moto = testing::moto();
+    let s3 = client(moto.endpoint());
+    create_bucket(&s3).await;
+    let objects = demo_objects();
+    let on_disk = demo_copy();
+    for (key, path) in &objects {
+        let parquet = from_text_object(&fs::read(path).unwrap(), 64);
+        put(&s3, &object_name(&format!("pq/{key}")), parquet.clone()).await;
+        let copy = on_disk.path().join("waves/demo/flowlogs").join(key);
+        fs::remove_file(&copy).unwrap();
+        fs::write(object_name(&copy.to_string_lossy()), parquet).unwrap();
+    }
+
+    let text = demo_copy();
+    let out = report(text.path(), moto.endpoint(), ("testing", "testing"), "out");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let in_s3 = demo_copy();
+    s3_wave(in_s3.path(), "s3://central-flow-logs/pq/");
+    let theirs = text.path().join("out");
+    for (dir, what) in [(&in_s3, "s3"), (&on_disk, "files")] {
+        let out = report(dir.path(), moto.endpoint(), ("testing", "testing"), "out");
+        assert!(out.status.success(), "{what}: {}\n{}", stdout(&out), stderr(&out));
+        let ours = dir.path().join("out");
+        assert_eq!(without_bytes(&ours), without_bytes(&theirs), "{what}");
+        for name in ["findings.csv", "fix.sh", "fix.tf", "junit.xml"] {
+            assert_eq!(timeless(&ours, name), timeless(&theirs, name), "{what}: {name}");
+        }
+        let doc: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(ours.join("findings.json")).unwrap()).unwrap();
+        assert_eq!(doc["wave"]["source"], what);
+        assert!(doc["coverage"]["damaged_input"].as_array().unwrap().is_empty(), "{what}: {:#}", doc["coverage"]);
+    }
+}
