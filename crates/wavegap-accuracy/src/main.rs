@@ -207,6 +207,7 @@ fn wave_for(truth: &Value, window: TimeWindow) -> Result<WaveConfig> {
                     _ => None,
                 },
                 on_premises: false,
+                account: None,
             });
         }
         apps.push(App { name, description: None, servers });
@@ -240,6 +241,7 @@ fn wave_for(truth: &Value, window: TimeWindow) -> Result<WaveConfig> {
         path: PathBuf::from("accuracy.toml"),
         window: WindowSpec::Absolute(window),
         aws: AwsSettings::default(),
+        accounts: Vec::new(),
         networks: Networks { internal, on_premises },
         log_groups: LogGroups::default(),
         apps,

@@ -120,6 +120,9 @@ pub struct DamagedInput {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoverageGap {
+    /// The account the log groups are in, for a wave of several accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     pub log_groups: Vec<String>,
     pub window: TimeWindow,
     pub reason: String,
@@ -153,6 +156,22 @@ pub struct ScanStats {
     /// The requests an S3 source made, when the flows were read from a bucket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3: Option<S3Requests>,
+    /// The queries and bytes of each account, for a wave whose log groups are in several.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<AccountScan>,
+}
+
+/// What the queries in one account scanned.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountScan {
+    pub account: String,
+    pub queries: u64,
+    pub records_scanned: u64,
+    pub bytes_scanned: u64,
+    /// Dollars at the configured price per GB.
+    pub estimated_cost: f64,
+    /// Log-group windows of this account that could not be queried.
+    pub gaps: u64,
 }
 
 /// The requests made of S3 and the bytes their answers carried (compressed, as stored).

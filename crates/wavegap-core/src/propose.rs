@@ -905,6 +905,7 @@ mod tests {
             role: None,
             os: None,
             on_premises: false,
+            account: None,
         });
         let a = run(
             &inv,

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::inventory::{FlowLogDestination, Inventory};
+use crate::inventory::{FlowLog, FlowLogDestination, Inventory};
 use crate::wave::{Server, WaveConfig};
 
 /// An inventory together with what it says about the wave's servers.
@@ -20,9 +20,8 @@ pub struct Resolution {
     pub unresolved: Vec<Unresolved>,
     /// Servers that resolved but that no flow log covers: their traffic is invisible.
     pub uncovered: Vec<String>,
-    /// The CloudWatch Logs log groups to query: the wave's explicit ones, plus (with
-    /// `discover`) those of the flow logs that cover the wave's servers. Sorted, unique.
-    pub log_groups: Vec<String>,
+    /// The CloudWatch Logs log groups to query ([`log_groups`]). Sorted, unique.
+    pub log_groups: Vec<LogGroupRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,33 +59,93 @@ impl fmt::Display for UnresolvedReason {
     }
 }
 
+/// A log group to query, and the account it is in: `None` for the wave's own (`[aws]`)
+/// account, else the id of one of its `[[accounts]]`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct LogGroupRef {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    pub name: String,
+}
+
+impl fmt::Display for LogGroupRef {
+    /// `/vpc/flow-logs`, or `/vpc/flow-logs in 111122223333`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.account {
+            None => f.write_str(&self.name),
+            Some(account) => write!(f, "{} in {account}", self.name),
+        }
+    }
+}
+
 impl Resolution {
-    /// Checks every server of the wave against `inventory` and picks the log groups to query:
-    /// `explicit` (already checked to exist by the caller) plus, when the wave says `discover`,
-    /// the CloudWatch Logs groups of the flow logs covering the resolved servers.
-    pub fn new(wave: &WaveConfig, inventory: Inventory, explicit: &[String]) -> Self {
+    /// Checks every server of the wave against `inventory` and picks the log groups to query
+    /// ([`log_groups`]).
+    pub fn new(wave: &WaveConfig, inventory: Inventory) -> Self {
         let mut unresolved = Vec::new();
         let mut uncovered = Vec::new();
-        let mut groups: BTreeSet<String> = explicit.iter().cloned().collect();
         for server in wave.servers().filter(|s| !s.on_premises) {
             if let Err(reason) = check_server(server, &inventory) {
                 unresolved.push(Unresolved { server: server.name.clone(), reason });
                 continue;
             }
-            let Some(eni) = inventory.eni_by_ip(server.ip) else { continue };
-            let mut covered = false;
-            for fl in inventory.flow_logs_for_eni(eni) {
-                covered = true;
-                if wave.log_groups.discover && fl.destination_type == FlowLogDestination::CloudWatchLogs {
-                    groups.extend(fl.log_group.iter().cloned());
-                }
-            }
+            let covered =
+                inventory.eni_by_ip(server.ip).is_some_and(|eni| inventory.flow_logs_for_eni(eni).next().is_some());
             if !covered {
                 uncovered.push(server.name.clone());
             }
         }
-        Resolution { inventory, unresolved, uncovered, log_groups: groups.into_iter().collect() }
+        let log_groups = log_groups(wave, &inventory).into_iter().collect();
+        Resolution { inventory, unresolved, uncovered, log_groups }
     }
+}
+
+/// The log groups a wave queries, each once: those the wave lists (`[log-groups]`, in its own
+/// account) and each account lists, plus, where `discover` is set, the `CloudWatch` Logs
+/// groups of the flow logs that cover the wave's servers. A discovered group is in the
+/// account of its flow log ([`flow_log_account`]); it is queried when that account (or, for
+/// an account the wave does not list, the wave itself) says `discover`.
+pub fn log_groups(wave: &WaveConfig, inventory: &Inventory) -> BTreeSet<LogGroupRef> {
+    let mut groups: BTreeSet<LogGroupRef> =
+        wave.log_groups.names.iter().map(|name| LogGroupRef { account: None, name: name.clone() }).collect();
+    for account in &wave.accounts {
+        groups.extend(
+            account
+                .log_groups
+                .names
+                .iter()
+                .map(|name| LogGroupRef { account: Some(account.id.clone()), name: name.clone() }),
+        );
+    }
+    for server in wave.servers().filter(|s| !s.on_premises) {
+        let Some(eni) = inventory.eni_by_ip(server.ip) else { continue };
+        for fl in inventory.flow_logs_for_eni(eni) {
+            let Some(name) =
+                fl.log_group.as_ref().filter(|_| fl.destination_type == FlowLogDestination::CloudWatchLogs)
+            else {
+                continue;
+            };
+            let account = flow_log_account(inventory, fl).or(server.account.as_deref());
+            let listed = account.and_then(|id| wave.account(id));
+            let discover = listed.map_or(wave.log_groups.discover, |a| a.log_groups.discover);
+            if discover {
+                groups.insert(LogGroupRef { account: listed.map(|a| a.id.clone()), name: name.clone() });
+            }
+        }
+    }
+    groups
+}
+
+/// The account a flow log was created in, as far as the inventory says: that of the resource
+/// it watches (an interface's owner, or the owner of the VPC of a subnet or a VPC). In a
+/// shared VPC the owner creates the flow logs of the VPC and its subnets and a participant
+/// those of its own interfaces, so this is the account its log group is in.
+pub fn flow_log_account<'a>(inventory: &'a Inventory, fl: &FlowLog) -> Option<&'a str> {
+    if let Some(eni) = inventory.enis.get(&fl.resource_id) {
+        return eni.owner_id.as_deref();
+    }
+    let vpc = inventory.subnets.get(&fl.resource_id).map_or(fl.resource_id.as_str(), |s| s.vpc_id.as_str());
+    inventory.vpcs.get(vpc).and_then(|v| v.owner_id.as_deref())
 }
 
 fn check_server(server: &Server, inventory: &Inventory) -> Result<(), UnresolvedReason> {
@@ -116,7 +175,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::inventory::{Eni, FlowLog, Instance};
+    use crate::inventory::{Eni, Instance};
     use crate::wave::{App, AwsSettings, EphemeralPolicy, LogGroups, Networks, QuerySettings, Source, WindowSpec};
 
     fn server(name: &str, ip: &str, instance: Option<&str>, on_premises: bool) -> Server {
@@ -129,6 +188,7 @@ mod tests {
             role: None,
             os: None,
             on_premises,
+            account: None,
         }
     }
 
@@ -139,6 +199,7 @@ mod tests {
             path: PathBuf::from("w.toml"),
             window: WindowSpec::Last(std::time::Duration::from_secs(3600)),
             aws: AwsSettings::default(),
+            accounts: Vec::new(),
             networks: Networks { internal: vec![], on_premises: vec![] },
             log_groups: LogGroups { names: vec![], discover },
             apps: vec![App { name: "app".into(), description: None, servers }],
@@ -221,7 +282,8 @@ mod tests {
             ],
             true,
         );
-        let r = Resolution::new(&w, inventory(), &["/explicit".to_owned()]);
+        let w = WaveConfig { log_groups: LogGroups { names: vec!["/explicit".into()], discover: true }, ..w };
+        let r = Resolution::new(&w, inventory());
         let reasons: Vec<(String, String)> =
             r.unresolved.iter().map(|u| (u.server.clone(), u.reason.to_string())).collect();
         assert_eq!(
@@ -234,13 +296,14 @@ mod tests {
             ]
         );
         assert_eq!(r.uncovered, ["app"]);
-        assert_eq!(r.log_groups, ["/explicit", "/vpc/flow"]);
+        let names: Vec<String> = r.log_groups.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["/explicit", "/vpc/flow"]);
     }
 
     #[test]
     fn without_discover_only_explicit_groups_are_queried() {
         let w = wave(vec![server("web", "10.0.0.5", None, false)], false);
-        let r = Resolution::new(&w, inventory(), &[]);
+        let r = Resolution::new(&w, inventory());
         assert!(r.unresolved.is_empty() && r.uncovered.is_empty());
         assert!(r.log_groups.is_empty());
     }

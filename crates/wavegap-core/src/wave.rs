@@ -28,6 +28,9 @@ pub struct WaveConfig {
     pub path: PathBuf,
     pub window: WindowSpec,
     pub aws: AwsSettings,
+    /// The AWS accounts the wave's servers and flow logs live in (`[[accounts]]`); empty for
+    /// a wave of one account, which `aws` describes.
+    pub accounts: Vec<Account>,
     pub networks: Networks,
     pub log_groups: LogGroups,
     pub apps: Vec<App>,
@@ -53,6 +56,11 @@ impl WaveConfig {
     /// The server that has `ip` among its addresses (`ip` or `ips`).
     pub fn server_by_ip(&self, ip: IpAddr) -> Option<&Server> {
         self.servers().find(|s| s.addresses().any(|a| a == ip))
+    }
+
+    /// The account with this id.
+    pub fn account(&self, id: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.id == id)
     }
 
     pub fn dependency_by_ip(&self, ip: IpAddr) -> Option<&Dependency> {
@@ -119,6 +127,44 @@ pub struct AwsSettings {
     pub external_id: Option<String>,
 }
 
+/// One AWS account of a wave that spans several: where its servers are resolved and its log
+/// groups queried, with its own region and role on top of the wave's `[aws]` credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// The 12-digit account id.
+    pub id: String,
+    /// A short name for reports and for `account = "…"` in apps and servers.
+    pub name: Option<String>,
+    /// The account's region; the wave's `[aws]` region when not given.
+    pub region: Option<String>,
+    pub assume_role_arn: Option<String>,
+    pub external_id: Option<String>,
+    /// Log groups in this account; `discover` also queries those of the flow logs this
+    /// account's resolution finds.
+    pub log_groups: LogGroups,
+}
+
+impl Account {
+    /// `prod (111111111111)`, or the id alone.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{name} ({})", self.id),
+            None => self.id.clone(),
+        }
+    }
+
+    /// The wave's AWS settings with this account's region and role on top (the profile, the
+    /// credentials the role is assumed with, stays the wave's).
+    pub fn settings(&self, base: &AwsSettings) -> AwsSettings {
+        AwsSettings {
+            region: self.region.clone().or_else(|| base.region.clone()),
+            profile: base.profile.clone(),
+            assume_role_arn: self.assume_role_arn.clone(),
+            external_id: self.external_id.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Networks {
     /// Networks counted as "ours" (AWS VPCs and on-premises); flows from elsewhere are noise.
@@ -153,6 +199,10 @@ pub struct Server {
     pub os: Option<Os>,
     /// The server stays on premises (a dependency of the wave, not part of it).
     pub on_premises: bool,
+    /// The id of the account it runs in, when the wave has `[[accounts]]` and says which
+    /// (per server or per app); otherwise every account is searched for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 impl Server {

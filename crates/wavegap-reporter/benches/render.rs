@@ -79,6 +79,7 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
                     role: Some("app".into()),
                     os: None,
                     on_premises: false,
+                    account: None,
                 })
                 .collect(),
         })
@@ -89,6 +90,7 @@ fn input() -> (WaveConfig, Inventory, FlowData, Analysis) {
         path: "waves/bench.toml".into(),
         window: WindowSpec::Absolute(TimeWindow { start: T0, end: T0 + 3600 }),
         aws: AwsSettings::default(),
+        accounts: Vec::new(),
         networks: Networks { internal: vec!["10.0.0.0/8".parse().unwrap()], on_premises: vec![] },
         log_groups: LogGroups::default(),
         apps,

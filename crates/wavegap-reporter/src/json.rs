@@ -118,6 +118,9 @@ pub struct Statistics {
     pub estimated_cost_usd: f64,
     pub price_per_gb_usd: f64,
     pub aggregates: usize,
+    /// Queries, bytes, cost and gaps per account, for a wave whose log groups are in several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<wavegap_core::flow::AccountScan>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -281,6 +284,7 @@ impl FindingsDocument {
                 estimated_cost_usd: flows.stats.estimated_cost,
                 price_per_gb_usd: wave.query.price_per_gb,
                 aggregates: flows.aggregates.len(),
+                accounts: flows.stats.accounts.clone(),
             },
             coverage: Coverage {
                 complete: flows.complete(),

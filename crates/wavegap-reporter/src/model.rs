@@ -142,6 +142,19 @@ pub struct ScanView {
     /// when none were).
     /// What the scan left out or did more than once, `; `-separated (empty: nothing).
     pub notes: String,
+    /// Per account, for a wave whose log groups are in several (empty otherwise).
+    pub accounts: Vec<AccountScanView>,
+}
+
+/// What the queries in one account scanned and cost.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountScanView {
+    /// `prod (111122223333)`.
+    pub account: String,
+    pub queries: String,
+    pub bytes_scanned: String,
+    pub estimated_cost: String,
+    pub gaps: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -585,6 +598,17 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
         },
         aggregates: format::count(flows.aggregates.len() as u64),
         notes: scan_notes(stats),
+        accounts: stats
+            .accounts
+            .iter()
+            .map(|a| AccountScanView {
+                account: wave.account(&a.account).map_or_else(|| a.account.clone(), wavegap_core::wave::Account::label),
+                queries: format::count(a.queries),
+                bytes_scanned: format::bytes(a.bytes_scanned),
+                estimated_cost: format!("${:.4}", a.estimated_cost),
+                gaps: a.gaps,
+            })
+            .collect(),
     };
     let coverage = CoverageView {
         complete: flows.complete(),
@@ -1101,8 +1125,12 @@ fn scan_notes(stats: &ScanStats) -> String {
 }
 
 fn gap_view(g: &CoverageGap) -> GapView {
+    let groups = g.log_groups.join(", ");
     GapView {
-        log_groups: g.log_groups.join(", "),
+        log_groups: match &g.account {
+            Some(account) => format!("{groups} (account {account})"),
+            None => groups,
+        },
         start: format::time(g.window.start),
         end: format::time(g.window.end),
         reason: format::one_line(&g.reason),

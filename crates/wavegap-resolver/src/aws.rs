@@ -65,6 +65,20 @@ impl ClientSettings {
     }
 }
 
+impl ClientSettings {
+    /// These settings for one account of a wave: its region (else these), and its role and
+    /// external id in place of the wave's, assumed with the same base credentials.
+    #[must_use]
+    pub fn for_account(&self, account: &wavegap_core::wave::Account) -> Self {
+        ClientSettings {
+            region: account.region.clone().or_else(|| self.region.clone()),
+            assume_role_arn: account.assume_role_arn.clone(),
+            external_id: account.external_id.clone(),
+            ..self.clone()
+        }
+    }
+}
+
 /// The loaded configuration and every client wavegap uses.
 #[derive(Debug, Clone)]
 pub struct AwsContext {
@@ -147,6 +161,18 @@ impl AwsContext {
 
     pub fn region(&self) -> Option<&str> {
         self.call.region.as_deref()
+    }
+
+    /// Fails unless these credentials act in account `id` (STS `GetCallerIdentity`, which
+    /// needs no permission): a profile or role of the wrong account would otherwise resolve
+    /// nothing and read as "no such servers".
+    pub async fn check_account(&self, id: &str) -> Result<(), Error> {
+        let sts = aws_sdk_sts::Client::new(&self.config);
+        let me = sts.get_caller_identity().send().await.map_err(|e| self.classify("sts:GetCallerIdentity", &e))?;
+        match me.account() {
+            Some(found) if found != id => Err(Error::WrongAccount { expected: id.to_owned(), found: found.to_owned() }),
+            _ => Ok(()),
+        }
     }
 
     /// Maps a CloudWatch Logs (or any SDK) failure of `action` to a resolver [`Error`], with

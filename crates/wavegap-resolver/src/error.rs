@@ -119,13 +119,25 @@ pub enum Error {
 
     #[error("{resource} has no {field}")]
     Missing { resource: String, field: &'static str },
+
+    #[error(
+        "the credentials act in account {found}, not in {expected}\nhint: set the account's `assume-role-arn` to a role in {expected}, or use a profile of that account"
+    )]
+    WrongAccount { expected: String, found: String },
+
+    #[error("account {account}: {problem}")]
+    InAccount {
+        /// The account's label (`prod (111122223333)`).
+        account: String,
+        problem: Box<Error>,
+    },
 }
 
 impl Error {
     /// Whether the fix is in the wave file, the command line or the input files (exit code 2)
     /// rather than in AWS access, the network or the file system (exit code 3).
     pub fn is_config(&self) -> bool {
-        if let Error::Element { problem, .. } = self {
+        if let Error::Element { problem, .. } | Error::InAccount { problem, .. } = self {
             return problem.is_config();
         }
         matches!(
@@ -140,6 +152,7 @@ impl Error {
                 | Error::TooLarge { .. }
                 | Error::Invalid { .. }
                 | Error::Missing { .. }
+                | Error::WrongAccount { .. }
         )
     }
 }

@@ -10,6 +10,7 @@
 //! querying flow logs (`wavegap-runner`), reading wave files and the environment (the binary).
 //! No SDK type crosses this crate's public API except the clients themselves.
 
+pub mod accounts;
 pub mod aws;
 mod convert;
 pub mod ec2json;
@@ -20,6 +21,7 @@ pub mod snapshot;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+pub use accounts::WaveContexts;
 pub use aws::{AwsContext, ClientSettings};
 pub use ec2json::Snapshot;
 pub use error::Error;

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ec2::types::Filter;
 use wavegap_core::inventory::Inventory;
 use wavegap_core::resolution::Resolution;
-use wavegap_core::wave::WaveConfig;
+use wavegap_core::wave::{Server, WaveConfig};
 
 use crate::aws::AwsContext;
 use crate::ec2json::{self as j, Snapshot};
@@ -89,7 +89,28 @@ impl Resolver {
 
     /// Resolves the wave's servers (those not on premises) and checks its log groups.
     pub async fn resolve(&self, wave: &WaveConfig) -> Result<Resolved, Error> {
-        let servers: Vec<_> = wave.servers().filter(|s| !s.on_premises).collect();
+        let servers: Vec<&Server> = wave.servers().filter(|s| !s.on_premises).collect();
+        let snapshot = self.snapshot(&servers).await?;
+        let inventory = snapshot.to_inventory()?;
+        // Only a CloudWatch wave queries its log groups; a wave reading flow-log objects never
+        // calls CloudWatch Logs.
+        if !wave.source.reads_objects() {
+            self.check_log_groups(&wave.log_groups.names).await?;
+        }
+        let resolution = Resolution::new(wave, inventory);
+        Ok(Resolved { snapshot, resolution })
+    }
+
+    /// Fails at the first of `names` that is not a log group of this account and region.
+    pub async fn check_log_groups(&self, names: &[String]) -> Result<(), Error> {
+        for name in names {
+            self.check_log_group(name).await?;
+        }
+        Ok(())
+    }
+
+    /// Everything the traffic of `servers` is evaluated against, as EC2 describes it.
+    pub async fn snapshot(&self, servers: &[&Server]) -> Result<Snapshot, Error> {
         let ips: BTreeSet<String> = servers.iter().map(|s| s.ip.to_string()).collect();
         let named_instances: BTreeSet<String> = servers.iter().filter_map(|s| s.instance_id.clone()).collect();
 
@@ -176,16 +197,7 @@ impl Resolver {
             nat_gateways,
         };
         snapshot.normalize();
-        let inventory = snapshot.to_inventory()?;
-        // Only a CloudWatch wave queries its log groups; a wave reading flow-log objects never
-        // calls CloudWatch Logs.
-        if !wave.source.reads_objects() {
-            for name in &wave.log_groups.names {
-                self.check_log_group(name).await?;
-            }
-        }
-        let resolution = Resolution::new(wave, inventory, &wave.log_groups.names);
-        Ok(Resolved { snapshot, resolution })
+        Ok(snapshot)
     }
 
     /// Interfaces matching `filter_name` ∈ `values`.

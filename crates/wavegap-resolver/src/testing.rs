@@ -213,6 +213,54 @@ impl Moto {
         call.send().await.expect("create tags");
     }
 
+    /// An EC2 client acting in `account`: moto's STS hands out credentials for a role of any
+    /// account, and moto keeps each account's resources apart by them.
+    pub async fn ec2_in(&self, account: &str) -> aws_sdk_ec2::Client {
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::Config::builder()
+                .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+                .region(aws_sdk_sts::config::Region::new(REGION))
+                .credentials_provider(Self::credentials())
+                .endpoint_url(self.endpoint())
+                .build(),
+        );
+        let out = sts
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{account}:role/seed"))
+            .role_session_name("seed")
+            .send()
+            .await
+            .expect("assume role");
+        let c = out.credentials().expect("credentials");
+        let credentials = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            None,
+            "moto-sts",
+        );
+        let conf = aws_sdk_ec2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .credentials_provider(credentials)
+            .endpoint_url(self.endpoint())
+            .build();
+        aws_sdk_ec2::Client::from_conf(conf)
+    }
+
+    /// The account moto acts in for requests signed with `access_key` (STS
+    /// `GetCallerIdentity`; moto reads the key from the header and checks no signature).
+    pub fn account_of(&self, access_key: &str) -> String {
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential={access_key}/20240101/{REGION}/sts/aws4_request, SignedHeaders=host, Signature=0"
+        );
+        let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
+        let (status, body) = self.http_body("POST", "/", &headers, "Action=GetCallerIdentity&Version=2011-06-15");
+        assert!(status == 200, "GetCallerIdentity: {status} {body}");
+        let start = body.find("<Account>").expect("Account") + "<Account>".len();
+        body[start..start + 12].to_owned()
+    }
+
     pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
         let conf = aws_sdk_cloudwatchlogs::Config::builder()
             .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
@@ -669,6 +717,7 @@ pub fn wave(seeded: &Seeded) -> WaveConfig {
         role: None,
         os: None,
         on_premises,
+        account: None,
     };
     let mut apps: BTreeMap<&str, Vec<Server>> = BTreeMap::new();
     for s in &seeded.servers {
@@ -685,6 +734,7 @@ pub fn wave(seeded: &Seeded) -> WaveConfig {
         path: PathBuf::from("waves/moto-wave.toml"),
         window: WindowSpec::Last(Duration::from_secs(3600)),
         aws: AwsSettings { region: Some(REGION.into()), ..AwsSettings::default() },
+        accounts: Vec::new(),
         networks: Networks {
             internal: vec!["10.0.0.0/8".parse().expect("net"), "192.168.0.0/16".parse().expect("net")],
             on_premises: vec!["192.168.0.0/16".parse().expect("net")],

@@ -44,7 +44,7 @@ async fn main() {
     let targets: Vec<LogGroupTarget> = fixture
         .groups
         .values()
-        .map(|g| LogGroupTarget { name: g.name.clone(), format: g.format.clone(), flow_logs: vec![] })
+        .map(|g| LogGroupTarget { account: None, name: g.name.clone(), format: g.format.clone(), flow_logs: vec![] })
         .collect();
     let events: usize = fixture.groups.values().map(|g| g.events.len()).sum();
     let window_bytes = fixture.event_bytes(fixture.groups.keys().map(String::as_str), window);
@@ -67,7 +67,7 @@ async fn main() {
         let ideal = LATENCY * u32::try_from(rounds).unwrap();
         let t = Instant::now();
         let data = cloudwatch::run(
-            &endpoint.client(),
+            &endpoint.client().into(),
             &plan,
             &ExecOptions::default(),
             Arc::new(Silent),

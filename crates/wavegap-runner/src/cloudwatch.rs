@@ -103,8 +103,33 @@ enum Outcome {
     Fatal(RunnerError),
 }
 
+/// The CloudWatch Logs clients of a run: the wave's own, and for a wave of several accounts
+/// one per account, with that account's credentials and region.
+#[derive(Debug, Clone)]
+pub struct LogsClients {
+    pub wave: Client,
+    pub accounts: BTreeMap<String, Client>,
+}
+
+impl From<Client> for LogsClients {
+    fn from(wave: Client) -> Self {
+        LogsClients { wave, accounts: BTreeMap::new() }
+    }
+}
+
+impl LogsClients {
+    /// The client for log groups in `account` (`None`: the wave's own account).
+    pub fn for_account(&self, account: Option<&str>) -> &Client {
+        account.and_then(|a| self.accounts.get(a)).unwrap_or(&self.wave)
+    }
+
+    fn each(&self) -> impl Iterator<Item = &Client> {
+        std::iter::once(&self.wave).chain(self.accounts.values())
+    }
+}
+
 struct Ctx {
-    client: Client,
+    clients: LogsClients,
     plan: QueryPlan,
     options: ExecOptions,
     progress: Arc<dyn Progress>,
@@ -126,7 +151,7 @@ struct Ctx {
 /// `interrupt` resolves (the binary passes its interrupt handler), after stopping the running
 /// queries.
 pub async fn run(
-    client: &Client,
+    clients: &LogsClients,
     plan: &QueryPlan,
     options: &ExecOptions,
     progress: Arc<dyn Progress>,
@@ -134,7 +159,7 @@ pub async fn run(
 ) -> Result<FlowData, RunnerError> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let ctx = Arc::new(Ctx {
-        client: client.clone(),
+        clients: clients.clone(),
         plan: plan.clone(),
         options: options.clone(),
         progress,
@@ -183,14 +208,18 @@ pub async fn run(
             Err(e) if e.is_cancelled() => continue,
             Err(e) => Outcome::Fatal(RunnerError::Task { message: e.to_string() }),
         };
-        let add_stats = |agg: &mut Aggregator, stats: &[Stats]| {
+        let add_stats = |agg: &mut Aggregator, job: Job, stats: &[Stats]| {
+            let account = chunk_account(&ctx.plan, job.chunk);
             for s in stats {
                 agg.add_stats(s.scanned, s.matched, s.bytes);
+                if let Some(account) = account {
+                    agg.add_account_stats(account, s.scanned, s.bytes);
+                }
             }
         };
         match outcome {
             Outcome::Rows { job, rows, stats } => {
-                add_stats(&mut agg, &stats);
+                add_stats(&mut agg, job, &stats);
                 agg.answered();
                 let part = ctx.plan.chunks.iter().find(|c| c.number == job.chunk).and_then(|c| c.part.as_ref());
                 bad_rows += agg.add_rows(
@@ -203,7 +232,7 @@ pub async fn run(
                 );
             }
             Outcome::Truncated { job, rows, stats } => {
-                add_stats(&mut agg, &stats);
+                add_stats(&mut agg, job, &stats);
                 agg.answered();
                 if failure.is_some() || interrupted {
                     continue;
@@ -224,7 +253,7 @@ pub async fn run(
                 }
             }
             Outcome::Gap { job, reason, unreachable, stats } => {
-                add_stats(&mut agg, &stats);
+                add_stats(&mut agg, job, &stats);
                 agg.add_gap(CoverageGap { unreachable, ..gap(&ctx.plan, job, reason) });
             }
             Outcome::Stopped => {}
@@ -242,8 +271,13 @@ pub async fn run(
     }
 
     if interrupted || failure.is_some() {
-        let ids: Vec<String> = ctx.running.lock().map(|r| r.keys().cloned().collect()).unwrap_or_default();
-        let mut stopped = stop_queries(client, &ids).await + ctx.stopped_late.load(Ordering::SeqCst);
+        let running: Vec<(String, Job)> =
+            ctx.running.lock().map(|r| r.iter().map(|(id, job)| (id.clone(), *job)).collect()).unwrap_or_default();
+        let mut stopped = ctx.stopped_late.load(Ordering::SeqCst);
+        for (id, job) in running {
+            let client = ctx.clients.for_account(chunk_account(&ctx.plan, job.chunk));
+            stopped += stop_queries(client, &[id]).await;
+        }
         let mut unanswered_starts = ctx.starting.load(Ordering::SeqCst);
         if unanswered_starts > 0 {
             let found = stop_unanswered(&ctx).await;
@@ -261,8 +295,19 @@ fn chunk_groups(plan: &QueryPlan, number: usize) -> &[String] {
     plan.chunks.iter().find(|c| c.number == number).map_or(&[], |c| c.log_groups.as_slice())
 }
 
+/// The account of chunk `number`'s log groups (`None`: the wave's own).
+fn chunk_account(plan: &QueryPlan, number: usize) -> Option<&str> {
+    plan.chunks.iter().find(|c| c.number == number).and_then(|c| c.account.as_deref())
+}
+
 fn gap(plan: &QueryPlan, job: Job, reason: String) -> CoverageGap {
-    CoverageGap { log_groups: chunk_groups(plan, job.chunk).to_vec(), window: job.window, reason, unreachable: false }
+    CoverageGap {
+        account: chunk_account(plan, job.chunk).map(str::to_owned),
+        log_groups: chunk_groups(plan, job.chunk).to_vec(),
+        window: job.window,
+        reason,
+        unreachable: false,
+    }
 }
 
 /// An id for this run's queries: the process and the time it started, in hex.
@@ -276,11 +321,24 @@ fn run_id() -> String {
 /// many were stopped. A failure to list them is a warning: the caller still names them.
 async fn stop_unanswered(ctx: &Ctx) -> usize {
     let answered = ctx.answered.lock().map(|a| a.clone()).unwrap_or_default();
+    let mut stopped = 0;
+    let mut seen = BTreeSet::new();
+    for client in ctx.clients.each() {
+        let ids: Vec<String> =
+            unanswered(client, &ctx.mark, &answered).await.into_iter().filter(|id| seen.insert(id.clone())).collect();
+        stopped += stop_queries(client, &ids).await;
+    }
+    stopped
+}
+
+/// The scheduled or running queries `client`'s account lists whose text ends with `mark` and
+/// whose id is not in `answered`.
+async fn unanswered(client: &Client, mark: &str, answered: &BTreeSet<String>) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
     for status in [QueryStatus::Scheduled, QueryStatus::Running] {
         let mut token = None;
         loop {
-            let request = ctx.client.describe_queries().status(status.clone()).max_results(1000);
+            let request = client.describe_queries().status(status.clone()).max_results(1000);
             let page = match request.set_next_token(token).send().await {
                 Ok(page) => page,
                 Err(e) => {
@@ -291,7 +349,7 @@ async fn stop_unanswered(ctx: &Ctx) -> usize {
             ids.extend(
                 page.queries()
                     .iter()
-                    .filter(|q| q.query_string().is_some_and(|text| text.ends_with(&ctx.mark)))
+                    .filter(|q| q.query_string().is_some_and(|text| text.ends_with(mark)))
                     .filter_map(|q| q.query_id())
                     .filter(|id| !answered.contains(*id))
                     .map(str::to_owned),
@@ -302,7 +360,7 @@ async fn stop_unanswered(ctx: &Ctx) -> usize {
             }
         }
     }
-    stop_queries(&ctx.client, &ids.into_iter().collect::<Vec<_>>()).await
+    ids
 }
 
 /// `StopQuery` for each id, concurrently; returns how many were stopped.
@@ -396,6 +454,7 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
     let Some(chunk) = ctx.plan.chunks.iter().find(|c| c.number == job.chunk) else {
         return Outcome::Fatal(RunnerError::Task { message: format!("the plan has no chunk {}", job.chunk) });
     };
+    let client = ctx.clients.for_account(chunk.account.as_deref());
     let _permit = tokio::select! {
         permit = ctx.permits.acquire() => match permit {
             Ok(p) => p,
@@ -413,8 +472,7 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
         // Not raced against the stop signal: a StartQuery in flight must come back with its
         // id, or the query would run on unseen after an interrupt.
         ctx.starting.fetch_add(1, Ordering::SeqCst);
-        let started = ctx
-            .client
+        let started = client
             .start_query()
             .set_log_group_names(Some(chunk.log_groups.clone()))
             .start_time(job.window.start)
@@ -434,7 +492,7 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
             // bills) until stopped, and nothing else knows its id.
             Ok(out) if *ctx.stop.borrow() => {
                 let id = out.query_id().unwrap_or_default().to_owned();
-                if stop_queries(&ctx.client, std::slice::from_ref(&id)).await == 1 {
+                if stop_queries(client, std::slice::from_ref(&id)).await == 1 {
                     ctx.stopped_late.fetch_add(1, Ordering::SeqCst);
                 }
                 return Outcome::Stopped;
@@ -477,7 +535,7 @@ async fn run_query(ctx: Arc<Ctx>, job: Job) -> Outcome {
         }
         ctx.progress.event(&Event::Started { chunk: job.chunk, window: job.window, query_id: &query_id });
 
-        let finished = poll(&ctx, &query_id).await;
+        let finished = poll(&ctx, client, &query_id).await;
         let Some((status, results, s)) = finished else { return Outcome::Stopped };
         stats.push(s);
         if let Ok(mut running) = ctx.running.lock() {
@@ -551,13 +609,13 @@ enum GaveUp {
 
 /// Polls until a terminal status, or the query's deadline (then it is stopped); `None` when
 /// the run is told to stop first (the query stays in `running`, so the interrupt path stops it).
-async fn poll(ctx: &Ctx, query_id: &str) -> Option<Polled> {
+async fn poll(ctx: &Ctx, client: &Client, query_id: &str) -> Option<Polled> {
     let mut wait = ctx.options.poll_initial;
     let mut errors = 0u32;
     let deadline = tokio::time::Instant::now() + ctx.options.query_deadline;
     loop {
         if tokio::time::Instant::now() >= deadline {
-            stop_queries(&ctx.client, &[query_id.to_owned()]).await;
+            stop_queries(client, &[query_id.to_owned()]).await;
             let reason =
                 format!("no terminal status after {}: stopped", humantime::format_duration(ctx.options.query_deadline));
             return Some((Err(Ended::GaveUp(reason)), Vec::new(), Stats::default()));
@@ -566,7 +624,7 @@ async fn poll(ctx: &Ctx, query_id: &str) -> Option<Polled> {
             return None;
         }
         wait = (wait + wait / 2).min(ctx.options.poll_max);
-        let out = match ctx.client.get_query_results().query_id(query_id).send().await {
+        let out = match client.get_query_results().query_id(query_id).send().await {
             Ok(out) => out,
             // The SDK already retried; the query may still be fine, so poll again later
             // unless the service says it does not know the query.

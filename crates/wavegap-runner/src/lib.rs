@@ -116,7 +116,7 @@ fn unanswered_starts_note(n: usize) -> String {
 /// The clients a run may call; a plan that reads files needs neither.
 #[derive(Debug, Clone, Default)]
 pub struct Clients {
-    pub logs: Option<aws_sdk_cloudwatchlogs::Client>,
+    pub logs: Option<cloudwatch::LogsClients>,
     pub s3: Option<aws_sdk_s3::Client>,
 }
 

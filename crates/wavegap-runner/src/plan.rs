@@ -20,7 +20,8 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use wavegap_core::flow::TimeWindow;
 use wavegap_core::flowlog::{FlowField, FlowFormat, KnownField};
-use wavegap_core::inventory::{FlowLogDestination, Inventory};
+use wavegap_core::inventory::{FlowLog, Inventory};
+use wavegap_core::resolution::{self, LogGroupRef};
 use wavegap_core::scope::Scope;
 use wavegap_core::wave::{QuerySettings, S3Location, Source, WaveConfig};
 
@@ -105,6 +106,8 @@ impl PlanOptions {
 /// One log group to scan and the format its events are written in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogGroupTarget {
+    /// The account it is in, for a wave of several (`None`: the wave's `[aws]` account).
+    pub account: Option<String>,
     pub name: String,
     pub format: FlowFormat,
     /// The flow logs (`fl-…`) writing into it, when the inventory knows them.
@@ -116,6 +119,9 @@ pub struct LogGroupTarget {
 pub struct Chunk {
     /// 1-based, in plan order.
     pub number: usize,
+    /// The account its log groups are in, queried with that account's credentials (`None`:
+    /// the wave's `[aws]` account).
+    pub account: Option<String>,
     pub log_groups: Vec<String>,
     /// `None` for the default format (Insights discovers the fields), else the `LogFormat`.
     pub log_format: Option<String>,
@@ -190,6 +196,10 @@ impl std::fmt::Display for Objects {
     }
 }
 
+/// What the log groups of one chunk share: the account, and the `LogFormat` (`None`: the
+/// default format).
+type ChunkKey = (Option<String>, Option<String>);
+
 /// Every query one report needs: each chunk over each window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryPlan {
@@ -256,6 +266,7 @@ impl QueryPlan {
             objects: Some(objects),
             chunks: vec![Chunk {
                 number: 1,
+                account: None,
                 log_groups: Vec::new(),
                 log_format: None,
                 query,
@@ -285,15 +296,16 @@ impl QueryPlan {
         if window.end < window.start {
             return Err(RunnerError::EmptyWindow { window });
         }
-        // Same-format groups share a query text, so they can share a chunk.
-        let mut by_format: BTreeMap<Option<String>, (FlowFormat, Vec<String>)> = BTreeMap::new();
+        // Same-format groups of one account share a query text and credentials, so they can
+        // share a chunk.
+        let mut by_format: BTreeMap<ChunkKey, (FlowFormat, Vec<String>)> = BTreeMap::new();
         for t in targets {
-            let key = (!t.format.is_default()).then(|| t.format.to_log_format());
+            let key = (t.account.clone(), (!t.format.is_default()).then(|| t.format.to_log_format()));
             by_format.entry(key).or_insert_with(|| (t.format.clone(), Vec::new())).1.push(t.name.clone());
         }
         let chunk_size = options.chunk_size.clamp(1, 50);
         let mut chunks = Vec::new();
-        for (log_format, (format, mut groups)) in by_format {
+        for ((account, log_format), (format, mut groups)) in by_format {
             groups.sort();
             groups.dedup();
             let parts = fitted_parts(&format, servers, networks).map_err(|e| match e {
@@ -308,6 +320,7 @@ impl QueryPlan {
                 for slice in groups.chunks(chunk_size) {
                     chunks.push(Chunk {
                         number: chunks.len() + 1,
+                        account: account.clone(),
                         log_groups: slice.to_vec(),
                         log_format: log_format.clone(),
                         query: fitted.query.clone(),
@@ -336,6 +349,13 @@ impl QueryPlan {
         self.chunks.iter().filter_map(|c| c.part.as_ref()).map(ServerPart::count).max().unwrap_or(1)
     }
 
+    /// Every log group of the plan with its account, each once.
+    pub fn log_group_refs(&self) -> impl Iterator<Item = LogGroupRef> + '_ {
+        self.chunks.iter().filter(|c| c.part.as_ref().is_none_or(|p| p.index == 0)).flat_map(|c| {
+            c.log_groups.iter().map(|name| LogGroupRef { account: c.account.clone(), name: name.clone() })
+        })
+    }
+
     /// Every log group of the plan, sorted, each once.
     pub fn log_groups(&self) -> impl Iterator<Item = &str> {
         self.chunks
@@ -345,26 +365,23 @@ impl QueryPlan {
     }
 }
 
-/// The log groups a wave reads, each with its format.
+/// The log groups a wave reads ([`resolution::log_groups`]), each with its account and format.
 pub fn log_group_targets(wave: &WaveConfig, inventory: &Inventory) -> Result<Vec<LogGroupTarget>, RunnerError> {
-    let mut names: BTreeSet<String> = wave.log_groups.names.iter().cloned().collect();
-    if wave.log_groups.discover {
-        for server in wave.servers().filter(|s| !s.on_premises) {
-            let Some(eni) = inventory.eni_by_ip(server.ip) else { continue };
-            for fl in inventory.flow_logs_for_eni(eni) {
-                if fl.destination_type == FlowLogDestination::CloudWatchLogs
-                    && let Some(group) = &fl.log_group
-                {
-                    names.insert(group.clone());
-                }
-            }
-        }
-    }
-    names
+    resolution::log_groups(wave, inventory)
         .into_iter()
-        .map(|name| {
+        .map(|LogGroupRef { account, name }| {
+            // The flow logs writing into this group: of this account, or of an account the
+            // wave does not list for a group of the wave's own.
+            let in_account = |fl: &FlowLog| match (&account, resolution::flow_log_account(inventory, fl)) {
+                (Some(id), Some(owner)) => id == owner,
+                (Some(_), None) => true,
+                (None, owner) => owner.is_none_or(|o| wave.account(o).is_none()),
+            };
             let mut formats: Vec<(String, FlowFormat)> = Vec::new();
             for fl in inventory.flow_logs.values().filter(|fl| fl.log_group.as_deref() == Some(name.as_str())) {
+                if !in_account(fl) {
+                    continue;
+                }
                 let format = match &fl.log_format {
                     None => FlowFormat::default_v2(),
                     Some(text) => FlowFormat::from_log_format(text)
@@ -379,7 +396,7 @@ pub fn log_group_targets(wave: &WaveConfig, inventory: &Inventory) -> Result<Vec
                     flow_logs: formats.into_iter().map(|(id, _)| id).collect(),
                 });
             }
-            Ok(LogGroupTarget { name, format, flow_logs: formats.into_iter().map(|(id, _)| id).collect() })
+            Ok(LogGroupTarget { account, name, format, flow_logs: formats.into_iter().map(|(id, _)| id).collect() })
         })
         .collect()
 }
@@ -715,6 +732,9 @@ pub fn write_plan(out: &mut dyn io::Write, plan: &QueryPlan) -> io::Result<()> {
             writeln!(out, "\nfields as each file's header names them")?;
         } else {
             write!(out, "\nchunk {} ({} log groups, {format}", chunk.number, chunk.log_groups.len())?;
+            if let Some(account) = &chunk.account {
+                write!(out, ", in account {account}")?;
+            }
             if let Some(part) = &chunk.part {
                 write!(out, ", servers part {} of {}", part.index + 1, part.count())?;
             }
@@ -752,7 +772,7 @@ mod tests {
     }
 
     fn target(name: &str, format: &FlowFormat) -> LogGroupTarget {
-        LogGroupTarget { name: name.into(), format: format.clone(), flow_logs: vec![] }
+        LogGroupTarget { account: None, name: name.into(), format: format.clone(), flow_logs: vec![] }
     }
 
     fn options(chunk_size: usize, windows: usize) -> PlanOptions {
@@ -947,6 +967,151 @@ mod tests {
         );
         assert!(q.contains("(packetSrcAddr in [\"10.0.0.6\"] or packetDstAddr in"), "{q}");
         assert!(q.contains("by packetSrcAddr, packetDstAddr, lowPort,"), "{q}");
+    }
+
+    /// A wave over two accounts whose flow logs both write to `/vpc/flow` (in different
+    /// formats), one of them discovering its log groups.
+    fn two_accounts() -> (WaveConfig, Inventory) {
+        use wavegap_core::inventory::{Eni, FlowLogDestination, Vpc};
+        use wavegap_core::wave::{Account, App, AwsSettings, LogGroups, Networks, Server, WindowSpec};
+        let account = |id: &str, names: &[&str], discover: bool| Account {
+            id: id.into(),
+            name: None,
+            region: None,
+            assume_role_arn: None,
+            external_id: None,
+            log_groups: LogGroups { names: names.iter().map(|n| (*n).to_owned()).collect(), discover },
+        };
+        let server = |name: &str, ip: &str, account: Option<&str>| Server {
+            name: name.into(),
+            app: "shop".into(),
+            ip: ip.parse().unwrap(),
+            ips: vec![],
+            instance_id: None,
+            role: None,
+            os: None,
+            on_premises: false,
+            account: account.map(str::to_owned),
+        };
+        let wave = WaveConfig {
+            name: "w".into(),
+            description: None,
+            path: PathBuf::from("w.toml"),
+            window: WindowSpec::Last(std::time::Duration::from_secs(3600)),
+            aws: AwsSettings::default(),
+            // The second lists a group and discovers; the third only lists one.
+            accounts: vec![
+                account("111111111111", &[], true),
+                account("222222222222", &["/data/explicit"], true),
+                account("333333333333", &["/legacy"], false),
+            ],
+            networks: Networks { internal: vec!["10.0.0.0/8".parse().unwrap()], on_premises: vec![] },
+            log_groups: LogGroups { names: vec!["/central".into()], discover: false },
+            apps: vec![App {
+                name: "shop".into(),
+                description: None,
+                servers: vec![
+                    server("web", "10.1.0.5", None),
+                    server("db", "10.2.0.5", Some("222222222222")),
+                    server("old", "10.3.0.5", None),
+                ],
+            }],
+            expected_flows: vec![],
+            source: Source::CloudWatch,
+            ephemeral: wavegap_core::wave::EphemeralPolicy::default(),
+            ignore: vec![],
+            one_way: vec![],
+            query: QuerySettings::default(),
+            dependencies: vec![],
+        };
+        let mut inventory = Inventory::default();
+        for (n, owner, format) in [(1, "111111111111", None), (2, "222222222222", Some(V5)), (3, "333333333333", None)]
+        {
+            let vpc = format!("vpc-{n}");
+            inventory.vpcs.insert(
+                vpc.clone(),
+                Vpc {
+                    id: vpc.clone(),
+                    owner_id: Some(owner.into()),
+                    name: None,
+                    cidrs: vec![format!("10.{n}.0.0/16").parse().unwrap()],
+                },
+            );
+            let eni = format!("eni-{n}");
+            inventory.enis.insert(
+                eni.clone(),
+                Eni {
+                    id: eni,
+                    subnet_id: format!("subnet-{n}"),
+                    vpc_id: vpc.clone(),
+                    owner_id: Some(owner.into()),
+                    private_ips: vec![format!("10.{n}.0.5").parse().unwrap()],
+                    public_ip: None,
+                    security_groups: vec![],
+                    instance_id: None,
+                    interface_type: None,
+                    description: None,
+                    status: None,
+                },
+            );
+            inventory.flow_logs.insert(
+                format!("fl-{n}"),
+                FlowLog {
+                    id: format!("fl-{n}"),
+                    resource_id: vpc,
+                    destination_type: FlowLogDestination::CloudWatchLogs,
+                    log_group: Some("/vpc/flow".into()),
+                    destination: None,
+                    traffic_type: Some("ALL".into()),
+                    log_format: format.map(str::to_owned),
+                    status: None,
+                    max_aggregation_interval: None,
+                    created: None,
+                },
+            );
+        }
+        (wave, inventory)
+    }
+
+    const V5: &str = "${version} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${tcp-flags} ${flow-direction}";
+
+    #[test]
+    fn each_account_s_log_groups_are_queried_in_it_with_their_own_format() {
+        let (wave, inventory) = two_accounts();
+        let targets = log_group_targets(&wave, &inventory).unwrap();
+        let found: Vec<(Option<&str>, &str, Vec<String>)> =
+            targets.iter().map(|t| (t.account.as_deref(), t.name.as_str(), t.flow_logs.clone())).collect();
+        // The same name in two accounts is two log groups, each with its own flow log; the
+        // account that does not discover keeps only the group it lists.
+        assert_eq!(
+            found,
+            [
+                (None, "/central", vec![]),
+                (Some("111111111111"), "/vpc/flow", vec!["fl-1".to_owned()]),
+                (Some("222222222222"), "/data/explicit", vec![]),
+                (Some("222222222222"), "/vpc/flow", vec!["fl-2".to_owned()]),
+                (Some("333333333333"), "/legacy", vec![]),
+            ]
+        );
+        let window = TimeWindow { start: 0, end: 3599 };
+        let plan = QueryPlan::build(&wave, &inventory, window, &options(50, 1)).unwrap();
+        let chunks: Vec<(Option<&str>, Vec<String>, bool)> =
+            plan.chunks.iter().map(|c| (c.account.as_deref(), c.log_groups.clone(), c.log_format.is_some())).collect();
+        assert_eq!(
+            chunks,
+            [
+                (None, vec!["/central".to_owned()], false),
+                (Some("111111111111"), vec!["/vpc/flow".to_owned()], false),
+                (Some("222222222222"), vec!["/data/explicit".to_owned()], false),
+                (Some("222222222222"), vec!["/vpc/flow".to_owned()], true),
+                (Some("333333333333"), vec!["/legacy".to_owned()], false),
+            ]
+        );
+        let mut printed = Vec::new();
+        write_plan(&mut printed, &plan).unwrap();
+        let printed = String::from_utf8(printed).unwrap();
+        assert!(printed.contains("chunk 4 (1 log groups, ${version}"), "{printed}");
+        assert!(printed.contains(", in account 222222222222):\n  /vpc/flow\n"), "{printed}");
     }
 
     #[test]

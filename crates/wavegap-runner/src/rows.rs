@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use wavegap_core::flow::{CoverageGap, DamagedInput, FlowAggregate, FlowData, ScanStats};
+use wavegap_core::flow::{AccountScan, CoverageGap, DamagedInput, FlowAggregate, FlowData, ScanStats};
 use wavegap_core::flowlog::{Action, FlowDirection, parse_epoch_seconds};
 use wavegap_core::inventory::PortRange;
 
@@ -144,6 +144,19 @@ impl Aggregator {
         self.stats.bytes_scanned += bytes_scanned;
     }
 
+    /// Adds one query's statistics to its account's (for a wave of several accounts).
+    pub fn add_account_stats(&mut self, account: &str, records_scanned: u64, bytes_scanned: u64) {
+        let accounts = &mut self.stats.accounts;
+        let i = accounts.iter().position(|a| a.account == account).unwrap_or_else(|| {
+            accounts.push(AccountScan { account: account.to_owned(), ..AccountScan::default() });
+            accounts.len() - 1
+        });
+        let a = &mut accounts[i];
+        a.queries += 1;
+        a.records_scanned += records_scanned;
+        a.bytes_scanned += bytes_scanned;
+    }
+
     /// Counts a query that came back with its results.
     pub fn answered(&mut self) {
         self.stats.queries_answered += 1;
@@ -233,9 +246,14 @@ impl Aggregator {
             })
             .collect();
         let mut gaps = self.gaps;
-        gaps.sort_by(|a, b| (&a.log_groups, a.window).cmp(&(&b.log_groups, b.window)));
+        gaps.sort_by(|a, b| (&a.account, &a.log_groups, a.window).cmp(&(&b.account, &b.log_groups, b.window)));
         let mut stats = self.stats;
         stats.estimated_cost = cost(stats.bytes_scanned, price_per_gb);
+        stats.accounts.sort_by(|a, b| a.account.cmp(&b.account));
+        for a in &mut stats.accounts {
+            a.estimated_cost = cost(a.bytes_scanned, price_per_gb);
+            a.gaps = gaps.iter().filter(|g| g.account.as_deref() == Some(a.account.as_str())).count() as u64;
+        }
         let mut damaged = self.damaged;
         damaged.sort();
         FlowData { aggregates, skipdata: self.skipdata, gaps, damaged, stats }

@@ -92,6 +92,7 @@ mod tests {
         let path = dir.path().join("sub/flows.json");
         let data = FlowData {
             gaps: vec![CoverageGap {
+                account: None,
                 log_groups: vec!["/g".into()],
                 window: TimeWindow { start: 1, end: 2 },
                 reason: "Failed".into(),

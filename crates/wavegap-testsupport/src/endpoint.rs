@@ -82,6 +82,9 @@ pub struct Record {
     pub limit_exceeded: u32,
     /// Accepted queries: id, log groups, window, in order.
     pub started: Vec<(String, Vec<String>, TimeWindow)>,
+    /// The access key id each accepted query was signed with, in the order of `started`
+    /// (whose credentials, so whose account, ran it).
+    pub signed_by: Vec<String>,
     /// `StopQuery` calls, in order.
     pub stopped: Vec<String>,
     /// Most queries running at once.
@@ -228,7 +231,7 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         return error(StatusCode::BAD_REQUEST, "SerializationException", "body is not JSON", None);
     };
     match op {
-        "StartQuery" => start_query(&shared, input).await,
+        "StartQuery" => start_query(&shared, input, access_key(&headers)).await,
         "GetQueryResults" => get_query_results(&shared, &input),
         "StopQuery" => stop_query(&shared, &input),
         "DescribeQueries" => describe_queries(&shared, &input),
@@ -251,7 +254,13 @@ struct StartInput {
     limit: Option<usize>,
 }
 
-async fn start_query(shared: &Arc<Shared>, input: Value) -> Response {
+/// The access key id of a `SigV4` `Authorization` header (`… Credential=AKID/date/…`).
+fn access_key(headers: &HeaderMap) -> String {
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    auth.split("Credential=").nth(1).and_then(|c| c.split('/').next()).unwrap_or_default().to_owned()
+}
+
+async fn start_query(shared: &Arc<Shared>, input: Value, signed_by: String) -> Response {
     let faults = shared.faults.lock().expect("faults lock").clone();
     let throttle = {
         let mut rec = shared.record.lock().expect("record lock");
@@ -365,6 +374,7 @@ async fn start_query(shared: &Arc<Shared>, input: Value) -> Response {
     {
         let mut rec = shared.record.lock().expect("record lock");
         rec.started.push((id.clone(), groups, window));
+        rec.signed_by.push(signed_by);
         rec.peak_running = rec.peak_running.max(running);
     }
     tokio::time::sleep(faults.start_delay).await;

@@ -53,6 +53,7 @@ pub(crate) fn wave() -> WaveConfig {
         role: None,
         os,
         on_premises: false,
+        account: None,
     };
     WaveConfig {
         name: "wave-test".into(),
@@ -60,6 +61,7 @@ pub(crate) fn wave() -> WaveConfig {
         path: PathBuf::from("waves/wave-test.toml"),
         window: WindowSpec::Absolute(WINDOW),
         aws: crate::wave::AwsSettings::default(),
+        accounts: Vec::new(),
         networks: Networks {
             internal: vec!["10.0.0.0/8".parse().unwrap()],
             on_premises: vec![
@@ -502,6 +504,7 @@ fn coverage_gaps_and_unknown_enis_become_caveats() {
     let data = FlowData {
         aggregates: vec![agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, ACC, "eni-gone")],
         gaps: vec![crate::flow::CoverageGap {
+            account: None,
             log_groups: vec!["/aws/vpc/flowlogs".into()],
             window: WINDOW,
             reason: "query timed out".into(),

@@ -22,8 +22,8 @@ use toml::Spanned;
 
 use super::error::{WaveError, WaveErrorKind as K};
 use super::{
-    App, AwsSettings, Dependency, Endpoint, EphemeralPolicy, ExpectedFlow, IgnoreRule, LogGroups, Networks, OneWay,
-    QuerySettings, S3Location, Server, Service, Source, WaveConfig, WindowSpec,
+    Account, App, AwsSettings, Dependency, Endpoint, EphemeralPolicy, ExpectedFlow, IgnoreRule, LogGroups, Networks,
+    OneWay, QuerySettings, S3Location, Server, Service, Source, WaveConfig, WindowSpec,
 };
 use crate::flow::TimeWindow;
 use crate::inventory::{Os, proto};

@@ -85,6 +85,7 @@ fn server(name: &str, addr: &str, role: &str) -> Server {
         role: Some(role.into()),
         os: Some(wavegap_core::inventory::Os::Windows),
         on_premises: false,
+        account: None,
     }
 }
 
@@ -95,6 +96,7 @@ pub fn wave() -> WaveConfig {
         path: PathBuf::from("waves/demo.toml"),
         window: WindowSpec::Absolute(TimeWindow { start: T0, end: T0 + 3600 }),
         aws: AwsSettings::default(),
+        accounts: Vec::new(),
         networks: Networks {
             internal: vec![net("10.0.0.0/8"), net("192.168.0.0/16")],
             on_premises: vec![net("192.168.0.0/16"), net("192.168.10.0/24")],
@@ -584,6 +586,7 @@ pub fn flows() -> FlowData {
             objects_skipped: 0,
             server_parts: 0,
             s3: None,
+            accounts: Vec::new(),
         },
     }
 }
@@ -634,6 +637,7 @@ pub fn only_unanswered() -> Input {
 pub fn failed_chunk() -> Input {
     let mut input = demo();
     input.flows.gaps.push(CoverageGap {
+        account: None,
         log_groups: vec!["/vpc/flowlogs/orders".into(), "/vpc/flowlogs/shared".into()],
         window: TimeWindow { start: T0, end: T0 + 1800 },
         reason: "query Failed three times (last: Timeout)".into(),

@@ -224,7 +224,8 @@ async fn resolves_a_wave_of_30_servers_across_3_vpcs() {
     let mut uncovered = r.uncovered.clone();
     uncovered.sort();
     assert_eq!(uncovered, ["log02", "tools01", "tools02", "tools03", "tools04", "tools05", "tools06"]);
-    assert_eq!(r.log_groups, [LOG_GROUP_APP, LOG_GROUP_EXPLICIT, LOG_GROUP_LOG01]);
+    let names: Vec<String> = r.log_groups.iter().map(ToString::to_string).collect();
+    assert_eq!(names, [LOG_GROUP_APP, LOG_GROUP_EXPLICIT, LOG_GROUP_LOG01]);
 }
 
 #[tokio::test]

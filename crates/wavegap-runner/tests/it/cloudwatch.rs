@@ -50,7 +50,7 @@ fn fixture() -> Fixture {
 fn targets(f: &Fixture) -> Vec<LogGroupTarget> {
     f.groups
         .values()
-        .map(|g| LogGroupTarget { name: g.name.clone(), format: g.format.clone(), flow_logs: vec![] })
+        .map(|g| LogGroupTarget { account: None, name: g.name.clone(), format: g.format.clone(), flow_logs: vec![] })
         .collect()
 }
 
@@ -73,7 +73,7 @@ fn quick() -> ExecOptions {
 }
 
 async fn run(endpoint: &TestEndpoint, plan: &QueryPlan) -> Result<FlowData, RunnerError> {
-    cloudwatch::run(&endpoint.client(), plan, &quick(), Arc::new(Silent), std::future::pending()).await
+    cloudwatch::run(&endpoint.client().into(), plan, &quick(), Arc::new(Silent), std::future::pending()).await
 }
 
 fn agg(
@@ -250,7 +250,7 @@ async fn interrupted(faults: Faults, plan: &QueryPlan, started: usize, options: 
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     };
-    let err = cloudwatch::run(&endpoint.client(), plan, options, Arc::new(Silent), watcher).await.unwrap_err();
+    let err = cloudwatch::run(&endpoint.client().into(), plan, options, Arc::new(Silent), watcher).await.unwrap_err();
     let record = endpoint.record();
     assert_eq!(record.started.len(), started, "the in-flight limit holds the others back");
     let started: BTreeSet<_> = record.started.iter().map(|s| s.0.clone()).collect();
@@ -313,7 +313,7 @@ async fn a_run_stops_only_its_own_unanswered_queries() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     };
-    let err = cloudwatch::run(&endpoint.client(), &plan, &options, Arc::new(Silent), watcher).await.unwrap_err();
+    let err = cloudwatch::run(&endpoint.client().into(), &plan, &options, Arc::new(Silent), watcher).await.unwrap_err();
     assert!(matches!(err, RunnerError::Interrupted { stopped: 2, unanswered_starts: 0 }), "{err}");
     let record = endpoint.record();
     assert!(!record.stopped.iter().any(|id| Some(id.as_str()) == other.query_id()), "{record:?}");
@@ -327,9 +327,10 @@ async fn a_query_that_never_reaches_a_terminal_status_is_stopped_at_its_deadline
             TestEndpoint::start(f.clone(), Faults { endless: Some(endless), ..Faults::default() }).await.unwrap();
         let options = ExecOptions { query_deadline: Duration::from_millis(300), ..quick() };
         let plan = plan(&f, 50, 1, 10_000, 4);
-        let data = cloudwatch::run(&endpoint.client(), &plan, &options, Arc::new(Silent), std::future::pending())
-            .await
-            .unwrap();
+        let data =
+            cloudwatch::run(&endpoint.client().into(), &plan, &options, Arc::new(Silent), std::future::pending())
+                .await
+                .unwrap();
         let record = endpoint.record();
         assert_eq!(data.gaps.len(), record.started.len(), "{endless:?}: {:?}", data.gaps);
         assert!(data.gaps.iter().all(|g| g.reason == "no terminal status after 300ms: stopped"), "{:?}", data.gaps);

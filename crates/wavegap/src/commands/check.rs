@@ -135,5 +135,9 @@ fn summary(wave: &WaveConfig) -> String {
         }
         Source::S3 { location, inventory } => format!("s3 {location} + {}", snapshot_or_ec2(inventory.as_deref())),
     };
-    format!("{apps}, {servers}, {log_groups}, {}, {source}", wave.window)
+    let accounts = match wave.accounts.len() {
+        0 => String::new(),
+        n => format!(", {}", plural(n, "account", "accounts")),
+    };
+    format!("{apps}, {servers}, {log_groups}, {}, {source}{accounts}", wave.window)
 }

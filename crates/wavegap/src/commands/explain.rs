@@ -8,7 +8,7 @@ use std::io::Write as _;
 use anyhow::Context as _;
 use wavegap_core::analyze::flow_spec;
 use wavegap_core::eval::Evaluator;
-use wavegap_resolver::AwsContext;
+use wavegap_resolver::WaveContexts;
 
 use crate::commands::inventory::{self, resolver_failure};
 use crate::commands::plan;
@@ -20,7 +20,7 @@ pub fn run(s: &settings::Explain) -> Result<Success, Failure> {
     let inventory = match plan::offline_inventory(&s.inventory, wave)? {
         Some(inventory) => inventory,
         None => crate::runtime::block_on(async {
-            let ctx = AwsContext::new(&s.aws).await.map_err(resolver_failure)?;
+            let ctx = WaveContexts::new(&s.aws, wave).await.map_err(resolver_failure)?;
             Ok::<_, Failure>(inventory::resolve(&ctx, wave).await?.inventory().clone())
         })??,
     };

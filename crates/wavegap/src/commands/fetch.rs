@@ -14,8 +14,8 @@ use anyhow::anyhow;
 use wavegap_core::flow::FlowData;
 use wavegap_core::inventory::Inventory;
 use wavegap_core::wave::{Source, WaveConfig};
-use wavegap_resolver::AwsContext;
-use wavegap_runner::cloudwatch::ExecOptions;
+use wavegap_resolver::WaveContexts;
+use wavegap_runner::cloudwatch::{ExecOptions, LogsClients};
 use wavegap_runner::plan::QueryPlan;
 use wavegap_runner::saved;
 
@@ -40,7 +40,7 @@ pub async fn gather(q: &settings::Query, from_saved: Option<&Path>) -> Result<Ga
     let offline = plan::offline_inventory(&q.inventory, &q.wave)?;
     let calls_aws = from_saved.is_none() && matches!(q.wave.source, Source::CloudWatch | Source::S3 { .. });
     let ctx = if calls_aws || offline.is_none() {
-        Some(AwsContext::new(&q.aws).await.map_err(resolver_failure)?)
+        Some(WaveContexts::new(&q.aws, &q.wave).await.map_err(resolver_failure)?)
     } else {
         None
     };
@@ -60,8 +60,11 @@ pub async fn gather(q: &settings::Query, from_saved: Option<&Path>) -> Result<Ga
     } else {
         let options = ExecOptions::from_settings(&q.wave.query);
         let clients = wavegap_runner::Clients {
-            logs: ctx.as_ref().map(AwsContext::logs_client),
-            s3: ctx.as_ref().map(|c| c.s3.clone()),
+            logs: ctx.as_ref().map(|c| LogsClients {
+                wave: c.wave.logs_client(),
+                accounts: c.accounts.iter().map(|(a, ctx)| (a.id.clone(), ctx.logs_client())).collect(),
+            }),
+            s3: ctx.as_ref().map(|c| c.wave.s3.clone()),
         };
         wavegap_runner::fetch(&plan, &clients, &options, q.progress.clone(), crate::runtime::interrupted())
             .await

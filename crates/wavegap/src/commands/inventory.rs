@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use wavegap_core::resolution::Resolution;
 use wavegap_core::wave::WaveConfig;
 use wavegap_reporter::RenderedFile;
-use wavegap_resolver::{AwsContext, Resolved, Resolver};
+use wavegap_resolver::{Resolved, WaveContexts};
 
 use crate::exit::{Failure, Kind, OrFail as _, Success};
 use crate::settings;
@@ -15,7 +15,7 @@ use crate::settings;
 pub fn run(s: &settings::Inventory) -> Result<Success, Failure> {
     let wave = &s.wave;
     let resolved = crate::runtime::block_on(async {
-        let ctx = AwsContext::new(&s.aws).await.map_err(resolver_failure)?;
+        let ctx = WaveContexts::new(&s.aws, wave).await.map_err(resolver_failure)?;
         resolve(&ctx, wave).await
     })??;
     let (dir, name) = crate::commands::fetch::split_path(&s.out);
@@ -26,10 +26,16 @@ pub fn run(s: &settings::Inventory) -> Result<Success, Failure> {
     Ok(Success::Ok)
 }
 
-/// The wave's servers resolved with the EC2 API: the one live resolution of every command.
-pub async fn resolve(ctx: &AwsContext, wave: &WaveConfig) -> Result<Resolved, Failure> {
-    tracing::info!(region = ctx.region().unwrap_or("?"), "resolving {} servers", wave.servers().count());
-    Resolver::new(ctx).resolve(wave).await.map_err(resolver_failure)
+/// The wave's servers resolved with the EC2 API, in each of its accounts: the one live
+/// resolution of every command.
+pub async fn resolve(ctx: &WaveContexts, wave: &WaveConfig) -> Result<Resolved, Failure> {
+    tracing::info!(
+        region = ctx.wave.region().unwrap_or("?"),
+        accounts = ctx.accounts.len(),
+        "resolving {} servers",
+        wave.servers().count()
+    );
+    ctx.resolve(wave).await.map_err(resolver_failure)
 }
 
 /// Resolver errors: configuration mistakes exit 2, AWS and I/O failures exit 3.
@@ -65,7 +71,8 @@ fn summary(wave: &WaveConfig, r: &Resolution) -> String {
     if r.log_groups.is_empty() {
         s.push_str("  log groups: none\n");
     } else {
-        let _ = writeln!(s, "  log groups: {}", r.log_groups.join(", "));
+        let names: Vec<String> = r.log_groups.iter().map(ToString::to_string).collect();
+        let _ = writeln!(s, "  log groups: {}", names.join(", "));
     }
     for u in &r.unresolved {
         let _ = writeln!(s, "  warning: {} not resolved: {}", u.server, u.reason);

@@ -43,7 +43,7 @@ pub fn run(s: &settings::Report) -> Result<Success, Failure> {
     let log_groups = if wave.source.reads_objects() {
         s3_flow_logs(&inventory)
     } else {
-        plan.log_groups().map(str::to_owned).collect()
+        plan.log_group_refs().map(|g| g.to_string()).collect()
     };
     let mut extra = Vec::new();
     if let Some(snapshot) = snapshot {

@@ -8,6 +8,7 @@ mod init;
 mod inventory;
 mod query;
 mod report;
+mod report_accounts;
 mod report_cloudwatch;
 mod report_s3;
 mod tidy;

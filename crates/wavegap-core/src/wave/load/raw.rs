@@ -14,6 +14,7 @@ pub(super) struct RawWave {
     pub(super) apps: Option<Spanned<Vec<Spanned<RawApp>>>>,
     pub(super) expected_flows: Option<Vec<Spanned<RawExpectedFlow>>>,
     pub(super) aws: Option<RawAws>,
+    pub(super) accounts: Option<Vec<Spanned<RawAccount>>>,
     pub(super) networks: Option<RawNetworks>,
     pub(super) log_groups: Option<Spanned<RawLogGroups>>,
     pub(super) ephemeral_ports: Option<Spanned<RawEphemeral>>,
@@ -97,6 +98,7 @@ impl<'de, T: Deserialize<'de> + Expected> Deserialize<'de> for TextOrTable<T> {
 pub(super) struct RawApp {
     pub(super) name: Spanned<String>,
     pub(super) description: Option<String>,
+    pub(super) account: Option<Spanned<String>>,
     pub(super) servers: Option<Spanned<Vec<Spanned<RawServer>>>>,
 }
 
@@ -110,6 +112,7 @@ pub(super) struct RawServer {
     pub(super) role: Option<Spanned<String>>,
     pub(super) os: Option<Spanned<String>>,
     pub(super) on_premises: Option<bool>,
+    pub(super) account: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,6 +138,19 @@ pub(super) struct RawAws {
     pub(super) profile: Option<Spanned<String>>,
     pub(super) assume_role_arn: Option<Spanned<String>>,
     pub(super) external_id: Option<Spanned<String>>,
+}
+
+/// One `[[accounts]]` entry: the `[aws]` keys for one account, its id and its log groups.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawAccount {
+    pub(super) id: Spanned<String>,
+    pub(super) name: Option<Spanned<String>>,
+    pub(super) region: Option<Spanned<String>>,
+    pub(super) assume_role_arn: Option<Spanned<String>>,
+    pub(super) external_id: Option<Spanned<String>>,
+    pub(super) log_groups: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) discover: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -67,6 +67,7 @@ fn minimal_wave_gets_defaults() {
             role: None,
             os: None,
             on_premises: false,
+            account: None,
         }
     );
 }
@@ -861,4 +862,115 @@ fn value_parsers() {
     assert_eq!(format_secs(86_400 + 1), "1d1s");
     assert_eq!(edit_distance("regoin", "region"), 2);
     assert_eq!(edit_distance("", "abc"), 3);
+}
+
+const ACCOUNTS: &str = r#"
+[window]
+last = "24h"
+
+[aws]
+region = "eu-west-1"
+profile = "landing-zone"
+
+[log-groups]
+discover = true
+
+[[accounts]]
+id = "111122223333"
+name = "prod"
+assume-role-arn = "arn:aws:iam::111122223333:role/WavegapRead"
+external-id = "wave-7"
+log-groups = ["/vpc/prod"]
+
+[[accounts]]
+id = "444455556666"
+region = "eu-central-1"
+discover = false
+
+[[apps]]
+name = "crm"
+account = "prod"
+
+[[apps.servers]]
+name = "web"
+ip = "10.0.0.6"
+
+[[apps.servers]]
+name = "db"
+ip = "10.1.0.6"
+account = "444455556666"
+
+[[apps]]
+name = "erp"
+
+[[apps.servers]]
+name = "erp01"
+ip = "10.2.0.6"
+"#;
+
+#[test]
+fn accounts_take_the_wave_credentials_under_their_own_region_and_role() {
+    let w = try_load(ACCOUNTS, None).unwrap();
+    let [prod, other] = &w.accounts[..] else { panic!("{:?}", w.accounts) };
+    assert_eq!(prod.label(), "prod (111122223333)");
+    assert_eq!(prod.log_groups, LogGroups { names: vec!["/vpc/prod".into()], discover: true }, "the wave's discover");
+    assert_eq!(other.log_groups, LogGroups { names: vec![], discover: false });
+    assert_eq!(other.label(), "444455556666");
+    let prod_aws = prod.settings(&w.aws);
+    assert_eq!(
+        (prod_aws.region.as_deref(), prod_aws.profile.as_deref(), prod_aws.external_id.as_deref()),
+        (Some("eu-west-1"), Some("landing-zone"), Some("wave-7"))
+    );
+    let other_aws = other.settings(&w.aws);
+    assert_eq!((other_aws.region.as_deref(), other_aws.assume_role_arn.as_deref()), (Some("eu-central-1"), None));
+    // Per app, per server over it, and none where the wave does not say.
+    let accounts: Vec<(&str, Option<&str>)> = w.servers().map(|s| (s.name.as_str(), s.account.as_deref())).collect();
+    assert_eq!(accounts, [("web", Some("111122223333")), ("db", Some("444455556666")), ("erp01", None)]);
+}
+
+#[test]
+fn a_cloudwatch_wave_may_take_all_its_log_groups_from_its_accounts() {
+    let text = ACCOUNTS.replace("[log-groups]\ndiscover = true\n", "");
+    let w = try_load(&text, None).unwrap();
+    assert!(w.log_groups.names.is_empty() && !w.log_groups.discover);
+    assert_eq!(w.accounts[0].log_groups.names, ["/vpc/prod"]);
+    // No account lists or discovers any either: nothing to query.
+    let none = text.replace("log-groups = [\"/vpc/prod\"]\n", "");
+    assert_eq!(try_load(&none, None).unwrap_err().message, "no log groups to query");
+}
+
+#[test]
+fn account_mistakes_are_named_at_their_key() {
+    check(
+        &ACCOUNTS.replace("id = \"111122223333\"", "id = \"1111-2222-3333\""),
+        "13:6 accounts[0].id Invalid: invalid account id \"1111-2222-3333\"",
+    );
+    check(
+        &ACCOUNTS.replace("id = \"444455556666\"", "id = \"111122223333\""),
+        "20:6 accounts[1].id Duplicate: account 111122223333 is listed twice",
+    );
+    check(
+        &ACCOUNTS.replace("role/WavegapRead", "role/x").replace("iam::111122223333", "iam::999999999999"),
+        "15:19 accounts[0].assume-role-arn Conflict: the role is in account 999999999999, not in 111122223333",
+    );
+    check(
+        &ACCOUNTS.replace("region = \"eu-central-1\"", "region = \"frankfurt\""),
+        "21:10 accounts[1].region Invalid: invalid AWS region `frankfurt`",
+    );
+    check(
+        &ACCOUNTS.replace("assume-role-arn = \"arn:aws:iam::111122223333:role/WavegapRead\"\n", ""),
+        "15:15 accounts[0].external-id Conflict: external-id without assume-role-arn",
+    );
+    check(
+        &ACCOUNTS.replace("log-groups = [\"/vpc/prod\"]", "log-groups = [\"/vpc/prod\", \"/vpc/prod\"]"),
+        "17:28 accounts[0].log-groups[1] Duplicate: log group `/vpc/prod` is listed twice",
+    );
+    let e = try_load(&ACCOUNTS.replace("account = \"prod\"", "account = \"prdo\""), None).unwrap_err();
+    assert_eq!(e.message, "account `prdo` is not among the wave's accounts");
+    assert_eq!(e.key, "apps[0].account");
+    assert_eq!(e.hint.as_deref(), Some("did you mean `prod`?"));
+    // `account` in a wave without `[[accounts]]`.
+    let e = try_load(&edit("name = \"crm\"", "name = \"crm\"\naccount = \"prod\""), None).unwrap_err();
+    assert_eq!(e.key, "apps[0].account");
+    assert!(e.hint.as_deref().unwrap_or_default().contains("[[accounts]]"), "{e:?}");
 }

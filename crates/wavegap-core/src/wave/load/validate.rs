@@ -104,9 +104,13 @@ impl<'d> Loader<'d> {
         };
         let shared = ok(&mut errors, self.shared(wave_shared, defaults));
         let source = ok(&mut errors, self.source(raw.source));
+        let accounts =
+            shared.as_ref().and_then(|s| ok(&mut errors, self.accounts(raw.accounts, s.log_groups.discover)));
+        let account_groups = accounts.iter().flatten().any(|a| !a.log_groups.names.is_empty() || a.log_groups.discover);
         if let (Some(shared), Some(Source::CloudWatch)) = (&shared, &source)
             && shared.log_groups.names.is_empty()
             && !shared.log_groups.discover
+            && !account_groups
         {
             let (d, span) = shared.log_groups_at.clone().map_or((self.wave, None), |(d, s)| (d, Some(s)));
             errors.push(
@@ -118,7 +122,9 @@ impl<'d> Loader<'d> {
             );
         }
         let window = shared.as_ref().and_then(|s| ok(&mut errors, self.window(raw.window, &s.query)));
-        let apps = shared.as_ref().and_then(|s| ok(&mut errors, self.apps(raw.apps, &s.networks)));
+        let apps = shared
+            .as_ref()
+            .and_then(|s| ok(&mut errors, self.apps(raw.apps, &s.networks, accounts.as_deref().unwrap_or_default())));
         // Checked even when the apps are not valid, against the servers that are known then
         // (none), so that a mistake here is not hidden behind one in the apps.
         let (apps, mut taken) = apps.map_or((None, Taken::default()), |(apps, taken)| (Some(apps), taken));
@@ -127,8 +133,8 @@ impl<'d> Loader<'d> {
         if let Some(e) = WaveError::gather(errors) {
             return Err(e);
         }
-        let (Some(name), Some(shared), Some(source), Some(window), Some(apps), Some(dependencies)) =
-            (name, shared, source, window, apps, dependencies)
+        let (Some(name), Some(shared), Some(source), Some(window), Some(apps), Some(dependencies), Some(accounts)) =
+            (name, shared, source, window, apps, dependencies, accounts)
         else {
             unreachable!("every part without an error has a value");
         };
@@ -139,6 +145,7 @@ impl<'d> Loader<'d> {
             path: self.wave.path.to_path_buf(),
             window,
             aws,
+            accounts,
             networks,
             log_groups,
             apps,
@@ -292,13 +299,8 @@ impl<'d> Loader<'d> {
 
     pub(super) fn aws(&self, raw: RawAws, defaults: RawAws) -> Result<AwsSettings, WaveError> {
         let region = self.pick("aws.region", raw.region, defaults.region);
-        if let Some(r) = &region
-            && !crate::wave::is_region_name(&r.value)
-        {
-            return Err(r
-                .error(K::Invalid, format!("invalid AWS region `{}`", r.value))
-                .expected("a region code such as \"eu-west-1\" or \"us-gov-west-1\"")
-                .hint("use the code, not the display name (\"eu-west-1\", not \"Europe (Ireland)\")"));
+        if let Some(r) = &region {
+            check_region(r)?;
         }
         let profile = self.pick("aws.profile", raw.profile, defaults.profile);
         if let Some(p) = &profile
@@ -310,27 +312,12 @@ impl<'d> Loader<'d> {
                 .hint("leave `profile` out to use the default credential chain"));
         }
         let role = self.pick("aws.assume-role-arn", raw.assume_role_arn, defaults.assume_role_arn);
-        if let Some(r) = &role
-            && !is_role_arn(&r.value)
-        {
-            return Err(r
-                .error(K::Invalid, format!("invalid role ARN `{}`", r.value))
-                .expected("\"arn:aws:iam::123456789012:role/Name\"")
-                .hint("copy the ARN from the IAM console's role summary"));
+        if let Some(r) = &role {
+            check_role(r)?;
         }
         let external_id = self.pick("aws.external-id", raw.external_id, defaults.external_id);
         if let Some(e) = &external_id {
-            if role.is_none() {
-                return Err(e
-                    .error(K::Conflict, "external-id without assume-role-arn")
-                    .hint("an external id is only sent when assuming a role: set `assume-role-arn` too"));
-            }
-            let ok_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c);
-            if !(2..=1224).contains(&e.value.len()) || !e.value.chars().all(ok_char) {
-                return Err(e
-                    .error(K::Invalid, "invalid external id")
-                    .expected("2 to 1224 characters of letters, digits and `+=,.@:/-_`"));
-            }
+            check_external_id(e, role.is_some())?;
         }
         Ok(AwsSettings {
             region: region.map(|r| r.value),
@@ -338,6 +325,80 @@ impl<'d> Loader<'d> {
             assume_role_arn: role.map(|r| r.value),
             external_id: external_id.map(|e| e.value),
         })
+    }
+
+    /// The `[[accounts]]` entries: ids and names unique, each role in its own account, log
+    /// groups checked as `[log-groups]` ones are. `discover` defaults to the wave's.
+    pub(super) fn accounts(
+        &self,
+        raw: Option<Vec<Spanned<RawAccount>>>,
+        wave_discover: bool,
+    ) -> Result<Vec<Account>, WaveError> {
+        let mut out: Vec<Account> = Vec::new();
+        for (i, entry) in raw.unwrap_or_default().into_iter().enumerate() {
+            let key = format!("accounts[{i}]");
+            let entry = at(self.wave, &key, entry);
+            let a = &entry.value;
+            let id = entry.sub(format!("{key}.id"), &a.id);
+            if !is_account_id(id.value) {
+                return Err(id
+                    .error(K::Invalid, format!("invalid account id {:?}", id.value))
+                    .expected("the 12-digit AWS account id, such as \"111122223333\"")
+                    .hint("`aws sts get-caller-identity` prints the id of the account you are signed in to"));
+            }
+            if let Some(first) = out.iter().position(|o| o.id == *id.value) {
+                return Err(id
+                    .error(K::Duplicate, format!("account {} is listed twice", id.value))
+                    .hint(format!("it is already `accounts[{first}]`; merge the two entries")));
+            }
+            let name = match &a.name {
+                Some(n) => {
+                    let n = entry.sub(format!("{key}.name"), n);
+                    check_name(&n, "account name")?;
+                    if let Some(first) = out.iter().position(|o| o.name.as_deref() == Some(n.value.as_str())) {
+                        return Err(n
+                            .error(K::Duplicate, format!("two accounts named `{}`", n.value))
+                            .hint(format!("`accounts[{first}]` has that name already; rename one")));
+                    }
+                    Some(n.value.clone())
+                }
+                None => None,
+            };
+            let region = a.region.as_ref().map(|r| entry.sub(format!("{key}.region"), r));
+            if let Some(r) = &region {
+                check_region(r)?;
+            }
+            let role = a.assume_role_arn.as_ref().map(|r| entry.sub(format!("{key}.assume-role-arn"), r));
+            if let Some(r) = &role {
+                check_role(r)?;
+                let role_account = r.value.split(':').nth(4).unwrap_or_default();
+                if role_account != id.value {
+                    return Err(r
+                        .error(K::Conflict, format!("the role is in account {role_account}, not in {}", id.value))
+                        .hint(format!(
+                            "name the role wavegap assumes in account {}, or correct the entry's `id`",
+                            id.value
+                        )));
+                }
+            }
+            let external_id = a.external_id.as_ref().map(|e| entry.sub(format!("{key}.external-id"), e));
+            if let Some(e) = &external_id {
+                check_external_id(e, role.is_some())?;
+            }
+            let names = match &a.log_groups {
+                Some(list) => Self::log_group_names(&entry.sub(format!("{key}.log-groups"), list))?,
+                None => Vec::new(),
+            };
+            out.push(Account {
+                id: id.value.clone(),
+                name,
+                region: region.map(|r| r.value.clone()),
+                assume_role_arn: role.map(|r| r.value.clone()),
+                external_id: external_id.map(|e| e.value.clone()),
+                log_groups: LogGroups { names, discover: a.discover.as_ref().map_or(wave_discover, |d| *d.get_ref()) },
+            });
+        }
+        Ok(out)
     }
 
     pub(super) fn networks(&self, raw: RawNetworks, defaults: RawNetworks) -> Result<Networks, WaveError> {
@@ -388,27 +449,35 @@ impl<'d> Loader<'d> {
     }
 
     pub(super) fn log_groups(&self, raw: RawLogGroups, defaults: RawLogGroups) -> Result<LogGroups, WaveError> {
-        let mut names: Vec<String> = Vec::new();
-        if let Some(list) = self.pick("log-groups.names", raw.names, defaults.names) {
-            let mut seen: HashMap<&str, usize> = HashMap::new();
-            for (i, s) in list.value.iter().enumerate() {
-                let v = list.sub(format!("log-groups.names[{i}]"), s);
-                if let Some(bad) = log_group_problem(v.value) {
-                    return Err(v
-                        .error(K::Invalid, format!("invalid log group name {:?}: {bad}", v.value))
-                        .expected("1 to 512 characters of letters, digits and `._-/#`")
-                        .hint("copy the name from `aws logs describe-log-groups` or the flow log's destination"));
-                }
-                if let Some(first) = seen.insert(v.value.as_str(), i) {
-                    return Err(v
-                        .error(K::Duplicate, format!("log group `{}` is listed twice", v.value))
-                        .hint(format!("it is already `log-groups.names[{first}]`; remove one")));
-                }
-                names.push(v.value.clone());
-            }
-        }
+        let names = match self.pick("log-groups.names", raw.names, defaults.names) {
+            Some(list) => Self::log_group_names(&list.with(&list.value))?,
+            None => Vec::new(),
+        };
         let discover = self.pick("log-groups.discover", raw.discover, defaults.discover).is_some_and(|d| d.value);
         Ok(LogGroups { names, discover })
+    }
+
+    /// A list of log group names (`log-groups.names`, an account's `log-groups`): each valid,
+    /// none twice.
+    pub(super) fn log_group_names(list: &At<'_, &Vec<Spanned<String>>>) -> Result<Vec<String>, WaveError> {
+        let mut names: Vec<String> = Vec::new();
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, s) in list.value.iter().enumerate() {
+            let v = list.sub(format!("{}[{i}]", list.key), s);
+            if let Some(bad) = log_group_problem(v.value) {
+                return Err(v
+                    .error(K::Invalid, format!("invalid log group name {:?}: {bad}", v.value))
+                    .expected("1 to 512 characters of letters, digits and `._-/#`")
+                    .hint("copy the name from `aws logs describe-log-groups` or the flow log's destination"));
+            }
+            if let Some(first) = seen.insert(v.value.as_str(), i) {
+                return Err(v
+                    .error(K::Duplicate, format!("log group `{}` is listed twice", v.value))
+                    .hint(format!("it is already `{}[{first}]`; remove one", list.key)));
+            }
+            names.push(v.value.clone());
+        }
+        Ok(names)
     }
 
     pub(super) fn source(&self, raw: Option<Spanned<RawSource>>) -> Result<Source, WaveError> {
@@ -664,6 +733,7 @@ impl<'d> Loader<'d> {
         &self,
         raw: Option<Spanned<Vec<Spanned<RawApp>>>>,
         networks: &Networks,
+        accounts: &[Account],
     ) -> Result<(Vec<App>, Taken), WaveError> {
         let Some(raw) = raw else {
             return Err(self
@@ -697,6 +767,10 @@ impl<'d> Loader<'d> {
                 return Err(app_at
                     .error(K::Missing, format!("app `{}` has no servers", name.value))
                     .expected("at least one `[[apps.servers]]` with `name` and `ip` after this `[[apps]]`"));
+            };
+            let app_account = match &app.account {
+                Some(a) => Some(account_ref(&app_at.sub(format!("apps[{i}].account"), a), accounts)?),
+                None => None,
             };
             let servers_at = app_at.sub(format!("apps[{i}].servers"), servers);
             if servers_at.value.is_empty() {
@@ -765,7 +839,12 @@ impl<'d> Loader<'d> {
                     }
                     None => None,
                 };
+                let account = match &s.account {
+                    Some(a) => Some(account_ref(&app_at.sub(format!("{key}.account"), a), accounts)?),
+                    None => app_account.clone(),
+                };
                 out.push(Server {
+                    account,
                     name: sname.value.clone(),
                     app: name.value.clone(),
                     ip,
@@ -940,4 +1019,27 @@ impl<'d> Loader<'d> {
         let service = parse_service_at(&flow.sub(format!("{key}.service"), &f.service))?;
         Ok(ExpectedFlow { src, dst, protocol: service.protocol, port: service.port })
     }
+}
+
+/// The id of the account `v` names (by id or by name) among the wave's `[[accounts]]`.
+fn account_ref(v: &At<'_, &String>, accounts: &[Account]) -> Result<String, WaveError> {
+    let text = v.value.trim();
+    if let Some(a) = accounts.iter().find(|a| a.id == text || a.name.as_deref() == Some(text)) {
+        return Ok(a.id.clone());
+    }
+    if accounts.is_empty() {
+        return Err(v
+            .error(K::Invalid, format!("account `{text}` is not among the wave's accounts"))
+            .expected("the id or name of an `[[accounts]]` entry")
+            .hint("list the account in `[[accounts]]` with its `id` (and `assume-role-arn`), or leave `account` out"));
+    }
+    let known: Vec<&str> =
+        accounts.iter().flat_map(|a| std::iter::once(a.id.as_str()).chain(a.name.as_deref())).collect();
+    let err = v
+        .error(K::Invalid, format!("account `{text}` is not among the wave's accounts"))
+        .expected("the id or name of an `[[accounts]]` entry");
+    Err(match closest(text, &known) {
+        Some(best) => err.hint(format!("did you mean `{best}`?")),
+        None => err.hint(format!("the wave's accounts are: {}", known.join(", "))),
+    })
 }

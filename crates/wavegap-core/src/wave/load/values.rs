@@ -177,3 +177,47 @@ pub(crate) fn format_secs(secs: u64) -> String {
     }
     out
 }
+
+/// A 12-digit AWS account id.
+pub(super) fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+pub(super) fn check_region(r: &At<'_, impl AsRef<str>>) -> Result<(), WaveError> {
+    let region = r.value.as_ref();
+    if crate::wave::is_region_name(region) {
+        return Ok(());
+    }
+    Err(r
+        .error(K::Invalid, format!("invalid AWS region `{region}`"))
+        .expected("a region code such as \"eu-west-1\" or \"us-gov-west-1\"")
+        .hint("use the code, not the display name (\"eu-west-1\", not \"Europe (Ireland)\")"))
+}
+
+pub(super) fn check_role(r: &At<'_, impl AsRef<str>>) -> Result<(), WaveError> {
+    let arn = r.value.as_ref();
+    if is_role_arn(arn) {
+        return Ok(());
+    }
+    Err(r
+        .error(K::Invalid, format!("invalid role ARN `{arn}`"))
+        .expected("\"arn:aws:iam::123456789012:role/Name\"")
+        .hint("copy the ARN from the IAM console's role summary"))
+}
+
+/// An external id, which is only sent when a role is assumed.
+pub(super) fn check_external_id(e: &At<'_, impl AsRef<str>>, has_role: bool) -> Result<(), WaveError> {
+    if !has_role {
+        return Err(e
+            .error(K::Conflict, "external-id without assume-role-arn")
+            .hint("an external id is only sent when assuming a role: set `assume-role-arn` too"));
+    }
+    let id = e.value.as_ref();
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c);
+    if !(2..=1224).contains(&id.len()) || !id.chars().all(ok_char) {
+        return Err(e
+            .error(K::Invalid, "invalid external id")
+            .expected("2 to 1224 characters of letters, digits and `+=,.@:/-_`"));
+    }
+    Ok(())
+}
