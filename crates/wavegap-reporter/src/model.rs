@@ -101,6 +101,8 @@ pub struct WaveView {
     pub window_duration: String,
     pub region: Option<String>,
     pub profile: Option<String>,
+    /// The labels of the wave's `[[accounts]]` (empty for a wave of one account).
+    pub accounts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -333,6 +335,16 @@ pub struct IgnoredView {
     pub flows: usize,
 }
 
+/// The account and region a change of a wave across accounts is made in.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeAccount {
+    /// `data (222222222222)`, or the wave's own account.
+    pub label: String,
+    pub region: String,
+    /// `WAVEGAP_PROFILE_222222222222`; empty when the change is in the wave's own account.
+    pub profile_var: String,
+}
+
 /// One proposed change, with everything fix.sh and fix.tf need, already escaped for them.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProposalView {
@@ -343,6 +355,10 @@ pub struct ProposalView {
     pub resource: String,
     pub resource_name: String,
     pub owner: Option<String>,
+    /// For a wave of several accounts, where fix.sh runs this change: the region, and the
+    /// environment variable naming the AWS CLI profile of the owning account (empty for the
+    /// wave's own account).
+    pub account: Option<ChangeAccount>,
     pub direction: String,
     /// `allow tcp 49172 from sg-0abc (orders-app)`.
     pub summary: String,
@@ -649,6 +665,7 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
             window_duration: format::duration(window.seconds()),
             region: wave.aws.region.clone(),
             profile: wave.aws.profile.clone(),
+            accounts: wave.accounts.iter().map(wavegap_core::wave::Account::label).collect(),
         },
         headline,
         counts,
@@ -1184,6 +1201,13 @@ fn proposal_view(wave: &WaveConfig, inventory: &Inventory, p: &Proposal) -> Prop
         ),
     };
     let commands = fix::commands(&p.change, &p.id, &tf_name);
+    let listed = owner.as_deref().and_then(|id| wave.account(id));
+    let region = listed.and_then(|a| a.region.as_deref()).or(wave.aws.region.as_deref());
+    let account = (!wave.accounts.is_empty()).then(|| ChangeAccount {
+        label: listed.map_or_else(|| "the wave's own".to_owned(), wavegap_core::wave::Account::label),
+        region: region.unwrap_or_default().to_owned(),
+        profile_var: listed.map(|a| format!("WAVEGAP_PROFILE_{}", a.id)).unwrap_or_default(),
+    });
     ProposalView {
         id: p.id.clone(),
         anchor: format::slug(&p.id),
@@ -1191,12 +1215,13 @@ fn proposal_view(wave: &WaveConfig, inventory: &Inventory, p: &Proposal) -> Prop
         resource: resource.clone(),
         resource_name: format::one_line(&name),
         owner,
+        account,
         direction: direction.to_owned(),
         summary,
         fixes_text: fixes_text(&p.fixes),
         warnings: p.warnings.iter().map(|w| format::one_line(w)).collect(),
         over_quota: p.over_quota,
-        cli: fix::cli_line(&commands.cli_args, wave.aws.region.as_deref(), wave.aws.profile.as_deref()),
+        cli: fix::cli_line(&commands.cli_args, region, wave.aws.profile.as_deref()),
         cli_args: commands.cli_args,
         present_query: commands.present_query,
         terraform: commands.terraform,

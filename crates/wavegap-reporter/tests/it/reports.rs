@@ -280,6 +280,40 @@ fn fix_sh_passes_each_argument_intact_and_dry_runs_by_default() {
     assert_eq!(leftovers.len(), 3, "nothing but fix.sh, bin and the log: {leftovers:?}");
 }
 
+/// A wave across accounts: each change runs in its owning account's region, with the profile
+/// named for that account when one is given, and the wave's otherwise.
+#[test]
+fn fix_sh_makes_each_change_in_the_account_that_owns_it() {
+    let mut input = fixtures::demo();
+    input.wave.aws.region = Some("eu-west-1".into());
+    input.wave.aws.profile = Some("landing-zone".into());
+    input.wave.accounts = vec![wavegap_core::wave::Account {
+        id: "222222222222".into(),
+        name: Some("web".into()),
+        region: Some("eu-central-1".into()),
+        assume_role_arn: None,
+        external_id: None,
+        log_groups: wavegap_core::wave::LogGroups::default(),
+    }];
+    input.inventory.security_groups.get_mut(fixtures::SG_WEB).unwrap().owner_id = Some("222222222222".into());
+    let fake = FakeAws::new(&input);
+    let web = format!("--group-id={}", fixtures::SG_WEB);
+    for (env, web_profile) in
+        [(vec![], "landing-zone"), (vec![("WAVEGAP_PROFILE_222222222222", "web-admin")], "web-admin")]
+    {
+        let (out, calls) = fake.run(&[], &env);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(calls.len(), 5, "{calls:?}");
+        for call in &calls {
+            let flag = |f: &str| call.iter().position(|a| a == f).map(|i| call[i + 1].as_str());
+            let in_web = call.iter().any(|a| a == &web || a == fixtures::SG_WEB);
+            let expected = if in_web { ("eu-central-1", web_profile) } else { ("eu-west-1", "landing-zone") };
+            assert_eq!((flag("--region").unwrap(), flag("--profile").unwrap()), expected, "{call:?}");
+        }
+        assert!(calls.iter().any(|c| c.iter().any(|a| a == &web || a == fixtures::SG_WEB)), "{calls:?}");
+    }
+}
+
 /// Run twice, or after someone added a rule by hand: what is there counts as done, a
 /// failure does not stop the rest, and the summary and the exit status tell.
 #[test]

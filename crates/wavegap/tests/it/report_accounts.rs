@@ -134,10 +134,18 @@ async fn a_wave_across_two_accounts_finds_the_rule_in_the_account_that_owns_it()
         .to_port(5432)
         .ip_ranges(IpRange::builder().cidr_ip("10.60.0.0/16").build())
         .build();
-    let [web_vpc, web_subnet, _, web_eni] =
+    let [web_vpc, web_subnet, web_sg, web_eni] =
         seed_account(&moto, WEB_ACCOUNT, "10.60.0.0/16", "10.60.1.10", None, WEB_GROUP).await;
     let [data_vpc, data_subnet, data_sg, data_eni] =
         seed_account(&moto, DATA_ACCOUNT, "10.70.0.0/16", "10.70.1.20", Some(postgres), DATA_GROUP).await;
+
+    // The two VPCs are peered across the accounts: the web account asks, the data account
+    // accepts. Each account's resolution sees the peering; the merged inventory holds it once.
+    let request = moto.ec2_in(WEB_ACCOUNT).await.create_vpc_peering_connection();
+    let peering = request.vpc_id(&web_vpc).peer_vpc_id(&data_vpc).peer_owner_id(DATA_ACCOUNT).send().await.unwrap();
+    let peering = peering.vpc_peering_connection().unwrap().vpc_peering_connection_id().unwrap().to_owned();
+    let accept = moto.ec2_in(DATA_ACCOUNT).await.accept_vpc_peering_connection();
+    accept.vpc_peering_connection_id(&peering).send().await.unwrap();
 
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().cast_signed();
     let start = now - 600;
@@ -177,11 +185,20 @@ async fn a_wave_across_two_accounts_finds_the_rule_in_the_account_that_owns_it()
     assert_eq!(finding["id"], "rejected/tcp/1433/10.60.1.10/10.70.1.20/request", "{finding:#}");
     assert_eq!(finding["culprits"][0]["hop"], "destination-sg-ingress", "{finding:#}");
     assert_eq!(finding["culprits"][0]["resource"].as_str(), Some(data_sg.as_str()), "{finding:#}");
-    // The fix opens tcp/1433 on the data account's group to web01 alone.
+    // The fix opens tcp/1433 on the data account's group to web01's group in the web account,
+    // which the peering lets it reference (by account and id).
     let proposals = doc["proposals"].as_array().unwrap();
     assert_eq!(proposals.len(), 1, "{proposals:#?}");
-    let proposal = proposals[0].to_string();
-    assert!(proposal.contains(&data_sg) && proposal.contains("10.60.1.10/32"), "{proposal}");
+    let change = &proposals[0]["change"];
+    assert_eq!(change["group_id"], data_sg.as_str(), "{change:#}");
+    assert_eq!(change["rule"]["peer"]["group"]["group_id"], web_sg.as_str(), "{change:#}");
+    assert_eq!(change["rule"]["peer"]["group"]["owner_id"], WEB_ACCOUNT, "{change:#}");
+    let fix = fs::read_to_string(dir.path().join("out/fix.sh")).unwrap();
+    assert!(fix.contains(&format!("\"UserId\":\"{WEB_ACCOUNT}\"")), "{fix}");
+    // fix.sh makes it in the data account: its region, and the profile named for it.
+    assert!(fix.contains("# in account data (222222222222)\nREGION=us-east-1 PROFILE=\"${WAVEGAP_PROFILE_222222222222:-$WAVE_PROFILE}\"\n"), "{fix}");
+    let sh = std::process::Command::new("sh").arg("-n").arg(dir.path().join("out/fix.sh")).output().unwrap();
+    assert!(sh.status.success(), "{}", String::from_utf8_lossy(&sh.stderr));
     assert!(doc["coverage"]["complete"].as_bool().unwrap(), "{:#}", doc["coverage"]);
     assert!(doc["coverage"]["servers_without_flow_logs"].as_array().unwrap().is_empty(), "{:#}", doc["coverage"]);
 
@@ -208,6 +225,14 @@ async fn a_wave_across_two_accounts_finds_the_rule_in_the_account_that_owns_it()
     // The saved inventory holds both accounts' networks.
     let inventory = fs::read_to_string(dir.path().join("out/inventory.json")).unwrap();
     assert!(inventory.contains(&web_vpc) && inventory.contains(&data_vpc) && inventory.contains(&data_sg));
+    let snapshot: serde_json::Value = serde_json::from_str(&inventory).unwrap();
+    let peerings = snapshot["VpcPeeringConnections"].as_array().unwrap();
+    assert_eq!(peerings.len(), 1, "{peerings:#?}");
+    assert_eq!(peerings[0]["VpcPeeringConnectionId"], peering.as_str());
+    let owners: Vec<&str> =
+        snapshot["Vpcs"].as_array().unwrap().iter().map(|v| v["OwnerId"].as_str().unwrap()).collect();
+    assert_eq!(owners.len(), 2, "{owners:?}");
+    assert!(owners.contains(&WEB_ACCOUNT) && owners.contains(&DATA_ACCOUNT), "{owners:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
