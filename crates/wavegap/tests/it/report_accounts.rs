@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_sdk_ec2::types::{FlowLogsResourceType, IpPermission, IpRange, LogDestinationType, TrafficType};
 use wavegap_core::flowlog::FlowFormat;
 use wavegap_resolver::testing::{self, APP_LOG_FORMAT, Moto};
-use wavegap_testsupport::{Faults, Fixture, TestEndpoint};
+use wavegap_testsupport::{FailRule, FaultStatus, Faults, Fixture, TestEndpoint};
 
 use crate::{clean_command, stderr};
 
@@ -122,9 +122,20 @@ fn command(dir: &Path, home: &Path, moto: &Moto, logs: &str) -> std::process::Co
     cmd
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_wave_across_two_accounts_finds_the_rule_in_the_account_that_owns_it() {
-    let moto = testing::moto();
+/// The two accounts seeded and peered, their flows on the test endpoint (with `faults`), and
+/// the wave in a fresh directory.
+struct TwoAccounts {
+    web_vpc: String,
+    web_sg: String,
+    data_vpc: String,
+    data_sg: String,
+    peering: String,
+    logs: TestEndpoint,
+    dir: tempfile::TempDir,
+    home: tempfile::TempDir,
+}
+
+async fn two_accounts(moto: &Moto, faults: Faults) -> TwoAccounts {
     // web01 in the web account calls db01 in the data account on tcp/1433; db01's group
     // admits only tcp/5432 from the web VPC, so db01's interface logs the REJECT in the data
     // account's log group, and web01's logs the request leaving in the web account's.
@@ -135,9 +146,9 @@ async fn a_wave_across_two_accounts_finds_the_rule_in_the_account_that_owns_it()
         .ip_ranges(IpRange::builder().cidr_ip("10.60.0.0/16").build())
         .build();
     let [web_vpc, web_subnet, web_sg, web_eni] =
-        seed_account(&moto, WEB_ACCOUNT, "10.60.0.0/16", "10.60.1.10", None, WEB_GROUP).await;
+        seed_account(moto, WEB_ACCOUNT, "10.60.0.0/16", "10.60.1.10", None, WEB_GROUP).await;
     let [data_vpc, data_subnet, data_sg, data_eni] =
-        seed_account(&moto, DATA_ACCOUNT, "10.70.0.0/16", "10.70.1.20", Some(postgres), DATA_GROUP).await;
+        seed_account(moto, DATA_ACCOUNT, "10.70.0.0/16", "10.70.1.20", Some(postgres), DATA_GROUP).await;
 
     // The two VPCs are peered across the accounts: the web account asks, the data account
     // accepts. Each account's resolution sees the peering; the merged inventory holds it once.
@@ -164,12 +175,20 @@ async fn a_wave_across_two_accounts_finds_the_rule_in_the_account_that_owns_it()
         }
     }
     fixture.sort();
-    let logs = TestEndpoint::start(fixture, Faults::default()).await.unwrap();
+    let logs = TestEndpoint::start(fixture, faults).await.unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("waves")).unwrap();
     fs::write(dir.path().join("waves/two-accounts.toml"), wave_toml("wave-7")).unwrap();
     let home = tempfile::tempdir().unwrap();
+    TwoAccounts { web_vpc, web_sg, data_vpc, data_sg, peering, logs, dir, home }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wave_across_two_accounts_finds_the_rule_in_the_account_that_owns_it() {
+    let moto = testing::moto();
+    let TwoAccounts { web_vpc, web_sg, data_vpc, data_sg, peering, logs, dir, home } =
+        two_accounts(&moto, Faults::default()).await;
     let out = command(dir.path(), home.path(), &moto, logs.url())
         .args(["report", "two-accounts", "--out", "out"])
         .output()
@@ -260,4 +279,32 @@ async fn credentials_of_another_account_are_a_clear_error_and_write_nothing() {
     );
     assert!(err.contains("hint: set the account's `assume-role-arn`"), "{err}");
     assert!(!dir.path().join("out").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_that_fails_in_one_account_is_that_account_s_gap() {
+    let moto = testing::moto();
+    let fail = FailRule { log_group: DATA_GROUP.into(), status: FaultStatus::Failed, times: None };
+    let t = two_accounts(&moto, Faults { fail: vec![fail], ..Faults::default() }).await;
+    let out = command(t.dir.path(), t.home.path(), &moto, t.logs.url())
+        .args(["report", "two-accounts", "--out", "out"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(t.dir.path().join("out/findings.json").exists(), "exit {:?}: {err}", out.status.code());
+    let doc: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(t.dir.path().join("out/findings.json")).unwrap()).unwrap();
+    let gaps = doc["coverage"]["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1, "{gaps:#?}");
+    assert_eq!(
+        (gaps[0]["account"].as_str(), gaps[0]["log_groups"][0].as_str()),
+        (Some(DATA_ACCOUNT), Some(DATA_GROUP))
+    );
+    let accounts = doc["statistics"]["accounts"].as_array().unwrap();
+    let gaps: Vec<(&str, u64)> =
+        accounts.iter().map(|a| (a["account"].as_str().unwrap(), a["gaps"].as_u64().unwrap())).collect();
+    assert_eq!(gaps, [(WEB_ACCOUNT, 0), (DATA_ACCOUNT, 1)], "{accounts:#?}");
+    let md = fs::read_to_string(t.dir.path().join("out/report.md")).unwrap();
+    assert!(md.contains("| Account data (222222222222) | ") && md.contains("**1 gap(s)**"), "{md}");
+    assert!(md.contains(&format!("| {DATA_GROUP} (account {DATA_ACCOUNT}) |")), "{md}");
 }
