@@ -44,20 +44,34 @@ impl WaveContexts {
             return Resolver::new(&self.wave).resolve(wave).await;
         }
         let queries_logs = !wave.source.reads_objects();
-        let mut snapshot = Snapshot::default();
-        for (account, ctx) in &self.accounts {
+        // The accounts are resolved side by side; their snapshots are merged in wave order.
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, (account, ctx)) in self.accounts.iter().enumerate() {
             let in_this = |s: &&Server| !s.on_premises && s.account.as_ref().is_none_or(|a| *a == account.id);
-            let servers: Vec<&Server> = wave.servers().filter(in_this).collect();
-            let found = async {
-                ctx.check_account(&account.id).await?;
-                let resolver = Resolver::new(ctx);
-                let part = resolver.snapshot(&servers).await?;
-                if queries_logs {
-                    resolver.check_log_groups(&account.log_groups.names).await?;
-                }
-                Ok::<_, Error>(part)
-            };
-            snapshot.merge(found.await.map_err(|e| in_account(account, e))?);
+            let servers: Vec<Server> = wave.servers().filter(in_this).cloned().collect();
+            let (account, ctx) = (account.clone(), ctx.clone());
+            tasks.spawn(async move {
+                let found = async {
+                    ctx.check_account(&account.id).await?;
+                    let resolver = Resolver::new(&ctx);
+                    let part = resolver.snapshot(&servers.iter().collect::<Vec<_>>()).await?;
+                    if queries_logs {
+                        resolver.check_log_groups(&account.log_groups.names).await?;
+                    }
+                    Ok::<_, Error>(part)
+                };
+                (i, found.await.map_err(|e| in_account(&account, e)))
+            });
+        }
+        let mut parts: Vec<(usize, Snapshot)> = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (i, part) = joined.map_err(|e| Error::Other { action: "resolve", detail: e.to_string() })?;
+            parts.push((i, part?));
+        }
+        parts.sort_by_key(|(i, _)| *i);
+        let mut snapshot = Snapshot::default();
+        for (_, part) in parts {
+            snapshot.merge(part);
         }
         if queries_logs {
             Resolver::new(&self.wave).check_log_groups(&wave.log_groups.names).await?;
