@@ -152,17 +152,6 @@ impl Account {
             None => self.id.clone(),
         }
     }
-
-    /// The wave's AWS settings with this account's region and role on top (the profile, the
-    /// credentials the role is assumed with, stays the wave's).
-    pub fn settings(&self, base: &AwsSettings) -> AwsSettings {
-        AwsSettings {
-            region: self.region.clone().or_else(|| base.region.clone()),
-            profile: base.profile.clone(),
-            assume_role_arn: self.assume_role_arn.clone(),
-            external_id: self.external_id.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -338,7 +338,7 @@ pub struct IgnoredView {
 /// The account and region a change of a wave across accounts is made in.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChangeAccount {
-    /// `data (222222222222)`, or the wave's own account.
+    /// `account data (222222222222)`, or `the wave's own account`.
     pub label: String,
     pub region: String,
     /// `WAVEGAP_PROFILE_222222222222`; empty when the change is in the wave's own account.
@@ -1204,7 +1204,7 @@ fn proposal_view(wave: &WaveConfig, inventory: &Inventory, p: &Proposal) -> Prop
     let listed = owner.as_deref().and_then(|id| wave.account(id));
     let region = listed.and_then(|a| a.region.as_deref()).or(wave.aws.region.as_deref());
     let account = (!wave.accounts.is_empty()).then(|| ChangeAccount {
-        label: listed.map_or_else(|| "the wave's own".to_owned(), wavegap_core::wave::Account::label),
+        label: listed.map_or_else(|| "the wave's own account".to_owned(), |a| format!("account {}", a.label())),
         region: region.unwrap_or_default().to_owned(),
         profile_var: listed.map(|a| format!("WAVEGAP_PROFILE_{}", a.id)).unwrap_or_default(),
     });

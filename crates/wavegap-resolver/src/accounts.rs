@@ -80,11 +80,6 @@ impl WaveContexts {
         let inventory = snapshot.to_inventory()?;
         Ok(Resolved { snapshot, resolution: Resolution::new(wave, inventory) })
     }
-
-    /// The context for `account` (`None`: the wave's own).
-    pub fn for_account(&self, account: Option<&str>) -> &AwsContext {
-        account.and_then(|id| self.accounts.iter().find(|(a, _)| a.id == id)).map_or(&self.wave, |(_, ctx)| ctx)
-    }
 }
 
 fn in_account(account: &Account, e: Error) -> Error {

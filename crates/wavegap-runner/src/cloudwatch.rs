@@ -271,12 +271,14 @@ pub async fn run(
     }
 
     if interrupted || failure.is_some() {
-        let running: Vec<(String, Job)> =
-            ctx.running.lock().map(|r| r.iter().map(|(id, job)| (id.clone(), *job)).collect()).unwrap_or_default();
+        // The running queries by account, each account's stopped concurrently with its client.
+        let mut by_account: BTreeMap<Option<&str>, Vec<String>> = BTreeMap::new();
+        for (id, job) in ctx.running.lock().map(|r| r.clone()).unwrap_or_default() {
+            by_account.entry(chunk_account(&ctx.plan, job.chunk)).or_default().push(id);
+        }
         let mut stopped = ctx.stopped_late.load(Ordering::SeqCst);
-        for (id, job) in running {
-            let client = ctx.clients.for_account(chunk_account(&ctx.plan, job.chunk));
-            stopped += stop_queries(client, &[id]).await;
+        for (account, ids) in by_account {
+            stopped += stop_queries(ctx.clients.for_account(account), &ids).await;
         }
         let mut unanswered_starts = ctx.starting.load(Ordering::SeqCst);
         if unanswered_starts > 0 {

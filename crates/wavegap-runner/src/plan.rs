@@ -351,17 +351,19 @@ impl QueryPlan {
 
     /// Every log group of the plan with its account, each once.
     pub fn log_group_refs(&self) -> impl Iterator<Item = LogGroupRef> + '_ {
-        self.chunks.iter().filter(|c| c.part.as_ref().is_none_or(|p| p.index == 0)).flat_map(|c| {
+        self.first_parts().flat_map(|c| {
             c.log_groups.iter().map(|name| LogGroupRef { account: c.account.clone(), name: name.clone() })
         })
     }
 
-    /// Every log group of the plan, sorted, each once.
+    /// Every log group of the plan, each once.
     pub fn log_groups(&self) -> impl Iterator<Item = &str> {
-        self.chunks
-            .iter()
-            .filter(|c| c.part.as_ref().is_none_or(|p| p.index == 0))
-            .flat_map(|c| c.log_groups.iter().map(String::as_str))
+        self.first_parts().flat_map(|c| c.log_groups.iter().map(String::as_str))
+    }
+
+    /// The chunks that scan each log group once: every part of a split scans them all again.
+    fn first_parts(&self) -> impl Iterator<Item = &Chunk> {
+        self.chunks.iter().filter(|c| c.part.as_ref().is_none_or(|p| p.index == 0))
     }
 }
 

@@ -909,20 +909,18 @@ ip = "10.2.0.6"
 "#;
 
 #[test]
-fn accounts_take_the_wave_credentials_under_their_own_region_and_role() {
+fn accounts_keep_their_region_role_and_log_groups() {
     let w = try_load(ACCOUNTS, None).unwrap();
     let [prod, other] = &w.accounts[..] else { panic!("{:?}", w.accounts) };
     assert_eq!(prod.label(), "prod (111122223333)");
     assert_eq!(prod.log_groups, LogGroups { names: vec!["/vpc/prod".into()], discover: true }, "the wave's discover");
     assert_eq!(other.log_groups, LogGroups { names: vec![], discover: false });
     assert_eq!(other.label(), "444455556666");
-    let prod_aws = prod.settings(&w.aws);
     assert_eq!(
-        (prod_aws.region.as_deref(), prod_aws.profile.as_deref(), prod_aws.external_id.as_deref()),
-        (Some("eu-west-1"), Some("landing-zone"), Some("wave-7"))
+        (prod.region.as_deref(), prod.assume_role_arn.as_deref(), prod.external_id.as_deref()),
+        (None, Some("arn:aws:iam::111122223333:role/WavegapRead"), Some("wave-7"))
     );
-    let other_aws = other.settings(&w.aws);
-    assert_eq!((other_aws.region.as_deref(), other_aws.assume_role_arn.as_deref()), (Some("eu-central-1"), None));
+    assert_eq!((other.region.as_deref(), other.assume_role_arn.as_deref()), (Some("eu-central-1"), None));
     // Per app, per server over it, and none where the wave does not say.
     let accounts: Vec<(&str, Option<&str>)> = w.servers().map(|s| (s.name.as_str(), s.account.as_deref())).collect();
     assert_eq!(accounts, [("web", Some("111122223333")), ("db", Some("444455556666")), ("erp01", None)]);

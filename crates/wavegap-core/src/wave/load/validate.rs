@@ -1027,19 +1027,16 @@ fn account_ref(v: &At<'_, &String>, accounts: &[Account]) -> Result<String, Wave
     if let Some(a) = accounts.iter().find(|a| a.id == text || a.name.as_deref() == Some(text)) {
         return Ok(a.id.clone());
     }
-    if accounts.is_empty() {
-        return Err(v
-            .error(K::Invalid, format!("account `{text}` is not among the wave's accounts"))
-            .expected("the id or name of an `[[accounts]]` entry")
-            .hint("list the account in `[[accounts]]` with its `id` (and `assume-role-arn`), or leave `account` out"));
-    }
-    let known: Vec<&str> =
-        accounts.iter().flat_map(|a| std::iter::once(a.id.as_str()).chain(a.name.as_deref())).collect();
     let err = v
         .error(K::Invalid, format!("account `{text}` is not among the wave's accounts"))
         .expected("the id or name of an `[[accounts]]` entry");
+    let known: Vec<&str> =
+        accounts.iter().flat_map(|a| std::iter::once(a.id.as_str()).chain(a.name.as_deref())).collect();
     Err(match closest(text, &known) {
         Some(best) => err.hint(format!("did you mean `{best}`?")),
+        None if known.is_empty() => {
+            err.hint("list the account in `[[accounts]]` with its `id` (and `assume-role-arn`), or leave `account` out")
+        }
         None => err.hint(format!("the wave's accounts are: {}", known.join(", "))),
     })
 }
