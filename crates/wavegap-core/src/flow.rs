@@ -84,6 +84,13 @@ pub struct FlowData {
     #[serde(default)]
     pub damaged: Vec<DamagedInput>,
     pub stats: ScanStats,
+    /// The flow-log objects this run read, as the listing names them (a path, or
+    /// `s3://bucket/key`), sorted and each once however many windows read them: what a later
+    /// cycle of a watch skips (the runner's `QueryPlan::read_before`). Damaged ones are listed
+    /// too: their damage is in `damaged`, and reading them again would count what could be
+    /// read of them twice. Not saved: saved flows are read back whole, never continued.
+    #[serde(skip)]
+    pub objects_read: Vec<String>,
 }
 
 impl FlowData {
@@ -130,6 +137,10 @@ pub struct CoverageGap {
     /// opposed to a query that ran and failed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unreachable: bool,
+    /// The number of the plan chunk whose query failed, so a later run can retry exactly that
+    /// query (set by the CloudWatch source; `None` when read back from saved flows).
+    #[serde(skip)]
+    pub chunk: Option<usize>,
 }
 
 /// Summed query statistics.

@@ -24,6 +24,7 @@ mod fix;
 pub mod format;
 mod group;
 pub mod json;
+pub mod live;
 mod model;
 mod render;
 mod write;

@@ -309,6 +309,7 @@ fn gap(plan: &QueryPlan, job: Job, reason: String) -> CoverageGap {
         window: job.window,
         reason,
         unreachable: false,
+        chunk: Some(job.chunk),
     }
 }
 

@@ -1,7 +1,11 @@
 //! The files and S3 sources behind a [`QueryPlan`]: each window's query runs over the
 //! flow-log objects with the local engine ([`crate::local`]), read from disk or streamed from
 //! a bucket ([`crate::s3`]), and the rows go through the same conversion as CloudWatch's.
-//! Local scans cost nothing; a bucket's cost is its requests.
+//! Local scans cost nothing; a bucket's cost is its requests. The objects read are named in
+//! the result, so the next cycle of a watch can leave them out ([`QueryPlan::read_before`]).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 use wavegap_core::flow::{DamagedInput, FlowData};
 use wavegap_insights::{Query, ResultRow};
@@ -39,11 +43,17 @@ pub fn run(
     let query =
         Query::parse(&chunk.query).map_err(|e| RunnerError::MalformedQuery { chunk: 1, message: e.to_string() })?;
     // No service row limit locally: every group comes back, so nothing needs splitting.
-    let options = LocalOptions { strict, limit: Some(usize::MAX), ..LocalOptions::default() };
+    let options = LocalOptions {
+        strict,
+        limit: Some(usize::MAX),
+        read_before: plan.read_before.clone(),
+        ..LocalOptions::default()
+    };
     progress.event(&Event::Planned { queries: plan.query_count() });
     let mut agg = Aggregator::new();
     let mut bad_rows = 0u64;
-    let mut unread: Option<std::collections::BTreeSet<std::path::PathBuf>> = None;
+    let mut unread: Option<BTreeSet<PathBuf>> = None;
+    let mut read = BTreeSet::new();
     for &window in &plan.windows {
         progress.event(&Event::Started { chunk: 1, window, query_id: "local" });
         let out = match &reader {
@@ -69,6 +79,7 @@ pub fn run(
             None => out.skipped.iter().cloned().collect(),
             Some(before) => out.skipped.iter().filter(|f| before.contains(*f)).cloned().collect(),
         });
+        read.extend(out.read.iter().map(|f| local::object_name(f).into_owned()));
         let s = out.result.statistics;
         agg.add_stats(s.records_scanned, s.records_matched, s.bytes_scanned);
         bad_rows += agg.add_rows(
@@ -84,6 +95,7 @@ pub fn run(
     }
     agg.add_skipped(unread.map_or(0, |u| u.len() as u64));
     let mut data = agg.finish(0.0);
+    data.objects_read = read.into_iter().collect();
     if let Reader::Bucket(bucket, _) = reader {
         let requests = bucket.requests();
         data.stats.estimated_cost = s3::cost(requests);

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ipnet::IpNet;
-use wavegap_core::flow::TimeWindow;
+use wavegap_core::flow::{CoverageGap, TimeWindow};
 use wavegap_core::flowlog::{FlowField, FlowFormat, KnownField};
 use wavegap_core::inventory::{FlowLog, Inventory};
 use wavegap_core::resolution::{self, LogGroupRef};
@@ -209,6 +209,13 @@ pub struct QueryPlan {
     pub windows: Vec<TimeWindow>,
     pub row_limit: usize,
     pub max_in_flight: usize,
+    /// Object names as the listing names them (a path for files, `s3://bucket/key` for S3)
+    /// that this run skips without opening, because an earlier cycle of a watch read them
+    /// ([`FlowData::objects_read`](wavegap_core::flow::FlowData::objects_read)): flow-log
+    /// objects are written once, so what was read is never read again. Sound when the earlier
+    /// window held every record of them a later one wants, as a window ending at the time of
+    /// its query does (an object holds records from before its name's time).
+    pub read_before: Arc<BTreeSet<String>>,
 }
 
 impl QueryPlan {
@@ -276,6 +283,7 @@ impl QueryPlan {
             windows: split_window(window, options.windows),
             row_limit: options.row_limit.max(1),
             max_in_flight: options.max_in_flight.max(1),
+            read_before: Arc::default(),
         })
     }
 
@@ -336,6 +344,26 @@ impl QueryPlan {
             windows: split_window(window, options.windows),
             row_limit: options.row_limit.max(1),
             max_in_flight: options.max_in_flight.max(1),
+            read_before: Arc::default(),
+        })
+    }
+
+    /// The plan that runs exactly the query `gap` names again: its chunk (number, account,
+    /// query text and server part kept, so the rows a part owns are still told apart) over the
+    /// gap's one window. `None` for a plan of objects, a gap no chunk is named in (read back
+    /// from saved flows), or a chunk this plan does not have.
+    pub fn retry(&self, gap: &CoverageGap) -> Option<QueryPlan> {
+        if self.objects.is_some() {
+            return None;
+        }
+        let chunk = self.chunks.iter().find(|c| Some(c.number) == gap.chunk)?;
+        Some(QueryPlan {
+            objects: None,
+            chunks: vec![chunk.clone()],
+            windows: vec![gap.window],
+            row_limit: self.row_limit,
+            max_in_flight: self.max_in_flight,
+            read_before: Arc::default(),
         })
     }
 
@@ -781,6 +809,18 @@ mod tests {
         PlanOptions { chunk_size, windows, row_limit: 10_000, max_in_flight: 20 }
     }
 
+    /// The gap a failed query of chunk `chunk` over `window` leaves.
+    fn gap(chunk: Option<usize>, window: TimeWindow) -> CoverageGap {
+        CoverageGap {
+            account: None,
+            log_groups: vec![],
+            window,
+            reason: "query ended Failed 3 times".into(),
+            unreachable: false,
+            chunk,
+        }
+    }
+
     #[test]
     fn a_thousand_servers_fit_in_one_query_by_covering_prefixes() {
         let mut servers: BTreeSet<IpAddr> =
@@ -863,6 +903,11 @@ mod tests {
         assert!(part(0).owns(Some((last, first))) && !part(parts - 1).owns(Some((last, first))));
         assert!(part(parts - 1).owns(Some((outside, last))) && !part(0).owns(Some((outside, last))));
         assert!(part(0).owns(None) && !part(1).owns(None), "SKIPDATA rows are kept once");
+        // A retried query is still its part's, so it keeps only the rows that part owns.
+        let last = plan.chunks.last().unwrap();
+        let retry = plan.retry(&gap(Some(last.number), plan.windows[0])).unwrap();
+        assert_eq!(retry.chunks, std::slice::from_ref(last));
+        assert_eq!(retry.server_parts(), parts);
 
         let mut text = Vec::new();
         write_plan(&mut text, &plan).unwrap();
@@ -1148,6 +1193,39 @@ mod tests {
         assert!(text.starts_with("8 log groups in 4 chunk(s) × 3 window(s) = 12 queries"), "{text}");
         assert!(text.contains("chunk 4 (1 log groups, ${version}"), "{text}");
         assert!(text.contains("  1. 1970-01-01T00:00:00Z .. 1970-01-01T00:01:39Z  (0 .. 99)"), "{text}");
+    }
+
+    #[test]
+    fn a_retry_runs_exactly_the_failed_query_again() {
+        let v5 = FlowFormat::from_log_format(&format!("{} ${{tcp-flags}}", FlowFormat::default_v2().to_log_format()))
+            .unwrap();
+        let mut targets: Vec<_> = (0..5).map(|i| target(&format!("/g/{i:02}"), &FlowFormat::default_v2())).collect();
+        targets.push(target("/custom/a", &v5));
+        let servers = set(["10.0.0.6".parse().unwrap()]);
+        let window = TimeWindow { start: 0, end: 299 };
+        let plan = QueryPlan::from_targets(&targets, &servers, &BTreeSet::new(), window, &options(3, 3)).unwrap();
+        assert_eq!(plan.chunks.len(), 3);
+        let failed = TimeWindow { start: 100, end: 149 };
+        let retry = plan.retry(&gap(Some(2), failed)).unwrap();
+        assert_eq!(retry.chunks.len(), 1);
+        let chunk = &retry.chunks[0];
+        assert_eq!(
+            (chunk.number, chunk.log_groups.as_slice()),
+            (2, ["/g/03".to_owned(), "/g/04".to_owned()].as_slice())
+        );
+        assert_eq!(chunk.query, plan.chunks[1].query);
+        assert_eq!(retry.windows, [failed]);
+        assert_eq!(retry.query_count(), 1);
+        assert_eq!((retry.row_limit, retry.max_in_flight), (plan.row_limit, plan.max_in_flight));
+        assert_ne!(plan.chunks[1].query, plan.chunks[2].query);
+        assert_eq!(plan.retry(&gap(Some(3), failed)).unwrap().chunks[0].query, plan.chunks[2].query);
+        // Nothing to retry: no chunk named, a chunk the plan lacks, objects.
+        assert_eq!(plan.retry(&gap(None, failed)), None);
+        assert_eq!(plan.retry(&gap(Some(4), failed)), None);
+        let objects =
+            QueryPlan::for_objects(Objects::Dir("d".into()), &servers, &BTreeSet::new(), window, &options(50, 1))
+                .unwrap();
+        assert_eq!(objects.retry(&gap(Some(1), failed)), None);
     }
 
     #[test]

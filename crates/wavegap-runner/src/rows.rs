@@ -6,11 +6,14 @@
 //! aggregate, so the flags are or-ed here), and the same conversation comes back once per
 //! window and chunk. Which end opened the connection is not decided here: the rows keep both
 //! port ranges and the analysis orients them with every row of the conversation in view.
+//!
+//! [`merge`] joins the data of several runs (the cycles of a watch, a retried query) by the
+//! same rule, so the runs read as one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use wavegap_core::flow::{AccountScan, CoverageGap, DamagedInput, FlowAggregate, FlowData, ScanStats};
+use wavegap_core::flow::{AccountScan, CoverageGap, DamagedInput, FlowAggregate, FlowData, S3Requests, ScanStats};
 use wavegap_core::flowlog::{Action, FlowDirection, parse_epoch_seconds};
 use wavegap_core::inventory::PortRange;
 
@@ -126,14 +129,19 @@ impl Aggregator {
             dst_ports: range(c::MIN_DST_PORT, c::MAX_DST_PORT)?,
         };
         let key = Key { log_group, interface_id, src, dst, protocol, port, action, direction };
+        self.add_flow(key, acc);
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Merges a group's sums into those of its key.
+    fn add_flow(&mut self, key: Key, acc: Acc) {
         match self.flows.get_mut(&key) {
-            Some(old) => merge(old, &acc),
+            Some(old) => old.merge(&acc),
             None => {
                 self.flows.insert(key, acc);
             }
         }
-        self.rows += 1;
-        Ok(())
     }
 
     /// Adds one query's statistics.
@@ -146,12 +154,7 @@ impl Aggregator {
 
     /// Adds one query's statistics to its account's (for a wave of several accounts).
     pub fn add_account_stats(&mut self, account: &str, records_scanned: u64, bytes_scanned: u64) {
-        let accounts = &mut self.stats.accounts;
-        let i = accounts.iter().position(|a| a.account == account).unwrap_or_else(|| {
-            accounts.push(AccountScan { account: account.to_owned(), ..AccountScan::default() });
-            accounts.len() - 1
-        });
-        let a = &mut accounts[i];
+        let a = account_scan(&mut self.stats.accounts, account);
         a.queries += 1;
         a.records_scanned += records_scanned;
         a.bytes_scanned += bytes_scanned;
@@ -223,41 +226,101 @@ impl Aggregator {
 
     /// The merged aggregates, sorted, with the estimated cost at `price_per_gb` dollars.
     pub fn finish(self, price_per_gb: f64) -> FlowData {
-        let aggregates = self
-            .flows
-            .into_iter()
-            .map(|(k, a)| FlowAggregate {
-                log_group: k.log_group,
-                interface_id: k.interface_id,
-                src: k.src,
-                dst: k.dst,
-                protocol: k.protocol,
-                port: k.port,
-                src_ports: a.src_ports.map(|(from, to)| PortRange { from, to }),
-                dst_ports: a.dst_ports.map(|(from, to)| PortRange { from, to }),
-                action: k.action,
-                direction: k.direction,
-                tcp_flags: a.tcp_flags,
-                records: a.records,
-                packets: a.packets,
-                bytes: a.bytes,
-                first_seen: if a.first_seen == i64::MAX { 0 } else { a.first_seen },
-                last_seen: if a.last_seen == i64::MIN { 0 } else { a.last_seen },
-            })
-            .collect();
+        let mut data = self.into_data();
+        data.stats.estimated_cost = cost(data.stats.bytes_scanned, price_per_gb);
+        for a in &mut data.stats.accounts {
+            a.estimated_cost = cost(a.bytes_scanned, price_per_gb);
+        }
+        data
+    }
+
+    /// The aggregates in key order, the gaps, damaged objects and accounts sorted, each
+    /// account's gaps counted; the costs as they stand.
+    fn into_data(self) -> FlowData {
+        let aggregates = self.flows.into_iter().map(|(key, acc)| acc.finished(key)).collect();
         let mut gaps = self.gaps;
         gaps.sort_by(|a, b| (&a.account, &a.log_groups, a.window).cmp(&(&b.account, &b.log_groups, b.window)));
         let mut stats = self.stats;
-        stats.estimated_cost = cost(stats.bytes_scanned, price_per_gb);
         stats.accounts.sort_by(|a, b| a.account.cmp(&b.account));
         for a in &mut stats.accounts {
-            a.estimated_cost = cost(a.bytes_scanned, price_per_gb);
             a.gaps = gaps.iter().filter(|g| g.account.as_deref() == Some(a.account.as_str())).count() as u64;
         }
         let mut damaged = self.damaged;
         damaged.sort();
-        FlowData { aggregates, skipdata: self.skipdata, gaps, damaged, stats }
+        FlowData { aggregates, skipdata: self.skipdata, gaps, damaged, stats, objects_read: Vec::new() }
     }
+}
+
+/// The data of several runs (the cycles of a watch, a retried query) as one, as if one run had
+/// returned it all: aggregates merged on their key by the rule that merges one run's rows,
+/// `SKIPDATA` counts summed per ENI, the gaps of every run, each damaged object once, and the
+/// statistics summed. Costs are summed, not recomputed: an S3 run's cost is its requests, not
+/// its bytes.
+pub fn merge(runs: impl IntoIterator<Item = FlowData>) -> FlowData {
+    let mut agg = Aggregator::new();
+    let mut objects_read = BTreeSet::new();
+    for run in runs {
+        for a in run.aggregates {
+            let (key, acc) = Acc::unfinished(a);
+            agg.add_flow(key, acc);
+        }
+        for (eni, records) in run.skipdata {
+            *agg.skipdata.entry(eni).or_default() += records;
+        }
+        agg.gaps.extend(run.gaps);
+        for d in run.damaged {
+            agg.add_damaged(d);
+        }
+        add_scan(&mut agg.stats, run.stats);
+        objects_read.extend(run.objects_read);
+    }
+    FlowData { objects_read: objects_read.into_iter().collect(), ..agg.into_data() }
+}
+
+/// Adds one run's statistics to `total`, field by field: the servers were split into as many
+/// parts as the most split run's, and each account's gaps are counted again from the merged
+/// gaps (by [`Aggregator::into_data`]).
+fn add_scan(total: &mut ScanStats, run: ScanStats) {
+    let ScanStats {
+        queries,
+        queries_answered,
+        records_scanned,
+        records_matched,
+        bytes_scanned,
+        estimated_cost,
+        objects_skipped,
+        server_parts,
+        s3,
+        accounts,
+    } = run;
+    total.queries += queries;
+    total.queries_answered += queries_answered;
+    total.records_scanned += records_scanned;
+    total.records_matched += records_matched;
+    total.bytes_scanned += bytes_scanned;
+    total.estimated_cost += estimated_cost;
+    total.objects_skipped += objects_skipped;
+    total.server_parts = total.server_parts.max(server_parts);
+    total.s3 = match (total.s3, s3) {
+        (Some(a), Some(b)) => Some(S3Requests { list: a.list + b.list, get: a.get + b.get, bytes: a.bytes + b.bytes }),
+        (a, b) => a.or(b),
+    };
+    for AccountScan { account, queries, records_scanned, bytes_scanned, estimated_cost, gaps: _ } in accounts {
+        let a = account_scan(&mut total.accounts, &account);
+        a.queries += queries;
+        a.records_scanned += records_scanned;
+        a.bytes_scanned += bytes_scanned;
+        a.estimated_cost += estimated_cost;
+    }
+}
+
+/// The statistics of `account` among `accounts`, added when it has none yet.
+fn account_scan<'a>(accounts: &'a mut Vec<AccountScan>, account: &str) -> &'a mut AccountScan {
+    let i = accounts.iter().position(|a| a.account == account).unwrap_or_else(|| {
+        accounts.push(AccountScan { account: account.to_owned(), ..AccountScan::default() });
+        accounts.len() - 1
+    });
+    &mut accounts[i]
 }
 
 /// Dollars for scanning `bytes` at `price_per_gb` (GB = 10^9 bytes, as AWS bills).
@@ -267,22 +330,74 @@ pub fn cost(bytes: u64, price_per_gb: f64) -> f64 {
     gb * price_per_gb
 }
 
-fn merge(old: &mut Acc, new: &Acc) {
-    old.tcp_flags = match (old.tcp_flags, new.tcp_flags) {
-        (Some(a), Some(b)) => Some(a | b),
-        (a, b) => a.or(b),
-    };
-    old.records += new.records;
-    old.packets += new.packets;
-    old.bytes += new.bytes;
-    old.first_seen = old.first_seen.min(new.first_seen);
-    old.last_seen = old.last_seen.max(new.last_seen);
-    let widen = |a: Option<(u16, u16)>, b: Option<(u16, u16)>| match (a, b) {
-        (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
-        (a, b) => a.or(b),
-    };
-    old.src_ports = widen(old.src_ports, new.src_ports);
-    old.dst_ports = widen(old.dst_ports, new.dst_ports);
+impl Acc {
+    /// Adds the records of `new`, of the same key: counts summed, flags or-ed, the times and
+    /// port ranges widened to hold both.
+    fn merge(&mut self, new: &Acc) {
+        self.tcp_flags = match (self.tcp_flags, new.tcp_flags) {
+            (Some(a), Some(b)) => Some(a | b),
+            (a, b) => a.or(b),
+        };
+        self.records += new.records;
+        self.packets += new.packets;
+        self.bytes += new.bytes;
+        self.first_seen = self.first_seen.min(new.first_seen);
+        self.last_seen = self.last_seen.max(new.last_seen);
+        let widen = |a: Option<(u16, u16)>, b: Option<(u16, u16)>| match (a, b) {
+            (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
+            (a, b) => a.or(b),
+        };
+        self.src_ports = widen(self.src_ports, new.src_ports);
+        self.dst_ports = widen(self.dst_ports, new.dst_ports);
+    }
+
+    /// The aggregate of `key` with these sums; a time no record gave is 0.
+    fn finished(self, key: Key) -> FlowAggregate {
+        FlowAggregate {
+            log_group: key.log_group,
+            interface_id: key.interface_id,
+            src: key.src,
+            dst: key.dst,
+            protocol: key.protocol,
+            port: key.port,
+            src_ports: self.src_ports.map(|(from, to)| PortRange { from, to }),
+            dst_ports: self.dst_ports.map(|(from, to)| PortRange { from, to }),
+            action: key.action,
+            direction: key.direction,
+            tcp_flags: self.tcp_flags,
+            records: self.records,
+            packets: self.packets,
+            bytes: self.bytes,
+            first_seen: if self.first_seen == i64::MAX { 0 } else { self.first_seen },
+            last_seen: if self.last_seen == i64::MIN { 0 } else { self.last_seen },
+        }
+    }
+
+    /// The key and sums of a finished aggregate, the inverse of [`Acc::finished`]: a time of 0
+    /// is one no record gave, so it widens nothing.
+    fn unfinished(a: FlowAggregate) -> (Key, Acc) {
+        let key = Key {
+            log_group: a.log_group,
+            interface_id: a.interface_id,
+            src: a.src,
+            dst: a.dst,
+            protocol: a.protocol,
+            port: a.port,
+            action: a.action,
+            direction: a.direction,
+        };
+        let acc = Acc {
+            tcp_flags: a.tcp_flags,
+            records: a.records,
+            packets: a.packets,
+            bytes: a.bytes,
+            first_seen: if a.first_seen == 0 { i64::MAX } else { a.first_seen },
+            last_seen: if a.last_seen == 0 { i64::MIN } else { a.last_seen },
+            src_ports: a.src_ports.map(|r| (r.from, r.to)),
+            dst_ports: a.dst_ports.map(|r| (r.from, r.to)),
+        };
+        (key, acc)
+    }
 }
 
 /// `@log` is `account-id:log-group-name`; the aggregate keeps the name.
@@ -319,6 +434,8 @@ fn time(value: Option<&str>, field: &'static str) -> Result<Option<i64>, RowErro
 
 #[cfg(test)]
 mod tests {
+    use wavegap_core::flow::TimeWindow;
+
     use super::*;
 
     fn row(pairs: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
@@ -419,6 +536,119 @@ mod tests {
             assert!(d.aggregates.is_empty());
             assert_eq!(d.skipdata.get("eni-2"), Some(&5));
         });
+    }
+
+    /// One run of `rows`, with one query's statistics.
+    fn run_of(rows: &[Vec<(&'static str, &'static str)>]) -> Aggregator {
+        let mut agg = Aggregator::new();
+        for r in rows {
+            agg.add_row(None, r.iter().copied()).unwrap();
+        }
+        agg.add_stats(100, 10, 2_000_000_000);
+        agg.answered();
+        agg
+    }
+
+    #[test]
+    fn merged_runs_read_as_one_run_of_all_their_rows() {
+        let skip = |n| row(&[("interfaceId", "eni-2"), ("logStatus", "SKIPDATA"), ("flowRecords", n)]);
+        let other = with(REQUEST, &[("dstAddr", "10.0.0.9")]);
+        let later = with(
+            REQUEST,
+            &[
+                ("tcpFlags", "16"),
+                ("minSrcPort", "40000"),
+                ("maxSrcPort", "45000"),
+                ("firstSeen", "1714960000"),
+                ("lastSeen", "1714960060"),
+            ],
+        );
+        // An accepted flow whose records gave no times in the first run, some in the second.
+        let no_times = with(REQUEST, &[("firstSeen", ""), ("lastSeen", ""), ("action", "ACCEPT")]);
+        let timed = with(REQUEST, &[("action", "ACCEPT")]);
+        let first = [row(REQUEST), other, skip("4"), no_times];
+        let second = [later, skip("1"), timed];
+        let merged = merge([run_of(&first).finish(0.005), run_of(&second).finish(0.005)]);
+        let whole = run_of(&[first.as_slice(), second.as_slice()].concat()).finish(0.005);
+        assert_eq!(merged.aggregates, whole.aggregates);
+        assert_eq!(merged.skipdata, whole.skipdata);
+
+        let keys: Vec<(IpAddr, Action, u64)> = merged.aggregates.iter().map(|a| (a.dst, a.action, a.records)).collect();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(
+            keys,
+            [
+                (ip("10.0.0.8"), Action::Accept, 6),
+                (ip("10.0.0.8"), Action::Reject, 6),
+                (ip("10.0.0.9"), Action::Reject, 3)
+            ]
+        );
+        let a = &merged.aggregates[1];
+        assert_eq!((a.records, a.packets, a.bytes, a.tcp_flags), (6, 18, 936, Some(18)));
+        assert_eq!(a.src_ports, Some(PortRange { from: 40000, to: 60000 }));
+        assert_eq!((a.first_seen, a.last_seen), (1_714_953_732, 1_714_960_060));
+        // A time no record gave is unknown, not the epoch: it widens nothing.
+        assert_eq!((merged.aggregates[0].first_seen, merged.aggregates[0].last_seen), (1_714_953_732, 1_714_953_753));
+        assert_eq!(merged.skipdata.get("eni-2"), Some(&5));
+        assert_eq!(merge([]), FlowData::default());
+    }
+
+    #[test]
+    fn merged_statistics_add_up_and_each_gap_and_damaged_object_appears_once() {
+        let gap = |account: Option<&str>, group: &str| CoverageGap {
+            account: account.map(str::to_owned),
+            log_groups: vec![group.to_owned()],
+            window: TimeWindow { start: 0, end: 9 },
+            reason: "Failed".into(),
+            unreachable: false,
+            chunk: Some(2),
+        };
+        let damaged = DamagedInput { object: "a.log.gz".into(), problems: 1, line: Some(3), what: "cut".into() };
+        // A CloudWatch run, its servers split into three parts, with a gap.
+        let mut cloudwatch = run_of(&[row(REQUEST)]);
+        cloudwatch.add_account_stats("111111111111", 100, 2_000_000_000);
+        cloudwatch.add_gap(gap(Some("111111111111"), "/z"));
+        cloudwatch.add_damaged(damaged.clone());
+        cloudwatch.set_server_parts(3);
+        let mut cloudwatch = cloudwatch.finish(0.005);
+        cloudwatch.objects_read = vec!["a".into(), "b".into()];
+        // An S3 run: its cost is its requests.
+        let mut s3 = run_of(&[]);
+        s3.add_account_stats("111111111111", 50, 1_000_000_000);
+        s3.add_account_stats("222222222222", 7, 70);
+        s3.add_gap(gap(None, "/a"));
+        s3.add_damaged(damaged);
+        s3.add_skipped(3);
+        let mut s3 = s3.finish(0.0);
+        s3.stats.estimated_cost = 0.002;
+        s3.stats.s3 = Some(S3Requests { list: 2, get: 10, bytes: 1000 });
+        s3.objects_read = vec!["b".into(), "c".into()];
+        // A retry of one of the split queries that found nothing.
+        let mut retry = Aggregator::new();
+        retry.add_stats(0, 0, 0);
+        retry.set_server_parts(3);
+
+        let merged = merge([cloudwatch, s3, retry.finish(0.005)]);
+        let stats = &merged.stats;
+        assert_eq!(
+            (stats.queries, stats.queries_answered, stats.records_scanned, stats.records_matched),
+            (3, 2, 200, 20)
+        );
+        assert_eq!(stats.bytes_scanned, 4_000_000_000);
+        assert!((stats.estimated_cost - 0.012).abs() < 1e-12, "summed, not recomputed: {}", stats.estimated_cost);
+        assert_eq!((stats.objects_skipped, stats.server_parts), (3, 3));
+        assert_eq!(stats.s3, Some(S3Requests { list: 2, get: 10, bytes: 1000 }));
+        let accounts: Vec<(&str, u64, u64, u64, u64)> = stats
+            .accounts
+            .iter()
+            .map(|a| (a.account.as_str(), a.queries, a.records_scanned, a.bytes_scanned, a.gaps))
+            .collect();
+        assert_eq!(accounts, [("111111111111", 2, 150, 3_000_000_000, 1), ("222222222222", 1, 7, 70, 0)]);
+        assert!((stats.accounts[0].estimated_cost - 0.01).abs() < 1e-12);
+        // Sorted as one run's: the wave's own account first.
+        assert_eq!(merged.gaps, [gap(None, "/a"), gap(Some("111111111111"), "/z")]);
+        assert_eq!(merged.damaged.len(), 1);
+        assert_eq!(merged.objects_read, ["a", "b", "c"]);
     }
 
     #[test]

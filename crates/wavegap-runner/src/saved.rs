@@ -97,6 +97,7 @@ mod tests {
                 window: TimeWindow { start: 1, end: 2 },
                 reason: "Failed".into(),
                 unreachable: false,
+                chunk: None,
             }],
             stats: ScanStats { queries: 2, bytes_scanned: 10, ..ScanStats::default() },
             ..FlowData::default()

@@ -7,6 +7,9 @@
 //! `GetQueryResults`, `StopQuery`, `DescribeQueries` and `DescribeLogGroups`. A query's answer is computed when
 //! it starts; its status then moves `Scheduled` → `Running` → terminal with the configured
 //! latency, so concurrency, polling and interrupts behave as against the service.
+//!
+//! An optional ingestion clock ([`TestEndpoint::set_clock`]) hides the events CloudWatch Logs
+//! has not ingested yet, so a test of a `watch` loop sees flow logs arrive over time.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -119,6 +122,9 @@ struct Shared {
     next_id: AtomicU64,
     /// Queries admitted but still being computed: they count against the concurrency cap.
     starting: AtomicUsize,
+    /// The ingestion clock, epoch milliseconds: a query sees the events ingested by then.
+    /// `None`: every event, whatever its ingestion time.
+    clock: Mutex<Option<i64>>,
 }
 
 /// A running endpoint; dropping it shuts the server down.
@@ -143,6 +149,7 @@ impl TestEndpoint {
             record: Mutex::new(Record::default()),
             next_id: AtomicU64::new(1),
             starting: AtomicUsize::new(0),
+            clock: Mutex::new(None),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let url = format!("http://{}", listener.local_addr()?);
@@ -168,6 +175,13 @@ impl TestEndpoint {
 
     pub fn set_faults(&self, faults: Faults) {
         *self.shared.faults.lock().expect("faults lock") = faults;
+    }
+
+    /// Sets the ingestion clock (epoch milliseconds): from now on a `StartQuery` sees only the
+    /// events whose `ingestion_time` is at most `now_ms`, as decided when it starts (its answer
+    /// is computed then). `None`, the default, shows every event.
+    pub fn set_clock(&self, now_ms: Option<i64>) {
+        *self.shared.clock.lock().expect("clock lock") = now_ms;
     }
 
     pub fn fixture(&self) -> &Fixture {
@@ -262,6 +276,7 @@ fn access_key(headers: &HeaderMap) -> String {
 
 async fn start_query(shared: &Arc<Shared>, input: Value, signed_by: String) -> Response {
     let faults = shared.faults.lock().expect("faults lock").clone();
+    let clock = *shared.clock.lock().expect("clock lock");
     let throttle = {
         let mut rec = shared.record.lock().expect("record lock");
         rec.start_calls += 1;
@@ -341,7 +356,7 @@ async fn start_query(shared: &Arc<Shared>, input: Value, signed_by: String) -> R
         let shared2 = shared.clone();
         let groups2 = groups.clone();
         let limit = input.limit.unwrap_or(wavegap_insights::DEFAULT_LIMIT);
-        match tokio::task::spawn_blocking(move || run(&shared2.fixture, &query, &groups2, window, limit)).await {
+        match tokio::task::spawn_blocking(move || run(&shared2.fixture, &query, &groups2, window, clock, limit)).await {
             Ok(r) => Ok(r),
             Err(e) => {
                 shared.starting.fetch_sub(1, Ordering::SeqCst);
@@ -381,16 +396,24 @@ async fn start_query(shared: &Arc<Shared>, input: Value, signed_by: String) -> R
     reply(StatusCode::OK, &json!({ "queryId": id }))
 }
 
-/// Runs the query over the groups' events in the window (each event's second inclusive).
-fn run(fixture: &Fixture, query: &Query, groups: &[String], window: TimeWindow, limit: usize) -> QueryResult {
+/// Runs the query over the groups' events in the window (each event's second inclusive) that
+/// were ingested by `clock`.
+fn run(
+    fixture: &Fixture,
+    query: &Query,
+    groups: &[String],
+    window: TimeWindow,
+    clock: Option<i64>,
+    limit: usize,
+) -> QueryResult {
     let mut exec = query.executor().with_limit(limit);
     for name in groups {
         let Some(group) = fixture.groups.get(name) else { continue };
         let log = format!("{}:{}", group.account, group.name);
-        exec.push_all(group.events_in(window).iter().map(|e| Event {
+        exec.push_all(group.ingested_in(window, clock).map(|e| Event {
             message: &e.message,
             timestamp: e.timestamp,
-            ingestion_time: e.timestamp,
+            ingestion_time: e.ingestion_time,
             log_stream: Some(&e.stream),
             log: &log,
             format: &group.format,

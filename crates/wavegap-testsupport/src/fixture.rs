@@ -16,6 +16,10 @@ pub struct StoredEvent {
     pub stream: String,
     /// Milliseconds since the epoch.
     pub timestamp: i64,
+    /// When CloudWatch Logs took the event in (`@ingestionTime`), milliseconds since the epoch:
+    /// flow logs arrive minutes after their timestamp, and an endpoint with a clock
+    /// ([`crate::TestEndpoint::set_clock`]) shows an event only from then on.
+    pub ingestion_time: i64,
     pub message: String,
 }
 
@@ -36,6 +40,12 @@ impl LogGroup {
         let hi = self.events.partition_point(|e| e.timestamp.div_euclid(1000) <= window.end);
         &self.events[lo..hi.max(lo)]
     }
+
+    /// The events of [`LogGroup::events_in`] that were ingested by `now_ms` (all of them when
+    /// `None`): what a query over the window started at `now_ms` scans.
+    pub fn ingested_in(&self, window: TimeWindow, now_ms: Option<i64>) -> impl Iterator<Item = &StoredEvent> {
+        self.events_in(window).iter().filter(move |e| now_ms.is_none_or(|now| e.ingestion_time <= now))
+    }
 }
 
 /// Log groups by name.
@@ -50,6 +60,9 @@ struct CwlLine {
     log_group: String,
     log_stream: String,
     timestamp: i64,
+    /// Absent: ingested at its timestamp.
+    #[serde(default)]
+    ingestion_time: Option<i64>,
     message: String,
 }
 
@@ -67,14 +80,33 @@ impl Fixture {
         self.groups.get_mut(name).expect("just inserted")
     }
 
-    /// Adds an event, creating the group in `format` when it is new. Call [`Fixture::sort`]
-    /// after adding out of order.
+    /// Adds an event ingested at its `timestamp` (milliseconds), creating the group in `format`
+    /// when it is new. Call [`Fixture::sort`] after adding out of order.
     pub fn add_event(&mut self, group: &str, format: &FlowFormat, stream: &str, timestamp: i64, message: &str) {
+        self.add_event_ingested(group, format, stream, timestamp, timestamp, message);
+    }
+
+    /// Like [`Fixture::add_event`], for an event CloudWatch Logs ingested at `ingested_ms`
+    /// (usually minutes after `timestamp_ms`, as flow logs are delivered).
+    pub fn add_event_ingested(
+        &mut self,
+        group: &str,
+        format: &FlowFormat,
+        stream: &str,
+        timestamp_ms: i64,
+        ingested_ms: i64,
+        message: &str,
+    ) {
         if !self.groups.contains_key(group) {
             self.add_group(group, format.clone());
         }
         let g = self.groups.get_mut(group).expect("present");
-        g.events.push(StoredEvent { stream: stream.to_owned(), timestamp, message: message.to_owned() });
+        g.events.push(StoredEvent {
+            stream: stream.to_owned(),
+            timestamp: timestamp_ms,
+            ingestion_time: ingested_ms,
+            message: message.to_owned(),
+        });
     }
 
     pub fn sort(&mut self) {
@@ -85,7 +117,8 @@ impl Fixture {
 
     /// Reads every `*.jsonl` / `*.jsonl.gz` file under `dir` in the shape the bench generator
     /// writes with `--format cwl` (`{"logGroup", "logStream", "timestamp", "message"}` per
-    /// line); every group gets `format`.
+    /// line, and an optional `ingestionTime` that defaults to the timestamp); every group gets
+    /// `format`.
     pub fn load_cwl(dir: &Path, format: &FlowFormat) -> std::io::Result<Self> {
         let mut fixture = Fixture::new();
         let mut files = Vec::new();
@@ -108,7 +141,8 @@ impl Fixture {
                 let ev: CwlLine = serde_json::from_str(&line).map_err(|e| {
                     std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}:{}: {e}", path.display(), n + 1))
                 })?;
-                fixture.add_event(&ev.log_group, format, &ev.log_stream, ev.timestamp, &ev.message);
+                let ingested = ev.ingestion_time.unwrap_or(ev.timestamp);
+                fixture.add_event_ingested(&ev.log_group, format, &ev.log_stream, ev.timestamp, ingested, &ev.message);
             }
         }
         fixture.sort();
@@ -125,7 +159,8 @@ impl Fixture {
             for e in &g.events {
                 let next = streams.len();
                 let i = *streams.entry((g.name.as_str(), e.stream.as_str())).or_insert(next) % n.max(1);
-                out.add_event(&format!("{prefix}{i:03}"), &g.format, &e.stream, e.timestamp, &e.message);
+                let group = format!("{prefix}{i:03}");
+                out.add_event_ingested(&group, &g.format, &e.stream, e.timestamp, e.ingestion_time, &e.message);
             }
         }
         out.sort();
@@ -133,13 +168,22 @@ impl Fixture {
     }
 
     /// Bytes of the messages of `groups` in `window`: what one scan of them should report.
+    /// The same count as [`Fixture::bytes_in`], for any iterator of names.
     pub fn event_bytes<'a>(&self, groups: impl IntoIterator<Item = &'a str>, window: TimeWindow) -> u64 {
         groups
             .into_iter()
             .filter_map(|g| self.groups.get(g))
-            .flat_map(|g| g.events_in(window))
+            .flat_map(|g| g.ingested_in(window, None))
+            // As `wavegap_insights::Executor::push_all` counts `bytes_scanned`: the message alone.
             .map(|e| e.message.len() as u64)
             .sum()
+    }
+
+    /// The `bytesScanned` of a query over `groups` and `window` on a [`crate::TestEndpoint`]
+    /// whose clock is unset (every event ingested, whenever it was): so the bytes a `watch`
+    /// scanned over its cycles can be checked against the bytes of the span it watched.
+    pub fn bytes_in(&self, groups: &[&str], window: TimeWindow) -> u64 {
+        self.event_bytes(groups.iter().copied(), window)
     }
 
     /// The window from the first to the last event, in whole seconds.
@@ -181,5 +225,48 @@ mod tests {
         let spread = f.spread("/s/", 3);
         assert_eq!(spread.groups.len(), 1);
         assert_eq!(spread.event_bytes(["/s/000"], TimeWindow { start: 0, end: 3 }), 5);
+    }
+
+    #[test]
+    fn ingestion_time_defaults_to_the_timestamp_and_survives_loading_and_spreading() {
+        let dir = tempfile::tempdir().unwrap();
+        let lines = [
+            r#"{"logGroup":"/g","logStream":"s1","timestamp":2000,"message":"late","ingestionTime":302000}"#,
+            r#"{"logGroup":"/g","logStream":"s2","timestamp":1000,"message":"on time"}"#,
+        ];
+        std::fs::write(dir.path().join("events.jsonl"), lines.join("\n")).unwrap();
+        let v2 = FlowFormat::default_v2();
+        let f = Fixture::load_cwl(dir.path(), &v2).unwrap();
+        let ingested = |f: &Fixture, group: &str| -> Vec<(i64, i64)> {
+            f.groups[group].events.iter().map(|e| (e.timestamp, e.ingestion_time)).collect()
+        };
+        assert_eq!(ingested(&f, "/g"), [(1000, 1000), (2000, 302_000)]);
+        assert_eq!(ingested(&f.spread("/s/", 1), "/s/000"), [(1000, 1000), (2000, 302_000)]);
+
+        let mut built = Fixture::new();
+        built.add_event_ingested("/g", &v2, "s1", 2000, 302_000, "late");
+        built.add_event("/g", &v2, "s2", 1000, "on time");
+        built.sort();
+        assert_eq!(built, f);
+    }
+
+    #[test]
+    fn the_clock_hides_what_was_not_ingested_yet_and_bytes_in_ignores_it() {
+        let mut f = Fixture::new();
+        let v2 = FlowFormat::default_v2();
+        f.add_event_ingested("/g", &v2, "s", 1000, 61_000, "abc");
+        f.add_event("/g", &v2, "s", 1500, "de");
+        f.add_event_ingested("/h", &v2, "s", 1000, 90_000, "fghi");
+        let window = TimeWindow { start: 1, end: 1 };
+        let visible = |now: Option<i64>| -> Vec<&str> {
+            f.groups["/g"].ingested_in(window, now).map(|e| e.message.as_str()).collect()
+        };
+        assert_eq!(visible(Some(1499)), Vec::<&str>::new());
+        assert_eq!(visible(Some(60_999)), ["de"]);
+        assert_eq!(visible(Some(61_000)), ["abc", "de"]);
+        assert_eq!(visible(None), ["abc", "de"]);
+        assert_eq!(f.bytes_in(&["/g", "/h"], window), 9);
+        assert_eq!(f.bytes_in(&["/g", "/h"], window), f.event_bytes(["/g", "/h"], window));
+        assert_eq!(f.bytes_in(&["/g", "/nope"], TimeWindow { start: 2, end: 9 }), 0);
     }
 }

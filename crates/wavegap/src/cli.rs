@@ -50,6 +50,9 @@ pub enum Command {
     /// Resolve, query and analyse a wave; write reports/WAVE/ (the reports, findings.json,
     /// the fix scripts and the saved flows)
     Report(ReportArgs),
+    /// Follow a cutover: query only what is new every few minutes, show new, open and fixed
+    /// findings, and keep reports/WAVE/ up to date
+    Watch(WatchArgs),
     /// Write a new wave file from a wave plan spreadsheet (CSV) or the EC2 instances tagged for the wave
     Init(InitArgs),
     /// Print a shell completion script (e.g. `wavegap completions bash > ~/.local/share/bash-completion/completions/wavegap`)
@@ -241,6 +244,53 @@ pub struct ReportArgs {
 
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub query: WaveArgs,
+
+    /// How often to look for new data (`90s`, `2m`)
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = positive_duration)]
+    pub every: std::time::Duration,
+
+    /// Start this long before now (the wave's own window is not used)
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = positive_duration)]
+    pub since: std::time::Duration,
+
+    /// How far behind now CloudWatch windows end, so that every record of a window has been
+    /// delivered before it is queried [default: the flow logs' aggregation interval plus
+    /// 5 minutes]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub lag: Option<std::time::Duration>,
+
+    /// Resolve the inventory again only this often [default: every cycle]
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub inventory_every: Option<std::time::Duration>,
+
+    /// Run this shell command once per new finding, with the finding as JSON on stdin
+    #[arg(long, value_name = "COMMAND")]
+    pub on_new: Option<String>,
+
+    /// Stop after this many cycles [default: run until interrupted]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub cycles: Option<u32>,
+
+    /// Directory to keep the report in [default: reports/<wave>/]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+fn positive_duration(text: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d.as_secs() > 0 => Ok(d),
+        Ok(_) => Err("give at least one second, such as `30s` or `2m`".to_owned()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// What every command that queries a wave's flow logs needs: the wave and how to cut its queries.

@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Command::Inventory(args) => settings::inventory(&args, &env).and_then(|s| commands::inventory::run(&s)),
         Command::Explain(args) => settings::explain(&args, &env).and_then(|s| commands::explain::run(&s)),
         Command::Report(args) => settings::report(&args, &env).and_then(|s| commands::report::run(&s)),
+        Command::Watch(args) => settings::watch(&args, &env).and_then(|s| commands::watch::run(&s)),
         Command::Init(args) => commands::init::run(&args, env.color),
         Command::Completions(args) => Ok(commands::docs::completions(args.shell)),
         Command::Man(args) => commands::docs::man(args.command.as_deref()),

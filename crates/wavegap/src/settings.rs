@@ -7,7 +7,8 @@
 //! window (from the one clock read), which inventory, the AWS client settings, the output
 //! directory, the earlier run to compare with, how to show progress and the summary — so no
 //! later step reads a wave file, the environment or the clock, and two steps of one run cannot
-//! disagree about any of them.
+//! disagree about any of them. The one exception is `watch`, whose cycles each need the time:
+//! they read it through the [`Clock`] defined here.
 
 use std::io::IsTerminal as _;
 use std::net::IpAddr;
@@ -25,7 +26,7 @@ use wavegap_runner::plan::PlanOptions;
 use wavegap_runner::progress::Progress;
 
 use crate::cli::{
-    AwsArgs, ExplainArgs, FailOn, FetchArgs, InventoryArgs, PlanArgs, ReportArgs, SummaryFormat, WaveArgs,
+    AwsArgs, ExplainArgs, FailOn, FetchArgs, InventoryArgs, PlanArgs, ReportArgs, SummaryFormat, WatchArgs, WaveArgs,
 };
 use crate::exit::{Failure, Kind, OrFail};
 
@@ -126,6 +127,69 @@ pub struct Report {
     pub style: Style,
 }
 
+pub struct Watch {
+    pub query: Query,
+    pub out_dir: PathBuf,
+    pub renderer: Renderer,
+    /// Seconds between cycles.
+    pub every: i64,
+    /// Seconds before the first cycle the watch starts.
+    pub since: i64,
+    /// Seconds behind now that CloudWatch windows end (`None`: from the flow logs).
+    pub lag: Option<i64>,
+    /// Seconds between inventory resolutions (`None`: every cycle).
+    pub inventory_every: Option<i64>,
+    pub on_new: Option<String>,
+    pub cycles: Option<u32>,
+    pub clock: Clock,
+    /// Redraw a view on stdout (a terminal), or print one line per change.
+    pub redraw: bool,
+    pub color: bool,
+}
+
+/// Where the watch reads the time: the system clock, or (`WAVEGAP_CLOCK=FILE`, for tests) the
+/// Unix seconds written in a file, which the test advances to start the next cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clock {
+    System,
+    File(PathBuf),
+}
+
+impl Clock {
+    /// The time now, in Unix seconds.
+    pub fn now(&self) -> Result<i64, Failure> {
+        match self {
+            Clock::System => Ok(chrono::Utc::now().timestamp()),
+            Clock::File(path) => Self::read(path).ok_or_else(|| {
+                Failure::new(Kind::Config, anyhow!("WAVEGAP_CLOCK names {}, which holds no Unix time", path.display()))
+            }),
+        }
+    }
+
+    /// Waits until the clock reads `t` or later, and returns what it reads then.
+    pub async fn wait_until(&self, t: i64) -> Result<i64, Failure> {
+        match self {
+            Clock::System => {
+                let wait = t - chrono::Utc::now().timestamp();
+                if wait > 0 {
+                    tokio::time::sleep(std::time::Duration::from_secs(wait.cast_unsigned())).await;
+                }
+                Ok(chrono::Utc::now().timestamp().max(t))
+            }
+            Clock::File(path) => loop {
+                if let Some(now) = Self::read(path).filter(|&now| now >= t) {
+                    return Ok(now);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            },
+        }
+    }
+
+    fn read(path: &Path) -> Option<i64> {
+        std::fs::read_to_string(path).ok()?.trim().parse().ok()
+    }
+}
+
 pub struct Explain {
     pub wave: WaveConfig,
     pub inventory: InventoryChoice,
@@ -208,6 +272,37 @@ pub fn report(args: &ReportArgs, env: &Env) -> Result<Report, Failure> {
         fail_on,
         fail_on_gaps: fail(FailOn::Gaps),
         style,
+    })
+}
+
+pub fn watch(args: &WatchArgs, env: &Env) -> Result<Watch, Failure> {
+    let mut query = query(&args.query, &args.aws, None, true, env)?;
+    // The cycles show what the queries do; the per-query bar would scribble over the view.
+    if !env.quiet && tracing::enabled!(tracing::Level::INFO) {
+        query.progress = crate::progress::for_stderr(false, false);
+    } else {
+        query.progress = Arc::new(wavegap_runner::progress::Silent);
+    }
+    let out_dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&query.wave.name));
+    let renderer = Renderer::new().or_fail(Kind::Config)?;
+    let seconds = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+    let clock = match std::env::var_os("WAVEGAP_CLOCK") {
+        Some(path) if !path.is_empty() => Clock::File(PathBuf::from(path)),
+        _ => Clock::System,
+    };
+    Ok(Watch {
+        query,
+        out_dir,
+        renderer,
+        every: seconds(args.every),
+        since: seconds(args.since),
+        lag: args.lag.map(seconds),
+        inventory_every: args.inventory_every.map(seconds),
+        on_new: args.on_new.clone(),
+        cycles: args.cycles,
+        clock,
+        redraw: env.terminal.stdout,
+        color: env.color && env.terminal.stdout,
     })
 }
 

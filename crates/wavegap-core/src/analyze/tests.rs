@@ -509,6 +509,7 @@ fn coverage_gaps_and_unknown_enis_become_caveats() {
             window: WINDOW,
             reason: "query timed out".into(),
             unreachable: false,
+            chunk: None,
         }],
         ..FlowData::default()
     };

@@ -588,6 +588,7 @@ pub fn flows() -> FlowData {
             s3: None,
             accounts: Vec::new(),
         },
+        objects_read: Vec::new(),
     }
 }
 
@@ -642,6 +643,7 @@ pub fn failed_chunk() -> Input {
         window: TimeWindow { start: T0, end: T0 + 1800 },
         reason: "query Failed three times (last: Timeout)".into(),
         unreachable: false,
+        chunk: None,
     });
     input.analysis.caveats.push(Caveat {
         kind: CaveatKind::CoverageGap,

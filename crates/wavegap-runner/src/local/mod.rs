@@ -20,7 +20,8 @@
 //! as the input grows; only the query's aggregation state grows. An object whose name puts it
 //! more than an hour before or 15 minutes after the window is skipped without being opened
 //! (S3 objects hold the records of the five minutes before their time, later if delivery
-//! lagged); records are then filtered by `@timestamp` exactly.
+//! lagged); records are then filtered by `@timestamp` exactly. Objects an earlier cycle of a
+//! watch read ([`LocalOptions::read_before`]) are left out before that, unopened too.
 //!
 //! Damage is reported, never fatal by default: a truncated or corrupt gzip stream, a `.gz`
 //! that is not gzip, a line whose field count does not match the header, text that is not
@@ -33,12 +34,12 @@ mod parquet;
 
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use flate2::read::MultiGzDecoder;
 use wavegap_core::flow::TimeWindow;
@@ -76,12 +77,27 @@ pub struct LocalOptions {
     pub limit: Option<usize>,
     /// Reader threads; default: every core.
     pub threads: Option<usize>,
+    /// Objects not read at all, by [`object_name`]: an earlier cycle read them
+    /// ([`QueryPlan::read_before`](crate::plan::QueryPlan::read_before)).
+    pub read_before: Arc<BTreeSet<String>>,
 }
 
 impl Default for LocalOptions {
     fn default() -> Self {
-        LocalOptions { strict: false, log_format: FlowFormat::default_v2(), limit: None, threads: None }
+        LocalOptions {
+            strict: false,
+            log_format: FlowFormat::default_v2(),
+            limit: None,
+            threads: None,
+            read_before: Arc::default(),
+        }
     }
+}
+
+/// An object's name as [`LocalOptions::read_before`] and `FlowData::objects_read` hold it:
+/// the path, or `s3://bucket/key`, as the listing names it.
+pub(crate) fn object_name(name: &Path) -> Cow<'_, str> {
+    name.to_string_lossy()
 }
 
 /// Something wrong with one file or line; the rest was still read.
@@ -112,6 +128,9 @@ pub struct LocalOutput {
     /// The files that lost records, in path order, each with its count and first problem.
     pub damaged: Vec<Damage>,
     pub files_read: usize,
+    /// The `files_read` files, in the listing's order: the rest were skipped by name or read
+    /// before.
+    pub read: Vec<PathBuf>,
     /// Files whose name puts them outside the window, unopened.
     pub skipped: Vec<PathBuf>,
 }
@@ -211,14 +230,16 @@ pub fn run_query(
     run_objects(&Disk, files, query, window, options)
 }
 
-/// Runs `query` over `objects` opened from `store`, on `options.threads` reader threads.
+/// Runs `query` over `objects` opened from `store`, on `options.threads` reader threads;
+/// those read before are left out, and those whose names put them outside `window` skipped.
 pub(crate) fn run_objects(
     store: &dyn Store,
-    objects: Vec<(PathBuf, FileKind)>,
+    mut objects: Vec<(PathBuf, FileKind)>,
     query: &Query,
     window: Option<TimeWindow>,
     options: &LocalOptions,
 ) -> Result<LocalOutput, LocalError> {
+    objects.retain(|(name, _)| !options.read_before.contains(object_name(name).as_ref()));
     let times = window.map(object_times);
     let (files, skipped): (Vec<_>, Vec<_>) = objects.into_iter().partition(|(_, kind)| match (kind, times) {
         (kind, Some((from, to))) => kind.s3_name().is_none_or(|name| (from..=to).contains(&name.time)),
@@ -279,6 +300,7 @@ pub(crate) fn run_objects(
         bad_lines: report.bad_lines,
         damaged,
         files_read: files.len(),
+        read: files.into_iter().map(|(file, _)| file).collect(),
         skipped: skipped.into_iter().map(|(file, _)| file).collect(),
     })
 }

@@ -13,6 +13,7 @@ use wavegap_runner::RunnerError;
 use wavegap_runner::cloudwatch::{self, ExecOptions};
 use wavegap_runner::plan::{LogGroupTarget, PlanOptions, QueryPlan};
 use wavegap_runner::progress::Silent;
+use wavegap_runner::rows;
 use wavegap_testsupport::{Endless, FailRule, FaultStatus, Faults, Fixture, TestEndpoint};
 
 const WINDOW: TimeWindow = TimeWindow { start: 1000, end: 1999 };
@@ -224,12 +225,27 @@ async fn a_chunk_that_keeps_failing_is_named_as_missing_coverage() {
     let f = fixture();
     let fail = vec![FailRule { log_group: "/fl/c".into(), status: FaultStatus::Failed, times: None }];
     let endpoint = TestEndpoint::start(f.clone(), Faults { fail, ..Faults::default() }).await.unwrap();
-    let data = run(&endpoint, &plan(&f, 50, 1, 10_000, 4)).await.unwrap();
+    let mut data = run(&endpoint, &plan(&f, 50, 1, 10_000, 4)).await.unwrap();
     assert_eq!(data.gaps.len(), 1);
     assert_eq!(data.gaps[0].log_groups, ["/fl/c"]);
     assert_eq!(data.gaps[0].window, WINDOW);
     assert_eq!(data.gaps[0].reason, "query ended Failed 3 times");
     assert_eq!(data.aggregates, expected()[..3]);
+
+    // Once the service answers again, the one failed query is run again, alone, and its rows
+    // complete the first run's.
+    let plan = plan(&f, 50, 1, 10_000, 4);
+    let gap = data.gaps.pop().unwrap();
+    assert_eq!(gap.chunk, Some(2));
+    let retry = plan.retry(&gap).unwrap();
+    endpoint.set_faults(Faults::default());
+    let started = endpoint.record().started.len();
+    let again = run(&endpoint, &retry).await.unwrap();
+    let rerun: Vec<(Vec<String>, TimeWindow)> =
+        endpoint.record().started[started..].iter().map(|(_, groups, window)| (groups.clone(), *window)).collect();
+    assert_eq!(rerun, [(vec!["/fl/c".to_owned()], WINDOW)]);
+    let merged = rows::merge([data, again]);
+    check_aggregates(&merged);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,7 +22,7 @@ use wavegap_runner::saved;
 use crate::commands::inventory::{self, resolver_failure};
 use crate::commands::plan::{self, runner_failure};
 use crate::exit::{Failure, Kind, OrFail, Success};
-use crate::settings;
+use crate::settings::{self, InventoryChoice};
 
 /// What one run of a wave gathered before the analysis.
 pub struct Gathered {
@@ -37,40 +37,57 @@ pub struct Gathered {
 /// source the plan needs (`wavegap_runner::fetch`), or read from `from_saved`. An AWS client
 /// is built only when EC2 or CloudWatch Logs is called.
 pub async fn gather(q: &settings::Query, from_saved: Option<&Path>) -> Result<Gathered, Failure> {
-    let offline = plan::offline_inventory(&q.inventory, &q.wave)?;
-    let calls_aws = from_saved.is_none() && matches!(q.wave.source, Source::CloudWatch | Source::S3 { .. });
-    let ctx = if calls_aws || offline.is_none() {
-        Some(WaveContexts::new(&q.aws, &q.wave).await.map_err(resolver_failure)?)
-    } else {
-        None
-    };
-    let (inventory, snapshot) = match (offline, &ctx) {
-        (Some(inventory), _) => (inventory, None),
-        (None, Some(ctx)) => {
-            let resolved = inventory::resolve(ctx, &q.wave).await?;
-            (resolved.inventory().clone(), Some(wavegap_resolver::snapshot::to_json(&resolved.snapshot)))
-        }
-        (None, None) => {
-            return Err(Failure::new(Kind::Aws, anyhow!("no AWS client to resolve the inventory with")));
-        }
-    };
+    let ctx = contexts(q, from_saved).await?;
+    let (inventory, snapshot) = inventory(q, ctx.as_ref()).await?;
     let plan = plan::build(q, &inventory)?;
-    let data = if let Some(path) = from_saved {
-        load_saved(path, &q.wave)?
-    } else {
-        let options = ExecOptions::from_settings(&q.wave.query);
-        let clients = wavegap_runner::Clients {
-            logs: ctx.as_ref().map(|c| LogsClients {
-                wave: c.wave.logs_client(),
-                accounts: c.accounts.iter().map(|(a, ctx)| (a.id.clone(), ctx.logs_client())).collect(),
-            }),
-            s3: ctx.as_ref().map(|c| c.wave.s3.clone()),
-        };
-        wavegap_runner::fetch(&plan, &clients, &options, q.progress.clone(), crate::runtime::interrupted())
-            .await
-            .map_err(runner_failure)?
+    let data = match from_saved {
+        Some(path) => load_saved(path, &q.wave)?,
+        None => query(q, ctx.as_ref(), &plan, crate::runtime::interrupted()).await?,
     };
     Ok(Gathered { inventory, snapshot, plan, data })
+}
+
+/// The AWS clients of a run, when it calls AWS at all: to query CloudWatch Logs or S3, or
+/// to resolve the inventory with EC2.
+pub async fn contexts(q: &settings::Query, from_saved: Option<&Path>) -> Result<Option<WaveContexts>, Failure> {
+    let calls_aws = from_saved.is_none() && matches!(q.wave.source, Source::CloudWatch | Source::S3 { .. });
+    if calls_aws || q.inventory == InventoryChoice::Live {
+        return Ok(Some(WaveContexts::new(&q.aws, &q.wave).await.map_err(resolver_failure)?));
+    }
+    Ok(None)
+}
+
+/// The inventory the settings chose — a snapshot read now, or the EC2 API asked now — and,
+/// when it was resolved live, its snapshot (saved with the report).
+pub async fn inventory(
+    q: &settings::Query,
+    ctx: Option<&WaveContexts>,
+) -> Result<(Inventory, Option<String>), Failure> {
+    if let Some(inventory) = plan::offline_inventory(&q.inventory, &q.wave)? {
+        return Ok((inventory, None));
+    }
+    let ctx = ctx.ok_or_else(|| Failure::new(Kind::Aws, anyhow!("no AWS client to resolve the inventory with")))?;
+    let resolved = inventory::resolve(ctx, &q.wave).await?;
+    let snapshot = wavegap_resolver::snapshot::to_json(&resolved.snapshot);
+    Ok((resolved.inventory().clone(), Some(snapshot)))
+}
+
+/// Runs a plan with the clients of `ctx`, until done or `interrupt`.
+pub async fn query(
+    q: &settings::Query,
+    ctx: Option<&WaveContexts>,
+    plan: &QueryPlan,
+    interrupt: impl std::future::Future<Output = ()>,
+) -> Result<FlowData, Failure> {
+    let options = ExecOptions::from_settings(&q.wave.query);
+    let clients = wavegap_runner::Clients {
+        logs: ctx.map(|c| LogsClients {
+            wave: c.wave.logs_client(),
+            accounts: c.accounts.iter().map(|(a, ctx)| (a.id.clone(), ctx.logs_client())).collect(),
+        }),
+        s3: ctx.map(|c| c.wave.s3.clone()),
+    };
+    wavegap_runner::fetch(plan, &clients, &options, q.progress.clone(), interrupt).await.map_err(runner_failure)
 }
 
 pub fn run(s: &settings::Fetch) -> Result<Success, Failure> {

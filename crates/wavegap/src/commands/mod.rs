@@ -9,3 +9,4 @@ pub mod inventory;
 pub mod plan;
 pub mod query;
 pub mod report;
+pub mod watch;

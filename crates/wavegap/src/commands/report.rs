@@ -6,11 +6,15 @@
 //! `--from-saved` can render again without querying.
 
 use std::io::Write as _;
+use std::path::Path;
 
 use anyhow::anyhow;
 use wavegap_core::analyze::{AnalysisOptions, analyze};
+use wavegap_core::findings::Analysis;
+use wavegap_core::flow::TimeWindow;
 use wavegap_core::inventory::{FlowLogDestination, Inventory};
-use wavegap_reporter::{RenderedFile, ReportInput};
+use wavegap_core::wave::WaveConfig;
+use wavegap_reporter::{Comparison, RenderedFile, Renderer, ReportInput, ReportModel};
 use wavegap_runner::saved;
 
 use crate::commands::fetch::{Gathered, gather};
@@ -23,7 +27,8 @@ pub fn run(s: &settings::Report) -> Result<Success, Failure> {
     if s.dry_run {
         return crate::commands::plan::print(q);
     }
-    let Gathered { inventory, snapshot, plan, data } = crate::runtime::block_on(gather(q, s.from_saved.as_deref()))??;
+    let gathered = crate::runtime::block_on(gather(q, s.from_saved.as_deref()))??;
+    let data = &gathered.data;
     // Nothing came back: an empty report would read as "no findings". Keep the last one.
     if data.nothing_answered()
         && let Some(first) = data.gaps.first()
@@ -40,43 +45,8 @@ pub fn run(s: &settings::Report) -> Result<Success, Failure> {
             ),
         ));
     }
-    let log_groups = if wave.source.reads_objects() {
-        s3_flow_logs(&inventory)
-    } else {
-        plan.log_group_refs().map(|g| g.to_string()).collect()
-    };
-    let mut extra = Vec::new();
-    if let Some(snapshot) = snapshot {
-        extra.push(RenderedFile::new("inventory.json", snapshot));
-    }
-
-    // The saved flows are compressed on a second thread while the analysis runs.
-    let options = AnalysisOptions::for_run(q.window, q.now.timestamp(), &wave.source, &inventory);
-    let (analysis, flows) = std::thread::scope(|scope| {
-        let flows =
-            s.from_saved.is_none().then(|| scope.spawn(|| saved::encode(saved::FILE, &wave.name, q.window, &data)));
-        let analysis = analyze(wave, &inventory, &data, &options);
-        (analysis, flows.map(|f| f.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))))
-    });
-    if let Some(flows) = flows {
-        extra.push(RenderedFile::new(saved::FILE, flows));
-    }
-
-    let generated_at = q.now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let generator = format!("wavegap {}", env!("CARGO_PKG_VERSION"));
-    let model = wavegap_reporter::build(&ReportInput {
-        wave,
-        inventory: &inventory,
-        flows: &data,
-        analysis: &analysis,
-        log_groups: &log_groups,
-        generated_at: &generated_at,
-        generator: &generator,
-        comparison: s.previous.comparison(),
-    });
-    let mut files = s.renderer.render_all(&model).or_fail(Kind::Config)?;
-    files.extend(extra);
-    wavegap_reporter::write_report(&s.out_dir, &files).or_fail(Kind::Aws)?;
+    let run = Run { wave, window: q.window, now: q.now, out_dir: &s.out_dir, renderer: &s.renderer };
+    let (analysis, model, files) = write(&run, &gathered, s.from_saved.is_none(), s.previous.comparison(), Vec::new())?;
 
     let names: Vec<&str> = files.iter().map(|f| &*f.name).collect();
     let summary = wavegap_reporter::summary(&model, &s.out_dir, &names, 10, s.style);
@@ -99,6 +69,67 @@ pub fn run(s: &settings::Report) -> Result<Success, Failure> {
         return Ok(Success::FindingsPresent);
     }
     Ok(Success::Ok)
+}
+
+/// Where and as of when a report is written.
+pub struct Run<'a> {
+    pub wave: &'a WaveConfig,
+    /// The window the flows cover.
+    pub window: TimeWindow,
+    pub now: chrono::DateTime<chrono::Utc>,
+    pub out_dir: &'a Path,
+    pub renderer: &'a Renderer,
+}
+
+/// Analyses the flows and writes the report directory as one unit: the reports, findings.json,
+/// the fix scripts, the inventory `snapshot` (when it was resolved live), with `save_flows`
+/// the flows for `--from-saved`, and `extra` files. Returns the analysis, the model and the
+/// files.
+pub fn write(
+    run: &Run<'_>,
+    gathered: &Gathered,
+    save_flows: bool,
+    comparison: Comparison<'_>,
+    mut extra: Vec<RenderedFile>,
+) -> Result<(Analysis, ReportModel, Vec<RenderedFile>), Failure> {
+    let wave = run.wave;
+    let Gathered { inventory, snapshot, plan, data } = gathered;
+    let log_groups = if wave.source.reads_objects() {
+        s3_flow_logs(inventory)
+    } else {
+        plan.log_group_refs().map(|g| g.to_string()).collect()
+    };
+    if let Some(snapshot) = snapshot {
+        extra.push(RenderedFile::new("inventory.json", snapshot.clone()));
+    }
+
+    // The saved flows are compressed on a second thread while the analysis runs.
+    let options = AnalysisOptions::for_run(run.window, run.now.timestamp(), &wave.source, inventory);
+    let (analysis, flows) = std::thread::scope(|scope| {
+        let flows = save_flows.then(|| scope.spawn(|| saved::encode(saved::FILE, &wave.name, run.window, data)));
+        let analysis = analyze(wave, inventory, data, &options);
+        (analysis, flows.map(|f| f.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))))
+    });
+    if let Some(flows) = flows {
+        extra.push(RenderedFile::new(saved::FILE, flows));
+    }
+
+    let generated_at = run.now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let generator = format!("wavegap {}", env!("CARGO_PKG_VERSION"));
+    let model = wavegap_reporter::build(&ReportInput {
+        wave,
+        inventory,
+        flows: data,
+        analysis: &analysis,
+        log_groups: &log_groups,
+        generated_at: &generated_at,
+        generator: &generator,
+        comparison,
+    });
+    let mut files = run.renderer.render_all(&model).or_fail(Kind::Config)?;
+    files.extend(extra);
+    wavegap_reporter::write_report(run.out_dir, &files).or_fail(Kind::Aws)?;
+    Ok((analysis, model, files))
 }
 
 /// The flow logs a files or S3 wave reads: every S3 flow log of the inventory (the directory

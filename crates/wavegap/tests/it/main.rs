@@ -13,6 +13,7 @@ mod report_cloudwatch;
 mod report_s3;
 mod tidy;
 mod truth;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

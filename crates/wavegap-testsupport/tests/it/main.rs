@@ -1,0 +1,3 @@
+//! Integration tests of the test endpoint: the real SDK client over the wire.
+
+mod clock;
