@@ -76,6 +76,12 @@ impl Watching {
         fs::write(&self.clock, to.to_string()).unwrap();
     }
 
+    /// Sends SIGINT, as Ctrl-C does.
+    pub fn interrupt(&self) {
+        let status = std::process::Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
     /// Waits for the process to end (its last cycle done) and returns its exit code.
     pub fn finish(mut self) -> (Option<i32>, String, String) {
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -195,6 +201,7 @@ fn a_files_watch_reads_each_object_once_and_ends_where_one_report_would() {
     let late: BTreeSet<String> = ids(&once, "rejected").difference(&early).cloned().collect();
     assert!(!early.is_empty() && !late.is_empty(), "{early:?} {late:?}");
     let cycle_two = &out[out.find("cycle 2 ·").unwrap()..];
+    assert!(!out.contains('\x1b'), "no cursor movement without a terminal: {out:?}");
     assert!(first.lines().filter(|l| l.starts_with("new ")).count() >= 1, "{first}");
     assert!(cycle_two.lines().any(|l| l.starts_with("new ")), "{cycle_two}");
     // The view marks since the start: the report says which findings are new since cycle 1.
@@ -338,7 +345,7 @@ async fn a_cloudwatch_watch_shows_a_new_rejected_flow_then_fixed_and_fills_its_g
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_ENDPOINT_URL_EC2", moto.endpoint())
         .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", logs.url())
-        .args(["watch", "moto-wave", "--every", "2m", "--since", "30m", "--lag", "5m", "--cycles", "3", "--out", "out"])
+        .args(["watch", "moto-wave", "--every", "2m", "--since", "30m", "--lag", "5m", "--cycles", "4", "--out", "out"])
         .args(["--on-new", "cat >> hooks.jsonl"]);
     let watch = Watching::start(cmd, dir.path().join("clock"), t0);
     let report = || findings(&dir.path().join("out/findings.json"));
@@ -380,8 +387,7 @@ async fn a_cloudwatch_watch_shows_a_new_rejected_flow_then_fixed_and_fills_its_g
     logs.set_faults(Faults::default());
     logs.set_clock(Some((t0 + 2 * every) * 1000));
     watch.advance(t0 + 2 * every);
-    let (code, out, err) = tokio::task::block_in_place(|| watch.finish());
-    assert_eq!(code, Some(0), "{out}\n{err}");
+    let out = tokio::task::block_in_place(|| watch.wait_cycle("moto-wave", 3));
     let third = &out[out.find("· cycle 3 ·").unwrap()..];
     assert!(third.lines().any(|l| l.starts_with("fixed ") && l.contains("tcp/8443")), "{third}");
     assert!(!third.lines().any(|l| l.starts_with("gap ")), "{third}");
@@ -403,6 +409,26 @@ async fn a_cloudwatch_watch_shows_a_new_rejected_flow_then_fixed_and_fills_its_g
     assert_eq!(hooked.len(), 1, "{hooks}");
     assert_eq!(hooked[0]["finding"]["id"], rejected_id.as_str());
     assert_eq!(hooked[0]["cycle"], 2);
+
+    // Cycle 4's queries hang; Ctrl-C stops them, exits 130, and the report of cycle 3 stays.
+    let kept = fs::read_to_string(dir.path().join("out/findings.json")).unwrap();
+    let before = logs.record().started.len();
+    logs.set_faults(Faults { latency: Duration::from_secs(600), ..Faults::default() });
+    logs.set_clock(Some((t0 + 3 * every) * 1000));
+    watch.advance(t0 + 3 * every);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while logs.record().started.len() < before + 2 {
+        assert!(Instant::now() < deadline, "cycle 4 started no queries");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    watch.interrupt();
+    let (code, out, err) = tokio::task::block_in_place(|| watch.finish());
+    assert_eq!(code, Some(130), "{out}\n{err}");
+    assert!(err.contains("interrupted: stopped 2 running queries"), "{err}");
+    let record = logs.record();
+    let running: BTreeSet<&str> = record.started[before..].iter().map(|(id, _, _)| id.as_str()).collect();
+    assert_eq!(record.stopped.iter().map(String::as_str).collect::<BTreeSet<_>>(), running);
+    assert_eq!(fs::read_to_string(dir.path().join("out/findings.json")).unwrap(), kept);
 }
 
 /// Kills the test's tmux server however the test ends.
