@@ -55,6 +55,7 @@ pub struct GroupView {
     pub first_seen: String,
     pub last_seen: String,
     pub first_seen_unix: i64,
+    pub last_seen_unix: i64,
     /// The apps of the wave it touches.
     pub apps: Vec<String>,
     /// Since the baseline: `new`, `still open`, or a mix such as `2 new, 5 still open`.
@@ -255,6 +256,7 @@ fn finish(
     view.first_seen = format::time(first);
     view.first_seen_unix = first;
     view.last_seen = format::time(last);
+    view.last_seen_unix = last;
     let mut apps: Vec<String> =
         members.iter().flat_map(|m| [m.client, m.server]).filter(|e| e.in_wave).filter_map(|e| e.app.clone()).collect();
     apps.sort();
@@ -321,6 +323,7 @@ fn empty(kind: &'static str, id: &str, server: &FlowEnd, protocol: u8, port: u16
         first_seen: String::new(),
         last_seen: String::new(),
         first_seen_unix: 0,
+        last_seen_unix: 0,
         apps: Vec::new(),
         status: None,
         members: Vec::new(),

@@ -235,16 +235,24 @@ fn new_finding(
     NewFinding { wave: wave.name.clone(), cycle, kind, finding: finding.unwrap_or(serde_json::Value::Null) }
 }
 
-/// One line for a group: `new  rejected  web01 (10.0.1.10) tcp/8443 ← app01 (10.0.2.20) · …`.
+/// One line for a group: `new   rejected   app01 (10.0.2.20) tcp/8443 ← web01 (10.0.1.10) ·
+/// request destination security group ingress · 2 records, last 09:50:25 · fix P001`.
 pub fn line(g: &LiveGroup) -> String {
     let v = &g.group;
     let mut s = format!("{:<5} {:<10} {} {} ← {}", g.mark.word(), v.kind, v.server.label, v.service, v.clients.text);
-    if v.kind == "rejected" {
+    if g.mark == Mark::Fixed {
+        s.push_str(if v.kind == "rejected" { " · the rules allow it now" } else { " · no longer unanswered" });
+    } else if v.kind == "rejected" {
         let _ = write!(s, " · {} {}", v.leg, if v.layer.is_empty() { "-" } else { &v.layer });
     } else if !v.likely_cause.is_empty() {
-        let _ = write!(s, " · {}", v.likely_cause);
+        // The cause's first words; the report has the whole sentence.
+        let _ = write!(s, " · {}", v.likely_cause.split(':').next().unwrap_or_default());
     }
-    let _ = write!(s, " · {} record(s), last {}", v.records_text, v.last_seen);
+    let last = chrono::DateTime::from_timestamp(v.last_seen_unix, 0).map(|t| t.format("%H:%M:%S").to_string());
+    let _ = write!(s, " · {} record{}", v.records_text, if v.records == 1 { "" } else { "s" });
+    if let Some(last) = last {
+        let _ = write!(s, ", last {last}");
+    }
     if !v.proposals.is_empty() && g.mark != Mark::Fixed {
         let _ = write!(s, " · fix {}", v.proposals.join(", "));
     }
@@ -304,15 +312,16 @@ impl Status {
     }
 }
 
-/// The whole view for a terminal, redrawn every cycle: the cursor home and the screen
-/// cleared, the status, then one line per group. Every name and message in it has its control
-/// characters replaced ([`format::one_line`]), so the only escape sequences are the view's own.
-pub fn screen(status: &Status, view: &CycleView, color: bool) -> String {
+/// The whole view for a terminal `width` columns wide, redrawn every cycle: the cursor home
+/// and the screen cleared, the status, then one line per group, each cut to the width. Every
+/// name and message in it has its control characters replaced ([`format::one_line`]), so the
+/// only escape sequences are the view's own.
+pub fn screen(status: &Status, view: &CycleView, color: bool, width: usize) -> String {
     let paint = |code: &str, text: &str| {
-        let text = format::one_line(text);
+        let text = fit(&format::one_line(text), width);
         if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text }
     };
-    let mut s = format!("\x1b[H\x1b[2J{}\n{}\n\n", paint("1", &status.headline()), status.scanned());
+    let mut s = format!("\x1b[H\x1b[2J{}\n{}\n\n", paint("1", &status.headline()), paint("0", &status.scanned()));
     if view.groups.is_empty() {
         s.push_str("no rejected or unanswered flows so far\n");
     }
@@ -332,14 +341,24 @@ pub fn screen(status: &Status, view: &CycleView, color: bool) -> String {
         let _ = writeln!(s, "{}", paint("33", &format!("gap   {gap}")));
     }
     for note in &status.notes {
-        let _ = writeln!(s, "note  {}", format::one_line(note));
+        let _ = writeln!(s, "{}", paint("0", &format!("note  {note}")));
     }
-    let _ = write!(s, "\nreport: {}", format::one_line(&status.report));
+    let mut last = format!("report: {}", status.report);
     if let Some(next) = status.next {
-        let _ = write!(s, " · next cycle at {}", format::time(next));
+        let _ = write!(last, " · next cycle at {}", format::time(next));
     }
-    s.push('\n');
+    let _ = writeln!(s, "\n{}", paint("0", &last));
     s
+}
+
+/// `text` cut to `width` characters, the cut marked with `…`.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 /// The view for a log (no terminal): what changed, one line each, no cursor movement.

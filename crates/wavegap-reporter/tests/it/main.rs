@@ -4,5 +4,6 @@
 
 mod browser;
 mod fixtures;
+mod live;
 mod reports;
 mod terraform;

@@ -261,7 +261,8 @@ impl Watcher<'_> {
         // The screen is made safe piece by piece (it holds its own escape sequences); the log
         // lines as a whole.
         let text = if self.s.redraw {
-            live::screen(status, view, self.s.color)
+            let width = console::Term::stdout().size_checked().map_or(120, |(_, cols)| usize::from(cols));
+            live::screen(status, view, self.s.color, width)
         } else {
             crate::terminal::printable(&self.log.changes(status, view)).into_owned()
         };
