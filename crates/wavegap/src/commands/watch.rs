@@ -33,6 +33,9 @@ use crate::settings;
 /// still open, fixed) are since then.
 const START_FILE: &str = "findings-at-start.json";
 
+/// How long one `--on-new` command may run.
+const HOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub fn run(s: &settings::Watch) -> Result<Success, Failure> {
     crate::runtime::block_on(watch(s))?
 }
@@ -84,6 +87,8 @@ struct Watcher<'a> {
     /// The first cycle's findings (and their text): the report marks findings since the start.
     baseline: Option<(Baseline, String)>,
     log: Log,
+    /// What the last cycle's `--on-new` commands ran into, shown with the next cycle.
+    hook_notes: Vec<String>,
 }
 
 async fn watch(s: &settings::Watch) -> Result<Success, Failure> {
@@ -105,6 +110,7 @@ async fn watch(s: &settings::Watch) -> Result<Success, Failure> {
         tracker: Tracker::new(),
         baseline: None,
         log: Log::default(),
+        hook_notes: Vec::new(),
     };
     let mut at = first;
     let mut cycle = 0u32;
@@ -125,7 +131,7 @@ impl Watcher<'_> {
     async fn cycle(&mut self, now: i64, next: Option<i64>) -> Result<(), Failure> {
         let s = self.s;
         let q = &s.query;
-        let mut notes = Vec::new();
+        let mut notes = std::mem::take(&mut self.hook_notes);
         self.resolve(now, &mut notes).await?;
         let Some((inventory, snapshot, _)) = self.inventory.clone() else {
             unreachable!("resolve sets the inventory or fails")
@@ -223,7 +229,7 @@ impl Watcher<'_> {
         };
         status.cycle = view.cycle;
         self.show(&status, &view);
-        self.on_new(&view.new, &mut status).await;
+        self.on_new(&view.new).await;
         Ok(())
     }
 
@@ -271,17 +277,20 @@ impl Watcher<'_> {
         let _ = out.flush();
     }
 
-    /// Runs `--on-new` once per new finding, its JSON on stdin; a command that fails is
-    /// said on stderr and does not stop the watch.
-    async fn on_new(&self, new: &[NewFinding], status: &mut Status) {
+    /// Runs `--on-new` once per new finding, its JSON on stdin, after the view is shown; a
+    /// command that fails (or runs over [`HOOK_TIMEOUT`]) is said on stderr and in the next
+    /// cycle's view, and does not stop the watch.
+    async fn on_new(&mut self, new: &[NewFinding]) {
         let Some(command) = &self.s.on_new else { return };
         for finding in new {
             let json = serde_json::to_string(finding).unwrap_or_default();
             let id = finding.finding["id"].as_str().unwrap_or_default();
-            let result = run_hook(command, &json, id, finding.kind).await;
+            let result = tokio::time::timeout(HOOK_TIMEOUT, run_hook(command, &json, id, finding.kind))
+                .await
+                .unwrap_or_else(|_| Err(format!("stopped after {} s", HOOK_TIMEOUT.as_secs())));
             if let Err(problem) = result {
                 tracing::warn!("--on-new for {id}: {problem}");
-                status.notes.push(format!("--on-new for {id}: {problem}"));
+                self.hook_notes.push(format!("--on-new for {id}: {problem}"));
             }
         }
     }
