@@ -350,3 +350,58 @@ async fn parquet_flow_logs_in_s3_and_on_disk_report_what_the_text_logs_report() 
         assert!(doc["coverage"]["damaged_input"].as_array().unwrap().is_empty(), "{what}: {:#}", doc["coverage"]);
     }
 }
+
+/// `wavegap watch` on an S3 wave: cycle 1 finds the objects of the 09:00 slot, cycle 2 the
+/// ones delivered after; over both cycles each object is fetched once, and the end is the
+/// report of all the objects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_s3_watch_fetches_each_object_once() {
+    use crate::watch::{DEMO_FIRST, DEMO_SECOND, Watching};
+    let moto = testing::moto();
+    let s3 = client(moto.endpoint());
+    create_bucket(&s3).await;
+    let objects = demo_objects();
+    let early = |key: &str| key.contains("20260302T0900Z");
+    for (key, path) in objects.iter().filter(|(k, _)| early(k)) {
+        put(&s3, &format!("vpc/{key}"), fs::read(path).unwrap()).await;
+    }
+    let dir = demo_copy();
+    s3_wave(dir.path(), "s3://central-flow-logs/vpc/");
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = clean_command(dir.path(), home.path());
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ENDPOINT_URL_S3", moto.endpoint())
+        .args(["watch", "demo", "--every", "1h", "--since", "40m", "--cycles", "2", "--out", "out"]);
+    let watch = Watching::start(cmd, dir.path().join("clock"), DEMO_FIRST);
+    tokio::task::block_in_place(|| watch.wait_cycle("demo", 1));
+    // The GET requests so far, as the report's cost line counts them.
+    let gets = || {
+        let md = fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+        let cost = line(&md, "| Estimated cost |").to_owned();
+        let n = cost.split(" GET").next().and_then(|s| s.rsplit(' ').next()).and_then(|n| n.parse::<usize>().ok());
+        n.unwrap_or_else(|| panic!("{cost}"))
+    };
+    assert_eq!(gets(), objects.iter().filter(|(k, _)| early(k)).count());
+    for (key, path) in objects.iter().filter(|(k, _)| !early(k)) {
+        put(&s3, &format!("vpc/{key}"), fs::read(path).unwrap()).await;
+    }
+    watch.advance(DEMO_SECOND);
+    let (code, out, err) = tokio::task::block_in_place(|| watch.finish());
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("out/findings.json")).unwrap()).unwrap();
+    assert_eq!(gets(), objects.len());
+    let ids = |doc: &serde_json::Value| -> Vec<String> {
+        doc["findings"]["rejected"].as_array().unwrap().iter().map(|f| f["id"].to_string()).collect()
+    };
+    // The same rejected flows as the report of every object on disk.
+    let files = demo_copy();
+    let once = report(files.path(), moto.endpoint(), ("testing", "testing"), "once");
+    assert!(once.status.success(), "{}", stderr(&once));
+    let once: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(files.path().join("once/findings.json")).unwrap()).unwrap();
+    assert_eq!(ids(&doc), ids(&once));
+}

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use crate::{clean_command, demo_copy, wavegap};
 
 /// 2026-03-02T09:05:00Z: the demo's objects of the 09:00 slot have been delivered.
-const DEMO_FIRST: i64 = 1_772_442_300;
+pub const DEMO_FIRST: i64 = 1_772_442_300;
 /// 2026-03-02T10:05:00Z: all of them have.
-const DEMO_SECOND: i64 = 1_772_445_900;
+pub const DEMO_SECOND: i64 = 1_772_445_900;
 
 /// A running watch and everything it printed so far.
 pub struct Watching {
