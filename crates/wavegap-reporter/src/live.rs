@@ -274,6 +274,8 @@ pub struct Status {
     pub now: i64,
     /// The end of the data queried so far (Unix seconds), once any was.
     pub data_to: Option<i64>,
+    /// The end of the latest record seen so far (Unix seconds).
+    pub last_record: Option<i64>,
     pub queries: u64,
     pub bytes_scanned: u64,
     /// Dollars so far.
@@ -297,6 +299,9 @@ impl Status {
                 let _ = write!(s, " · data to {}", format::time(t));
             }
             None => s.push_str(" · no data yet"),
+        }
+        if let Some(t) = self.last_record {
+            let _ = write!(s, " · last record {}", format::time(t));
         }
         s
     }

@@ -198,6 +198,7 @@ impl Watcher<'_> {
             cycle: 0,
             now,
             data_to: answered.then_some(window.end),
+            last_record: data.aggregates.iter().map(|a| a.last_seen).max(),
             queries: data.stats.queries,
             bytes_scanned: data.stats.bytes_scanned,
             cost: data.stats.estimated_cost,
