@@ -495,3 +495,39 @@ fn the_terminal_view_is_redrawn_every_cycle() {
     let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("watch-terminal.txt");
     fs::write(keep, second.trim_end()).unwrap();
 }
+
+/// The demo's snapshot gains the rule of the tcp/8443 proposal after cycle 1. With
+/// `--inventory-every 2h` and a cycle an hour, cycle 2 still uses the inventory of cycle 1
+/// (the flow stays open) and cycle 3 reads the snapshot again (the flow is fixed).
+#[test]
+fn the_inventory_is_read_again_every_inventory_every() {
+    let dir = demo_copy();
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = clean_command(dir.path(), home.path());
+    cmd.args(["watch", "demo", "--every", "1h", "--since", "70m", "--inventory-every", "2h", "--cycles", "3"]);
+    let watch = Watching::start(cmd, dir.path().join("clock"), DEMO_SECOND);
+    let first = watch.wait_cycle("demo", 1);
+    assert!(first.lines().any(|l| l.starts_with("new ") && l.contains("tcp/8443")), "{first}");
+
+    let path = dir.path().join("waves/demo/inventory.json");
+    let mut snapshot: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    let group =
+        snapshot["SecurityGroups"].as_array_mut().unwrap().iter_mut().find(|g| g["GroupName"] == "orders-app").unwrap();
+    let web = "sg-dcbcf58f0925ed2ad";
+    group["IpPermissionsEgress"].as_array_mut().unwrap().push(serde_json::json!({
+        "IpProtocol": "tcp", "FromPort": 8443, "ToPort": 8443,
+        "UserIdGroupPairs": [{"GroupId": web, "UserId": "123456789012"}],
+        "IpRanges": [], "Ipv6Ranges": [], "PrefixListIds": []
+    }));
+    fs::write(&path, snapshot.to_string()).unwrap();
+
+    watch.advance(DEMO_SECOND + 3600);
+    let out = watch.wait_cycle("demo", 2);
+    let second = &out[out.find("· cycle 2 ·").unwrap()..];
+    assert!(!second.lines().any(|l| l.contains("tcp/8443") && l.starts_with("fixed ")), "{second}");
+    watch.advance(DEMO_SECOND + 7200);
+    let (code, out, err) = watch.finish();
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let third = &out[out.find("· cycle 3 ·").unwrap()..];
+    assert!(third.lines().any(|l| l.starts_with("fixed ") && l.contains("tcp/8443")), "{third}");
+}
