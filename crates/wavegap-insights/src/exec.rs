@@ -29,6 +29,8 @@ pub struct Executor {
     state: State,
     stats: Statistics,
     limit: usize,
+    /// Whether `stats` rows come sorted by their keys (see [`Executor::unordered`]).
+    ordered: bool,
 }
 
 #[derive(Debug)]
@@ -60,7 +62,15 @@ impl Executor {
             Mode::Stats(s) => State::Groups(Groups::new(&s.aggs)),
             Mode::Records { .. } => State::Rows(Vec::new()),
         };
-        Executor { plan, bounds: Vec::new(), last: 0, state, stats: Statistics::default(), limit: DEFAULT_LIMIT }
+        Executor {
+            plan,
+            bounds: Vec::new(),
+            last: 0,
+            state,
+            stats: Statistics::default(),
+            limit: DEFAULT_LIMIT,
+            ordered: true,
+        }
     }
 
     /// The most rows [`Executor::finish`] returns (the `limit` of `StartQuery`); a `limit`
@@ -68,6 +78,16 @@ impl Executor {
     #[must_use]
     pub fn with_limit(mut self, limit: usize) -> Self {
         self.limit = limit.max(1);
+        self
+    }
+
+    /// The rows of a `stats` that nothing follows come in no particular order, as Logs
+    /// Insights gives them, instead of sorted by their keys: for a caller that orders them
+    /// itself, a sort of every group saved. Only when every group is within the limit: which
+    /// groups a limit keeps still follows the key order.
+    #[must_use]
+    pub fn unordered(mut self) -> Self {
+        self.ordered = false;
         self
     }
 
@@ -367,7 +387,8 @@ impl Executor {
             (State::Groups(groups), Mode::Stats(stats)) if plan.tail.is_empty() => {
                 // Nothing runs on the rows: each goes into the result as it is made.
                 let (keys, mut cols) = groups.into_parts();
-                for_each_group_row(&keys, &mut cols, stats, self.limit, |row| {
+                let order = if self.ordered || keys.len() > self.limit { Order::Keys } else { Order::Any };
+                for_each_group_row(&keys, &mut cols, stats, self.limit, order, |row| {
                     result.push_row(plan.visible.iter().map(|&i| row.get(i).and_then(Val::text)));
                 });
                 return result;
@@ -1122,17 +1143,27 @@ impl Groups {
 /// One row per group: the keys, then the stats items; ordered by the keys ascending.
 fn group_rows<'k>(keys: &'k [GroupKey], cols: &mut [AggCol], plan: &StatsPlan) -> Vec<Row<'k>> {
     let mut rows = Vec::with_capacity(keys.len());
-    for_each_group_row(keys, cols, plan, usize::MAX, |row| rows.push(row));
+    for_each_group_row(keys, cols, plan, usize::MAX, Order::Keys, |row| rows.push(row));
     rows
 }
 
-/// The first `limit` rows of [`group_rows`], one at a time: a sort of the group numbers by
-/// their encoded keys, not of decoded rows, so a large result is never held twice.
+/// The order of the rows [`for_each_group_row`] gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    /// By the group keys ascending.
+    Keys,
+    /// As the groups are held.
+    Any,
+}
+
+/// The first `limit` rows of [`group_rows`] in `order`, one at a time: a sort of the group
+/// numbers by their encoded keys, not of decoded rows, so a large result is never held twice.
 fn for_each_group_row<'k>(
     keys: &'k [GroupKey],
     cols: &mut [AggCol],
     plan: &StatsPlan,
     limit: usize,
+    order: Order,
     mut each: impl FnMut(Row<'k>),
 ) {
     let width = plan.keys.len() + plan.items.len();
@@ -1157,6 +1188,12 @@ fn for_each_group_row<'k>(
     }
     // Stable, over the table's order, as the sort of decoded rows was. Whether a text reads
     // as a number is found once per group, not in every comparison.
+    if order == Order::Any {
+        for (key, g) in keys.iter().take(limit) {
+            each(row_of(decode_key(key, width), *g));
+        }
+        return;
+    }
     let mut order: Vec<u32> = (0..u32::try_from(keys.len()).expect("fewer than 2^32 groups")).collect();
     if plan.keys.len() <= 64 {
         let numeric: Vec<u64> = keys.iter().map(|(k, _)| numeric_texts(k)).collect();

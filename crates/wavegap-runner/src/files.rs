@@ -42,10 +42,12 @@ pub fn run(
     };
     let query =
         Query::parse(&chunk.query).map_err(|e| RunnerError::MalformedQuery { chunk: 1, message: e.to_string() })?;
-    // No service row limit locally: every group comes back, so nothing needs splitting.
+    // No service row limit locally: every group comes back, so nothing needs splitting; and
+    // the rows go into the aggregator, which orders them itself.
     let options = LocalOptions {
         strict,
         limit: Some(usize::MAX),
+        ordered: false,
         read_before: plan.read_before.clone(),
         ..LocalOptions::default()
     };

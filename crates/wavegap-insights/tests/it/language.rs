@@ -347,3 +347,26 @@ fn stats_rows_are_in_key_order_numbers_before_text_missing_last() {
         "a=- ten=0 n=2\na=ACCEPT ten=0 n=2\na=ACCEPT ten=1 n=1",
     );
 }
+
+/// `Executor::unordered` changes the order of a `stats` result, never its rows; under a
+/// limit that does not hold every group the key order still picks them.
+#[test]
+fn unordered_stats_give_the_same_rows_and_a_limit_keeps_the_key_order() {
+    let format = FlowFormat::default_v2();
+    let rows = |query: &str, unordered: bool, limit: usize| {
+        let q = Query::parse(query).unwrap();
+        let exec = q.executor().with_limit(limit);
+        let mut exec = if unordered { exec.unordered() } else { exec };
+        exec.push_all(events(LINES, &format));
+        crate::render(&exec.finish()).lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let query = "stats count(*) as n, sum(bytes) as b by srcAddr, dstAddr, dstPort";
+    let sorted = rows(query, false, 10_000);
+    let mut any = rows(query, true, 10_000);
+    assert_eq!(sorted.len(), 8);
+    any.sort();
+    let mut sorted_by_text = sorted.clone();
+    sorted_by_text.sort();
+    assert_eq!(any, sorted_by_text);
+    assert_eq!(rows(query, true, 3), sorted[..3]);
+}

@@ -75,6 +75,9 @@ pub struct LocalOptions {
     pub log_format: FlowFormat,
     /// Row limit (as `StartQuery`'s `limit`); default 10,000.
     pub limit: Option<usize>,
+    /// Whether `stats` rows come sorted by their keys (`wavegap query` prints them so); a
+    /// caller that orders them itself spares the sort ([`Executor::unordered`]).
+    pub ordered: bool,
     /// Reader threads; default: every core.
     pub threads: Option<usize>,
     /// Objects not read at all, by [`object_name`]: an earlier cycle read them
@@ -88,6 +91,7 @@ impl Default for LocalOptions {
             strict: false,
             log_format: FlowFormat::default_v2(),
             limit: None,
+            ordered: true,
             threads: None,
             read_before: Arc::default(),
         }
@@ -306,7 +310,7 @@ pub(crate) fn run_objects(
 }
 
 fn new_executor(query: &Query, options: &LocalOptions) -> Executor {
-    let exec = query.executor();
+    let exec = if options.ordered { query.executor() } else { query.executor().unordered() };
     match options.limit {
         Some(limit) => exec.with_limit(limit),
         None => exec,
