@@ -44,6 +44,66 @@ struct Acc {
     dst_ports: Option<(u16, u16)>,
 }
 
+/// One result row's values by column name, in a fixed table (no map built per row: a big
+/// result has hundreds of thousands). Columns the query does not name are left out; the last
+/// value of a column named twice wins.
+struct Fields<'a> {
+    values: [Option<&'a str>; Fields::COLUMNS],
+}
+
+impl<'a> Fields<'a> {
+    fn of(row: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut values = [None; Fields::COLUMNS];
+        for (name, value) in row {
+            if let Some(i) = Self::slot(name) {
+                values[i] = Some(value);
+            }
+        }
+        Fields { values }
+    }
+
+    /// How many columns the aggregating query names.
+    const COLUMNS: usize = 21;
+
+    /// The place of column `name` in the table.
+    fn slot(name: &str) -> Option<usize> {
+        Some(match name {
+            c::SRC => 0,
+            c::DST => 1,
+            c::PACKET_SRC => 2,
+            c::PACKET_DST => 3,
+            c::PORT => 4,
+            c::PROTOCOL => 5,
+            c::ACTION => 6,
+            c::INTERFACE => 7,
+            c::LOG => 8,
+            c::LOG_STATUS => 9,
+            c::TCP_FLAGS => 10,
+            c::DIRECTION => 11,
+            c::RECORDS => 12,
+            c::PACKETS => 13,
+            c::BYTES => 14,
+            c::FIRST_SEEN => 15,
+            c::LAST_SEEN => 16,
+            c::MIN_SRC_PORT => 17,
+            c::MAX_SRC_PORT => 18,
+            c::MIN_DST_PORT => 19,
+            c::MAX_DST_PORT => 20,
+            _ => return None,
+        })
+    }
+
+    /// The value of column `name`, when the row has it.
+    fn get(&self, name: &str) -> Option<&'a str> {
+        Self::slot(name).and_then(|i| self.values[i])
+    }
+
+    /// Whether the row has column `name` at all, whatever its value.
+    fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+}
+
 /// Why a row was not used: the field and the value found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("result row has {field} = {value:?}")]
@@ -78,11 +138,8 @@ impl Aggregator {
         row: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<(), RowError> {
         let owned = |ends| part.is_none_or(|p| p.owns(ends));
-        let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
-        for (name, value) in row {
-            fields.insert(name, value);
-        }
-        let get = |name: &str| fields.get(name).copied().filter(|v| !v.is_empty() && *v != "-");
+        let fields = Fields::of(row);
+        let get = |name: &str| fields.get(name).filter(|v| !v.is_empty() && *v != "-");
         let records = number(get(c::RECORDS), c::RECORDS)?.unwrap_or(0);
         if get(c::LOG_STATUS) == Some("SKIPDATA") {
             let eni = get(c::INTERFACE).ok_or(RowError { field: c::INTERFACE, value: String::new() })?;
@@ -99,8 +156,8 @@ impl Aggregator {
             v.parse().map_err(|_| RowError { field: name, value: v.to_owned() })
         };
         // The packet addresses when the query grouped on them, else the interface ones.
-        let src = parsed(if fields.contains_key(c::PACKET_SRC) { c::PACKET_SRC } else { c::SRC })?;
-        let dst = parsed(if fields.contains_key(c::PACKET_DST) { c::PACKET_DST } else { c::DST })?;
+        let src = parsed(if fields.has(c::PACKET_SRC) { c::PACKET_SRC } else { c::SRC })?;
+        let dst = parsed(if fields.has(c::PACKET_DST) { c::PACKET_DST } else { c::DST })?;
         if !owned(Some((src, dst))) {
             return Ok(());
         }
