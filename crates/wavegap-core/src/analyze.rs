@@ -57,8 +57,7 @@ impl AnalysisOptions {
     pub fn for_run(window: TimeWindow, now: i64, source: &Source, inventory: &Inventory) -> Self {
         let lag = if source.reads_objects() { S3_DELIVERY_LAG } else { CLOUDWATCH_DELIVERY_LAG };
         let mut options = AnalysisOptions::new(window);
-        options.aggregation_interval =
-            inventory.flow_logs.values().filter_map(|f| f.max_aggregation_interval).max().map_or(600, i64::from);
+        options.aggregation_interval = inventory.aggregation_interval();
         options.delivery_lag = if now - window.end > lag { 0 } else { lag };
         options.now = Some(now);
         options

@@ -361,6 +361,12 @@ impl LoggedTraffic {
 }
 
 impl Inventory {
+    /// The longest aggregation interval of the flow logs, in seconds (600, the default,
+    /// when none says).
+    pub fn aggregation_interval(&self) -> i64 {
+        self.flow_logs.values().filter_map(|f| f.max_aggregation_interval).max().map_or(600, i64::from)
+    }
+
     /// The ENI whose private IPs include `ip`.
     pub fn eni_by_ip(&self, ip: IpAddr) -> Option<&Eni> {
         self.enis.values().find(|eni| eni.private_ips.contains(&ip))

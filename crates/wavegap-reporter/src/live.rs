@@ -221,7 +221,7 @@ impl Tracker {
             .collect();
         fixed.sort_by(|a, b| a.group.id.cmp(&b.group.id));
         groups.extend(fixed);
-        new.sort_by(|a, b| (a.kind, &a.finding["id"].to_string()).cmp(&(b.kind, &b.finding["id"].to_string())));
+        new.sort_by(|a, b| (a.kind, a.finding["id"].as_str()).cmp(&(b.kind, b.finding["id"].as_str())));
         CycleView { cycle, groups, new }
     }
 }

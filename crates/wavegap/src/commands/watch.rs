@@ -14,7 +14,7 @@ use std::process::Stdio;
 
 use anyhow::anyhow;
 use tokio::io::AsyncWriteExt as _;
-use wavegap_core::analyze::{CLOUDWATCH_DELIVERY_LAG, S3_DELIVERY_LAG};
+use wavegap_core::analyze::CLOUDWATCH_DELIVERY_LAG;
 use wavegap_core::flow::{CoverageGap, FlowData, TimeWindow};
 use wavegap_core::inventory::Inventory;
 use wavegap_reporter::baseline::Baseline;
@@ -221,7 +221,7 @@ impl Watcher<'_> {
             if self.baseline.is_none() {
                 self.baseline = first_findings(&files);
             }
-            let view = self.tracker.cycle(&q.wave, inventory, &analysis, now, interval(inventory));
+            let view = self.tracker.cycle(&q.wave, inventory, &analysis, now, inventory.aggregation_interval());
             status.report = s.out_dir.join("report.md").display().to_string();
             view
         } else {
@@ -260,8 +260,7 @@ impl Watcher<'_> {
     /// How far behind now a CloudWatch window ends: `--lag`, else one aggregation interval
     /// (a record's event is its start) plus the delivery lag.
     fn lag(&self, inventory: &Inventory) -> i64 {
-        let delivery = if self.s.query.wave.source.reads_objects() { S3_DELIVERY_LAG } else { CLOUDWATCH_DELIVERY_LAG };
-        self.s.lag.unwrap_or_else(|| interval(inventory) + delivery)
+        self.s.lag.unwrap_or_else(|| inventory.aggregation_interval() + CLOUDWATCH_DELIVERY_LAG)
     }
 
     fn show(&mut self, status: &Status, view: &CycleView) {
@@ -331,19 +330,10 @@ fn gap_line(g: &CoverageGap) -> String {
     format!(
         "{account}{} {} .. {}: {}",
         g.log_groups.join(", "),
-        live_time(g.window.start),
-        live_time(g.window.end),
+        wavegap_reporter::format::time(g.window.start),
+        wavegap_reporter::format::time(g.window.end),
         g.reason
     )
-}
-
-fn live_time(t: i64) -> String {
-    wavegap_reporter::format::time(t)
-}
-
-/// The longest aggregation interval of the inventory's flow logs (600 s when none says).
-fn interval(inventory: &Inventory) -> i64 {
-    inventory.flow_logs.values().filter_map(|f| f.max_aggregation_interval).max().map_or(600, i64::from)
 }
 
 /// The first cycle's findings.json, read back as the baseline of the later cycles.
