@@ -100,6 +100,7 @@ impl AwsContext {
             return Err(Error::InvalidRegion { region: region.clone() });
         }
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http_client())
             .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.max(1)))
             .timeout_config(
                 TimeoutConfig::builder()
@@ -184,6 +185,15 @@ impl AwsContext {
     {
         crate::error::classify(action, err, &self.call)
     }
+}
+
+/// The HTTP client of every AWS client wavegap builds: hyper with rustls on ring, HTTPS or
+/// plain HTTP (an emulator on 127.0.0.1). The SDK crates are built without a default client,
+/// so a client configured without this one fails at its first call instead of bringing in a
+/// second TLS stack.
+pub fn http_client() -> aws_sdk_ec2::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
 }
 
 /// A global endpoint URL from the environment or profile, as `aws-config` loaded it.

@@ -591,6 +591,7 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         drop(listener);
         let conf = aws_sdk_ec2::Config::builder()
+            .http_client(crate::aws::http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
             .credentials_provider(credentials)

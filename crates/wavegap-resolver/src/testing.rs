@@ -193,6 +193,7 @@ impl Moto {
 
     pub fn ec2(&self) -> aws_sdk_ec2::Client {
         let conf = aws_sdk_ec2::Config::builder()
+            .http_client(crate::aws::http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .credentials_provider(Self::credentials())
@@ -218,6 +219,7 @@ impl Moto {
     pub async fn ec2_in(&self, account: &str) -> aws_sdk_ec2::Client {
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::Config::builder()
+                .http_client(crate::aws::http_client())
                 .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
                 .region(aws_sdk_sts::config::Region::new(REGION))
                 .credentials_provider(Self::credentials())
@@ -240,6 +242,7 @@ impl Moto {
             "moto-sts",
         );
         let conf = aws_sdk_ec2::Config::builder()
+            .http_client(crate::aws::http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .credentials_provider(credentials)
@@ -263,6 +266,7 @@ impl Moto {
 
     pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
         let conf = aws_sdk_cloudwatchlogs::Config::builder()
+            .http_client(crate::aws::http_client())
             .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
             .region(aws_sdk_cloudwatchlogs::config::Region::new(REGION))
             .credentials_provider(Self::credentials())
@@ -278,6 +282,7 @@ impl Moto {
     /// A resolver that signs with `credentials` (an IAM user of [`Moto::iam_user`]).
     pub fn resolver_as(&self, credentials: Credentials) -> Resolver {
         let ec2 = aws_sdk_ec2::Config::builder()
+            .http_client(crate::aws::http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .credentials_provider(credentials)

@@ -208,6 +208,7 @@ pub fn client_for(url: &str) -> aws_sdk_cloudwatchlogs::Client {
     use aws_sdk_cloudwatchlogs::config::retry::RetryConfig;
     use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Credentials, Region};
     let config = aws_sdk_cloudwatchlogs::Config::builder()
+        .http_client(wavegap_resolver::aws::http_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("AKIDTESTENDPOINT", "test-secret", None, None, "wavegap-testsupport"))

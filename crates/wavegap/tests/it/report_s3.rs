@@ -26,6 +26,7 @@ fn testing_client(endpoint: &str) -> aws_sdk_s3::Client {
 
 fn client_in(endpoint: &str, region: &'static str) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()
+        .http_client(wavegap_resolver::aws::http_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
