@@ -52,6 +52,7 @@ mod ast;
 mod bind;
 mod eval;
 mod exec;
+mod groups;
 mod lexer;
 mod parser;
 mod plan;

@@ -1,0 +1,885 @@
+//! The state of a `stats`: one group per distinct key, every key in one byte arena, the
+//! aggregates column by column, numbers as numbers.
+//!
+//! A key is its values encoded one after another (tagged, so no two different keys encode
+//! alike). Text that reads back exactly from a smaller form is held in it — a dotted quad
+//! as its four octets, a whole number of up to 15 digits as a number — so a flow-log key
+//! (two addresses, a port, a protocol, an interface, …) is short to hash and compare, and a
+//! group costs a few dozen bytes instead of an allocation per key. The text comes back
+//! unchanged when the rows are made: `06` and `6` stay different groups, as their texts
+//! differ.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::hash::BuildHasher;
+use std::net::Ipv4Addr;
+
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
+use rustc_hash::{FxBuildHasher, FxHashSet};
+
+use crate::ast::AggFunc;
+use crate::eval::{AggEnv, Env, eval, parse_ipv4, value};
+use crate::plan::{CAgg, StatsPlan};
+use crate::value::{Val, parse_num_bytes, sort_cmp};
+
+/// A row of the row stage; `stats` rows borrow their key text from the group keys.
+pub(crate) type Row<'k> = Vec<Val<'k>>;
+
+/// The tags of encoded values.
+mod tag {
+    pub const MISSING: u8 = 0;
+    pub const TEXT: u8 = 1;
+    pub const NUM: u8 = 2;
+    pub const TIME: u8 = 3;
+    /// Text that is a whole number of at most 15 digits, no leading zero: the number.
+    pub const DIGITS: u8 = 4;
+    /// Text that is a dotted quad (read without leading zeros, so spelled one way): its octets.
+    pub const QUAD: u8 = 5;
+    /// A number that is whole, from 0 below 2^53: as an integer.
+    pub const WHOLE: u8 = 6;
+}
+
+fn put_varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        #[allow(clippy::cast_possible_truncation)]
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    out.push(v as u8);
+}
+
+fn take_varint(b: &mut &[u8]) -> u64 {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        let (&byte, rest) = b.split_first().expect("an encoded key");
+        *b = rest;
+        v |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return v;
+        }
+        shift += 7;
+    }
+}
+
+/// The number a text of digits spells, when it reads back as the same text.
+#[inline]
+fn digits(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 15 || (b[0] == b'0' && b.len() > 1) || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0u64, |acc, &c| acc * 10 + u64::from(c - b'0')))
+}
+
+/// Appends the encoding of `v` to `out`.
+pub(crate) fn encode_key(v: &Val<'_>, out: &mut Vec<u8>) {
+    match v {
+        Val::Missing => out.push(tag::MISSING),
+        Val::Str(s) => {
+            if let Some(n) = digits(s.as_bytes()) {
+                out.push(tag::DIGITS);
+                put_varint(n, out);
+            } else if let Some(ip) = parse_ipv4(s) {
+                out.push(tag::QUAD);
+                out.extend_from_slice(&ip.octets());
+            } else {
+                out.push(tag::TEXT);
+                put_varint(s.len() as u64, out);
+                out.extend_from_slice(s.as_bytes());
+            }
+        }
+        Val::Num(n) => {
+            // One group for 0 and -0.
+            let n = if *n == 0.0 { 0.0 } else { *n };
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            if n >= 0.0 && n < (1u64 << 53) as f64 && n.fract() == 0.0 {
+                out.push(tag::WHOLE);
+                put_varint(n as u64, out);
+            } else {
+                out.push(tag::NUM);
+                out.extend_from_slice(&n.to_bits().to_le_bytes());
+            }
+        }
+        Val::Time(t) => {
+            out.push(tag::TIME);
+            out.extend_from_slice(&t.to_le_bytes());
+        }
+    }
+}
+
+/// One value of an encoded key, text in whichever form it is held.
+enum KeyField<'k> {
+    Text(&'k [u8]),
+    Digits(u64),
+    Quad([u8; 4]),
+    Other(Val<'static>),
+}
+
+impl<'k> KeyField<'k> {
+    /// The first value of `b`, and `b` moved past it.
+    fn next(b: &mut &'k [u8]) -> Option<Self> {
+        let (&t, rest) = b.split_first()?;
+        *b = rest;
+        let mut take = |n: usize| {
+            let (x, rest) = b.split_at(n);
+            *b = rest;
+            x
+        };
+        Some(match t {
+            tag::MISSING => KeyField::Other(Val::Missing),
+            tag::TEXT => {
+                let len = usize::try_from(take_varint(b)).expect("a length in memory");
+                let (s, rest) = b.split_at(len);
+                *b = rest;
+                KeyField::Text(s)
+            }
+            tag::DIGITS => KeyField::Digits(take_varint(b)),
+            tag::QUAD => KeyField::Quad(<[u8; 4]>::try_from(take(4)).expect("four bytes")),
+            #[allow(clippy::cast_precision_loss)]
+            tag::WHOLE => KeyField::Other(Val::Num(take_varint(b) as f64)),
+            tag::NUM => KeyField::Other(Val::Num(f64::from_bits(u64::from_le_bytes(
+                <[u8; 8]>::try_from(take(8)).expect("eight bytes"),
+            )))),
+            _ => KeyField::Other(Val::Time(i64::from_le_bytes(<[u8; 8]>::try_from(take(8)).expect("eight bytes")))),
+        })
+    }
+
+    fn into_val(self) -> Val<'k> {
+        match self {
+            KeyField::Text(s) => Val::Str(String::from_utf8_lossy(s)),
+            KeyField::Digits(n) => Val::Str(Cow::Owned(n.to_string())),
+            KeyField::Quad(o) => Val::Str(Cow::Owned(Ipv4Addr::from(o).to_string())),
+            KeyField::Other(v) => v,
+        }
+    }
+
+    /// The value's text when it is text, spelled into `buf` when held in another form.
+    fn text<'b>(&'b self, buf: &'b mut [u8; 24]) -> Option<&'b [u8]> {
+        use std::io::Write as _;
+        let mut at = &mut buf[..];
+        match self {
+            KeyField::Text(s) => return Some(s),
+            KeyField::Digits(n) => write!(at, "{n}").expect("15 digits fit"),
+            KeyField::Quad(o) => write!(at, "{}", Ipv4Addr::from(*o)).expect("a dotted quad fits"),
+            KeyField::Other(_) => return None,
+        }
+        let left = at.len();
+        Some(&buf[..24 - left])
+    }
+
+    /// Whether the value is text that reads as a number.
+    fn numeric_text(&self) -> bool {
+        match self {
+            KeyField::Text(t) => parse_num_bytes(t).is_some(),
+            KeyField::Digits(_) => true,
+            KeyField::Quad(_) | KeyField::Other(_) => false,
+        }
+    }
+
+    /// `sort_cmp` of the two values; two texts without decoding them (text is compared as
+    /// numbers when both read as one, else byte by byte, as `str` orders). `numeric` says
+    /// whether each text reads as a number, known beforehand.
+    fn cmp(self, other: KeyField<'_>, numeric: (bool, bool)) -> Ordering {
+        match (&self, &other) {
+            // Below 10^15, so exact as the numbers the texts read as.
+            (KeyField::Digits(x), KeyField::Digits(y)) => return x.cmp(y),
+            (KeyField::Quad(x), KeyField::Quad(y)) => return cmp_quads(*x, *y),
+            _ => {}
+        }
+        let (mut a, mut b) = ([0; 24], [0; 24]);
+        if let (Some(x), Some(y)) = (self.text(&mut a), other.text(&mut b)) {
+            return match numeric {
+                (true, true) => {
+                    let num = |t| parse_num_bytes(t).expect("known to be a number");
+                    num(x).total_cmp(&num(y))
+                }
+                (true, false) => Ordering::Less,
+                (false, true) => Ordering::Greater,
+                (false, false) => x.cmp(y),
+            };
+        }
+        sort_cmp(&self.into_val(), &other.into_val())
+    }
+}
+
+/// Two dotted quads in the order of their texts, without spelling them: the first octet
+/// that differs decides, by the order of its decimal text (an octet whose text is a prefix
+/// of the other's is followed by a dot or the end, both below a digit).
+fn cmp_quads(x: [u8; 4], y: [u8; 4]) -> Ordering {
+    static RANK: std::sync::LazyLock<[u8; 256]> = std::sync::LazyLock::new(|| {
+        let mut texts: Vec<(String, u8)> = (0..=255u8).map(|n| (n.to_string(), n)).collect();
+        texts.sort();
+        let mut rank = [0; 256];
+        for (i, (_, n)) in texts.into_iter().enumerate() {
+            rank[usize::from(n)] = u8::try_from(i).expect("256 octets");
+        }
+        rank
+    });
+    x.map(|o| RANK[usize::from(o)]).cmp(&y.map(|o| RANK[usize::from(o)]))
+}
+
+/// Which of a key's values are text that reads as a number (bit `i` for value `i`; keys of
+/// more than 64 values are not sorted with it).
+fn numeric_texts(mut key: &[u8]) -> u64 {
+    let mut bits = 0;
+    let mut i = 0;
+    while let Some(f) = KeyField::next(&mut key) {
+        if i < 64 && f.numeric_text() {
+            bits |= 1 << i;
+        }
+        i += 1;
+    }
+    bits
+}
+
+/// The key's values (text borrowed from the key where it is held as text), in a row with
+/// room for `capacity` values.
+pub(crate) fn decode_key(mut b: &[u8], capacity: usize) -> Row<'_> {
+    let mut out = Vec::with_capacity(capacity);
+    while let Some(f) = KeyField::next(&mut b) {
+        out.push(f.into_val());
+    }
+    out
+}
+
+/// Two encoded keys in the order `cmp_all` gives their decoded rows; `numeric` are their
+/// [`numeric_texts`].
+#[allow(clippy::many_single_char_names)]
+fn cmp_keys(mut a: &[u8], mut b: &[u8], numeric: (u64, u64)) -> Ordering {
+    let mut bit = 1u64;
+    loop {
+        match (KeyField::next(&mut a), KeyField::next(&mut b)) {
+            (Some(x), Some(y)) => {
+                let o = x.cmp(y, (numeric.0 & bit != 0, numeric.1 & bit != 0));
+                if o != Ordering::Equal {
+                    return o;
+                }
+                bit <<= 1;
+            }
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+        }
+    }
+}
+
+/// The encoded keys of the groups, in group order, end to end in one buffer.
+#[derive(Debug, Default)]
+pub(crate) struct Keys {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Keys {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The key of group `g`.
+    #[inline]
+    pub fn get(&self, g: usize) -> &[u8] {
+        let start = if g == 0 { 0 } else { self.ends[g - 1] };
+        &self.bytes[start..self.ends[g]]
+    }
+
+    fn push(&mut self, key: &[u8]) {
+        self.bytes.extend_from_slice(key);
+        self.ends.push(self.bytes.len());
+    }
+}
+
+/// Group-by state: one entry per distinct key, aggregate state stored column by column.
+#[derive(Debug)]
+pub(crate) struct Groups {
+    /// Group numbers, found by their keys' hashes.
+    table: HashTable<u32>,
+    /// Each group's key hash, for growing the table without hashing again.
+    hashes: Vec<u64>,
+    keys: Keys,
+    cols: Vec<AggCol>,
+}
+
+impl Groups {
+    pub fn new(aggs: &[CAgg]) -> Self {
+        Groups {
+            table: HashTable::new(),
+            hashes: Vec::new(),
+            keys: Keys::default(),
+            cols: aggs.iter().map(|a| AggCol::new(a.func)).collect(),
+        }
+    }
+
+    /// How many groups there are.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The group of `key` (whose hash is `hash`), made when new.
+    #[inline]
+    fn group_of(&mut self, key: &[u8], hash: u64) -> usize {
+        let Groups { table, hashes, keys, cols } = self;
+        match table.entry(hash, |&g| keys.get(g as usize) == key, |&g| hashes[g as usize]) {
+            Entry::Occupied(e) => *e.get() as usize,
+            Entry::Vacant(e) => {
+                let g = keys.len();
+                e.insert(u32::try_from(g).expect("fewer than 2^32 groups"));
+                keys.push(key);
+                hashes.push(hash);
+                cols.iter_mut().for_each(AggCol::push);
+                g
+            }
+        }
+    }
+
+    pub fn update<'v, E: Env<'v>>(&mut self, plan: &'v StatsPlan, env: &mut E, ts: Option<i64>, key: &mut Vec<u8>) {
+        key.clear();
+        for k in &plan.keys {
+            encode_key(&value(k, env), key);
+        }
+        let g = self.group_of(key, FxBuildHasher.hash_one(key.as_slice()));
+        for (col, agg) in self.cols.iter_mut().zip(&plan.aggs) {
+            let v = match (&agg.func, &agg.arg) {
+                (AggFunc::CountStar, _) | (_, None) => None,
+                (_, Some(e)) => Some(value(e, env)),
+            };
+            col.update(g, v, ts);
+        }
+    }
+
+    /// Folds another partial state of the same `stats` into this one.
+    pub fn merge(&mut self, mut other: Groups) {
+        for h in 0..other.keys.len() {
+            let g = self.group_of(other.keys.get(h), other.hashes[h]);
+            for (a, b) in self.cols.iter_mut().zip(other.cols.iter_mut()) {
+                a.merge(g, b, h);
+            }
+        }
+    }
+
+    /// The group keys (group `g`'s is `keys.get(g)`) and the aggregate columns.
+    pub fn into_parts(self) -> (Keys, Vec<AggCol>) {
+        (self.keys, self.cols)
+    }
+}
+
+/// The smallest or largest value of each group: numbers while every value is one (the usual
+/// case: ports, times, counts), any values once one is not.
+#[derive(Debug)]
+pub(crate) enum Extremes {
+    /// NaN where a group has no value yet (a NaN value turns the column into `Vals`).
+    Nums(Vec<f64>),
+    Vals(Vec<Val<'static>>),
+}
+
+impl Extremes {
+    /// The column as values, from here on.
+    fn vals(&mut self) -> &mut Vec<Val<'static>> {
+        if let Extremes::Nums(nums) = self {
+            let vals = nums.iter().map(|&n| if n.is_nan() { Val::Missing } else { Val::Num(n) }).collect();
+            *self = Extremes::Vals(vals);
+        }
+        match self {
+            Extremes::Vals(v) => v,
+            Extremes::Nums(_) => unreachable!("just made values"),
+        }
+    }
+
+    /// Keeps `n` (not NaN) in group `g` when it comes before what is there in `want` order.
+    #[inline]
+    fn offer_num(&mut self, g: usize, n: f64, want: Ordering) {
+        match self {
+            Extremes::Nums(m) => {
+                if m[g].is_nan() || n.total_cmp(&m[g]) == want {
+                    m[g] = n;
+                }
+            }
+            Extremes::Vals(m) => offer_val(m, g, Val::Num(n), want),
+        }
+    }
+
+    /// Keeps `v` (not missing) in group `g` when it comes before what is there.
+    fn offer(&mut self, g: usize, v: Val<'_>, want: Ordering) {
+        let v = normalise(v);
+        if let Val::Num(n) = v
+            && !n.is_nan()
+        {
+            return self.offer_num(g, n, want);
+        }
+        offer_val(self.vals(), g, v, want);
+    }
+
+    fn push(&mut self) {
+        match self {
+            Extremes::Nums(m) => m.push(f64::NAN),
+            Extremes::Vals(m) => m.push(Val::Missing),
+        }
+    }
+
+    fn merge(&mut self, g: usize, other: &mut Extremes, h: usize, want: Ordering) {
+        if let (Extremes::Nums(a), Extremes::Nums(b)) = (&mut *self, &mut *other) {
+            if !b[h].is_nan() && (a[g].is_nan() || b[h].total_cmp(&a[g]) == want) {
+                a[g] = b[h];
+            }
+            return;
+        }
+        let b = std::mem::replace(&mut other.vals()[h], Val::Missing);
+        if !b.is_missing() {
+            offer_val(self.vals(), g, b, want);
+        }
+    }
+
+    fn result(&mut self, g: usize) -> Val<'static> {
+        match self {
+            Extremes::Nums(m) if m[g].is_nan() => Val::Missing,
+            Extremes::Nums(m) => Val::Num(m[g]),
+            Extremes::Vals(m) => std::mem::replace(&mut m[g], Val::Missing),
+        }
+    }
+}
+
+/// `min` (`want` Less) or `max` (Greater) of one group's value and `v`, over any values: two
+/// numbers compare as `sort_cmp` does; for `max`, numbers above text.
+fn offer_val(m: &mut [Val<'static>], g: usize, v: Val<'_>, want: Ordering) {
+    let old = &m[g];
+    let better = match (&v, old) {
+        (Val::Num(new), Val::Num(best)) => new.total_cmp(best) == want,
+        (_, old) if old.is_missing() => true,
+        (_, old) if want == Ordering::Less => sort_cmp(&v, old) == Ordering::Less,
+        (_, old) => max_cmp(&v, old) == Ordering::Greater,
+    };
+    if better {
+        m[g] = v.into_owned();
+    }
+}
+
+#[derive(Debug)]
+pub(crate) enum AggCol {
+    Count(Vec<u64>),
+    Distinct(Vec<FxHashSet<Box<[u8]>>>),
+    Sum(Vec<Option<f64>>),
+    Avg(Vec<(f64, u64)>),
+    Min(Extremes),
+    Max(Extremes),
+    Pct(Vec<Vec<f64>>),
+    Stddev(Vec<(u64, f64, f64)>),
+    Earliest(Vec<(i64, Val<'static>)>),
+    Latest(Vec<(i64, Val<'static>)>),
+}
+
+impl AggCol {
+    fn new(func: AggFunc) -> Self {
+        match func {
+            AggFunc::Count | AggFunc::CountStar => AggCol::Count(Vec::new()),
+            AggFunc::CountDistinct => AggCol::Distinct(Vec::new()),
+            AggFunc::Sum => AggCol::Sum(Vec::new()),
+            AggFunc::Avg => AggCol::Avg(Vec::new()),
+            AggFunc::Min => AggCol::Min(Extremes::Nums(Vec::new())),
+            AggFunc::Max => AggCol::Max(Extremes::Nums(Vec::new())),
+            AggFunc::Pct => AggCol::Pct(Vec::new()),
+            AggFunc::Stddev => AggCol::Stddev(Vec::new()),
+            AggFunc::Earliest => AggCol::Earliest(Vec::new()),
+            AggFunc::Latest => AggCol::Latest(Vec::new()),
+        }
+    }
+
+    fn push(&mut self) {
+        match self {
+            AggCol::Count(v) => v.push(0),
+            AggCol::Distinct(v) => v.push(FxHashSet::default()),
+            AggCol::Sum(v) => v.push(None),
+            AggCol::Avg(v) => v.push((0.0, 0)),
+            AggCol::Min(m) | AggCol::Max(m) => m.push(),
+            AggCol::Pct(v) => v.push(Vec::new()),
+            AggCol::Stddev(v) => v.push((0, 0.0, 0.0)),
+            AggCol::Earliest(v) => v.push((i64::MAX, Val::Missing)),
+            AggCol::Latest(v) => v.push((i64::MIN, Val::Missing)),
+        }
+    }
+
+    /// Adds one value (`None` for `count(*)`, which counts records).
+    #[allow(clippy::many_single_char_names)]
+    fn update(&mut self, g: usize, v: Option<Val<'_>>, ts: Option<i64>) {
+        // The usual case first: text that reads as a number (`sum(bytes)`, `min(srcPort)`),
+        // read once. Anything else takes the general way below, which gives the same answer.
+        if let Some(Val::Str(text)) = &v
+            && matches!(self, AggCol::Sum(_) | AggCol::Avg(_) | AggCol::Min(_) | AggCol::Max(_))
+            && let Some(n) = crate::value::parse_num(text)
+        {
+            match self {
+                AggCol::Sum(s) => s[g] = Some(s[g].unwrap_or(0.0) + n),
+                AggCol::Avg(a) => {
+                    a[g].0 += n;
+                    a[g].1 += 1;
+                }
+                AggCol::Min(m) => m.offer_num(g, n, Ordering::Less),
+                AggCol::Max(m) => m.offer_num(g, n, Ordering::Greater),
+                _ => unreachable!("matched above"),
+            }
+            return;
+        }
+        let Some(v) = v else {
+            if let AggCol::Count(c) = self {
+                c[g] += 1;
+            }
+            return;
+        };
+        if v.is_missing() {
+            return;
+        }
+        match self {
+            AggCol::Count(c) => c[g] += 1,
+            AggCol::Distinct(sets) => {
+                let mut k = Vec::new();
+                encode_key(&v, &mut k);
+                sets[g].insert(k.into_boxed_slice());
+            }
+            AggCol::Sum(s) => {
+                if let Some(n) = v.as_num() {
+                    s[g] = Some(s[g].unwrap_or(0.0) + n);
+                }
+            }
+            AggCol::Avg(a) => {
+                if let Some(n) = v.as_num() {
+                    a[g].0 += n;
+                    a[g].1 += 1;
+                }
+            }
+            AggCol::Min(m) => m.offer(g, v, Ordering::Less),
+            AggCol::Max(m) => m.offer(g, v, Ordering::Greater),
+            AggCol::Pct(p) => {
+                if let Some(n) = v.as_num() {
+                    p[g].push(n);
+                }
+            }
+            AggCol::Stddev(s) => {
+                if let Some(x) = v.as_num() {
+                    let (n, mean, m2) = &mut s[g];
+                    *n += 1;
+                    let delta = x - *mean;
+                    #[allow(clippy::cast_precision_loss)]
+                    {
+                        *mean += delta / *n as f64;
+                    }
+                    *m2 += delta * (x - *mean);
+                }
+            }
+            AggCol::Earliest(e) => {
+                if let Some(ts) = ts
+                    && ts < e[g].0
+                {
+                    e[g] = (ts, v.into_owned());
+                }
+            }
+            AggCol::Latest(l) => {
+                if let Some(ts) = ts
+                    && ts > l[g].0
+                {
+                    l[g] = (ts, v.into_owned());
+                }
+            }
+        }
+    }
+
+    /// Folds group `h` of `other` into group `g` of `self`.
+    #[allow(clippy::cast_precision_loss)]
+    #[allow(clippy::many_single_char_names)]
+    fn merge(&mut self, g: usize, other: &mut AggCol, h: usize) {
+        match (self, other) {
+            (AggCol::Count(a), AggCol::Count(b)) => a[g] += b[h],
+            (AggCol::Distinct(a), AggCol::Distinct(b)) => a[g].extend(std::mem::take(&mut b[h])),
+            (AggCol::Sum(a), AggCol::Sum(b)) => {
+                if let Some(y) = b[h] {
+                    a[g] = Some(a[g].unwrap_or(0.0) + y);
+                }
+            }
+            (AggCol::Avg(a), AggCol::Avg(b)) => {
+                a[g].0 += b[h].0;
+                a[g].1 += b[h].1;
+            }
+            (AggCol::Min(a), AggCol::Min(b)) => a.merge(g, b, h, Ordering::Less),
+            (AggCol::Max(a), AggCol::Max(b)) => a.merge(g, b, h, Ordering::Greater),
+            (AggCol::Pct(a), AggCol::Pct(b)) => a[g].append(&mut b[h]),
+            (AggCol::Stddev(a), AggCol::Stddev(b)) => {
+                let (n1, mean1, m21) = a[g];
+                let (n2, mean2, m22) = b[h];
+                if n2 > 0 {
+                    let n = n1 + n2;
+                    let delta = mean2 - mean1;
+                    let mean = mean1 + delta * n2 as f64 / n as f64;
+                    let m2 = m21 + m22 + delta * delta * n1 as f64 * n2 as f64 / n as f64;
+                    a[g] = (n, mean, m2);
+                }
+            }
+            (AggCol::Earliest(a), AggCol::Earliest(b)) => {
+                if b[h].0 < a[g].0 {
+                    a[g] = std::mem::replace(&mut b[h], (i64::MAX, Val::Missing));
+                }
+            }
+            (AggCol::Latest(a), AggCol::Latest(b)) => {
+                if b[h].0 > a[g].0 {
+                    a[g] = std::mem::replace(&mut b[h], (i64::MIN, Val::Missing));
+                }
+            }
+            _ => unreachable!("both states come from one plan"),
+        }
+    }
+
+    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    fn result(&mut self, g: usize, pct: f64) -> Val<'static> {
+        match self {
+            AggCol::Count(c) => Val::Num(c[g] as f64),
+            AggCol::Distinct(d) => Val::Num(d[g].len() as f64),
+            AggCol::Sum(s) => s[g].map_or(Val::Missing, Val::Num),
+            AggCol::Avg(a) => {
+                if a[g].1 == 0 {
+                    Val::Missing
+                } else {
+                    Val::Num(a[g].0 / a[g].1 as f64)
+                }
+            }
+            AggCol::Min(m) | AggCol::Max(m) => m.result(g),
+            AggCol::Pct(p) => {
+                let v = &mut p[g];
+                if v.is_empty() {
+                    return Val::Missing;
+                }
+                v.sort_by(f64::total_cmp);
+                // Nearest rank: the smallest value with at least pct % of the values at or below it.
+                let rank = ((pct / 100.0) * v.len() as f64).ceil() as usize;
+                Val::Num(v[rank.clamp(1, v.len()) - 1])
+            }
+            AggCol::Stddev(s) => {
+                let (n, _, m2) = s[g];
+                if n < 2 { Val::Missing } else { Val::Num((m2 / (n - 1) as f64).sqrt()) }
+            }
+            AggCol::Earliest(e) => std::mem::replace(&mut e[g].1, Val::Missing),
+            AggCol::Latest(l) => std::mem::replace(&mut l[g].1, Val::Missing),
+        }
+    }
+}
+
+/// Text that is a number aggregates as that number (`min(startTime)`).
+fn normalise(v: Val<'_>) -> Val<'_> {
+    match &v {
+        Val::Str(s) => crate::value::parse_num(s).map_or(v, Val::Num),
+        _ => v,
+    }
+}
+
+/// For `max`: numbers above text, so text never beats a number.
+fn max_cmp(a: &Val<'_>, b: &Val<'_>) -> Ordering {
+    match (a.as_num(), b.as_num()) {
+        (Some(_), None) => Ordering::Greater,
+        (None, Some(_)) => Ordering::Less,
+        _ => sort_cmp(a, b),
+    }
+}
+
+/// One row per group: the keys, then the stats items; ordered by the keys ascending.
+pub(crate) fn group_rows<'k>(keys: &'k Keys, cols: &mut [AggCol], plan: &StatsPlan) -> Vec<Row<'k>> {
+    let mut rows = Vec::with_capacity(keys.len());
+    for_each_group_row(keys, cols, plan, usize::MAX, Order::Keys, |row| rows.push(row));
+    rows
+}
+
+/// The order of the rows [`for_each_group_row`] gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// By the group keys ascending.
+    Keys,
+    /// As the groups are held.
+    Any,
+}
+
+/// The first `limit` rows of [`group_rows`] in `order`, one at a time: a sort of the group
+/// numbers by their encoded keys, not of decoded rows, so a large result is never held twice.
+pub(crate) fn for_each_group_row<'k>(
+    keys: &'k Keys,
+    cols: &mut [AggCol],
+    plan: &StatsPlan,
+    limit: usize,
+    order: Order,
+    mut each: impl FnMut(Row<'k>),
+) {
+    let width = plan.keys.len() + plan.items.len();
+    if keys.is_empty() && plan.keys.is_empty() {
+        cols.iter_mut().for_each(AggCol::push);
+    }
+    let mut values = Vec::with_capacity(cols.len());
+    let mut row_of = |mut row: Row<'k>, g: usize| {
+        values.clear();
+        values.extend(cols.iter_mut().zip(&plan.aggs).map(|(c, a)| c.result(g, a.pct)));
+        for item in &plan.items {
+            row.push(eval(item, &mut AggEnv { values: &values }).into_owned());
+        }
+        row
+    };
+    // `stats count(*)` with no `by` over no records still answers one row of zeros.
+    if keys.is_empty() && plan.keys.is_empty() {
+        if limit > 0 {
+            each(row_of(Vec::with_capacity(width), 0));
+        }
+        return;
+    }
+    if order == Order::Any {
+        for g in 0..keys.len().min(limit) {
+            each(row_of(decode_key(keys.get(g), width), g));
+        }
+        return;
+    }
+    // Stable, over the table's order, as the sort of decoded rows was. Whether a text reads
+    // as a number is found once per group, not in every comparison.
+    let mut order: Vec<u32> = (0..u32::try_from(keys.len()).expect("fewer than 2^32 groups")).collect();
+    if plan.keys.len() <= 64 {
+        let numeric: Vec<u64> = (0..keys.len()).map(|g| numeric_texts(keys.get(g))).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            cmp_keys(keys.get(a), keys.get(b), (numeric[a], numeric[b]))
+        });
+    } else {
+        order.sort_by(|&a, &b| {
+            crate::exec::cmp_all(&decode_key(keys.get(a as usize), width), &decode_key(keys.get(b as usize), width))
+        });
+    }
+    order.truncate(limit);
+    for g in order {
+        let g = g as usize;
+        each(row_of(decode_key(keys.get(g), width), g));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(v: &Val<'_>) -> Val<'static> {
+        let mut key = Vec::new();
+        encode_key(v, &mut key);
+        let row = decode_key(&key, 1);
+        assert_eq!(row.len(), 1, "{v:?}");
+        row.into_iter().next().unwrap().into_owned()
+    }
+
+    /// Every value reads back as it was, whichever form holds it, and no two texts share an
+    /// encoding (`06` and `6`, `010.0.0.1` and `10.0.0.1` stay apart).
+    #[test]
+    fn keys_read_back_exactly() {
+        let texts = [
+            "",
+            "0",
+            "6",
+            "06",
+            "443",
+            "000",
+            "999999999999999",
+            "1000000000000000",
+            "18446744073709551616",
+            "-5",
+            "5.0",
+            "10.0.0.1",
+            "010.0.0.1",
+            "10.0.0.256",
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.0",
+            "eni-0a1b",
+            "2001:db8::7",
+            "ACCEPT",
+            "ünïcode",
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for t in texts {
+            assert_eq!(roundtrip(&Val::str(t)), Val::str(t), "{t:?}");
+            let mut key = Vec::new();
+            encode_key(&Val::str(t), &mut key);
+            assert!(seen.insert(key), "{t:?} shares an encoding");
+        }
+        for n in [0.0, 1.0, 443.0, 2.5, -3.0, 9_007_199_254_740_992.0, 1e300, f64::INFINITY] {
+            assert_eq!(roundtrip(&Val::Num(n)), Val::Num(n), "{n}");
+        }
+        assert_eq!(roundtrip(&Val::Num(-0.0)), Val::Num(0.0));
+        assert_eq!(roundtrip(&Val::Time(1_714_953_600_000)), Val::Time(1_714_953_600_000));
+        assert_eq!(roundtrip(&Val::Missing), Val::Missing);
+        // A number and the text of it are different keys.
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        encode_key(&Val::Num(6.0), &mut a);
+        encode_key(&Val::str("6"), &mut b);
+        assert_ne!(a, b);
+    }
+
+    /// Encoded keys sort exactly as their decoded rows do, whatever forms their values take.
+    #[test]
+    fn encoded_keys_sort_as_their_rows() {
+        let vals = [
+            Val::str("6"),
+            Val::str("06"),
+            Val::str("17"),
+            Val::str("1e3"),
+            Val::str("10.0.0.9"),
+            Val::str("10.0.0.10"),
+            Val::str("9.0.0.1"),
+            Val::str("10.0.0.1"),
+            Val::str("100.0.0.1"),
+            Val::str("10.10.0.1"),
+            Val::str("10.1.0.1"),
+            Val::str("ACCEPT"),
+            Val::str(""),
+            Val::Num(6.0),
+            Val::Num(2.5),
+            Val::Time(5),
+            Val::Missing,
+        ];
+        let keys: Vec<Vec<u8>> = vals
+            .iter()
+            .flat_map(|a| vals.iter().map(move |b| (a, b)))
+            .map(|(a, b)| {
+                let mut k = Vec::new();
+                encode_key(a, &mut k);
+                encode_key(b, &mut k);
+                k
+            })
+            .collect();
+        for x in &keys {
+            for y in &keys {
+                let want = crate::exec::cmp_all(&decode_key(x, 2), &decode_key(y, 2));
+                assert_eq!(
+                    cmp_keys(x, y, (numeric_texts(x), numeric_texts(y))),
+                    want,
+                    "{:?} {:?}",
+                    decode_key(x, 2),
+                    decode_key(y, 2)
+                );
+            }
+        }
+    }
+
+    /// `min`/`max` over numbers, then over a text and a NaN, answer as over values throughout.
+    #[test]
+    fn extremes_turn_into_values_without_changing_answers() {
+        for want in [Ordering::Less, Ordering::Greater] {
+            let inputs: [&[Val<'_>]; 4] = [
+                &[Val::str("5"), Val::Num(3.0), Val::str("7")],
+                &[Val::str("5"), Val::str("abc"), Val::Num(-1.0)],
+                &[Val::Num(2.0), Val::Num(f64::NAN), Val::Num(1.0)],
+                &[Val::str("x"), Val::str("b"), Val::Num(9.0)],
+            ];
+            for vs in inputs {
+                let mut typed = Extremes::Nums(Vec::new());
+                let mut plain = Extremes::Vals(Vec::new());
+                typed.push();
+                plain.push();
+                for v in vs {
+                    typed.offer(0, v.clone(), want);
+                    plain.offer(0, v.clone(), want);
+                }
+                assert_eq!(format!("{:?}", typed.result(0)), format!("{:?}", plain.result(0)), "{vs:?} {want:?}");
+            }
+        }
+    }
+}
