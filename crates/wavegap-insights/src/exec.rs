@@ -11,7 +11,7 @@ use crate::bind::{Stage, bind_stage};
 use crate::eval::{Env, Parsed, RecordEnv, Resolved, RowEnv, eval, test};
 use crate::groups::{Groups, Order, Row, encode_key, for_each_group_row, group_rows};
 use crate::plan::{Mode, Plan, RowCmd};
-use crate::prefilter::Prefilter;
+use crate::prefilter::{Prefilter, next_space};
 use crate::value::{Val, sort_cmp};
 use crate::{Event, FlowLines, QueryResult, Statistics};
 
@@ -190,13 +190,19 @@ impl Executor {
         let state = &mut self.state;
         let stats = &mut self.stats;
         let limit = self.limit;
+        // Without tabs, carriage returns and form feeds a line's only whitespace is spaces.
+        let spaces_only = memchr::memchr3(b'\t', b'\r', b'\x0c', bytes).is_none();
         // One record: the split fields (or `None` to split again the careful way).
         let mut record =
             |line: &'a str, line_no: u64, split: Option<&[&'a str]>, cols: &mut Vec<&'a str>, count: bool| {
                 let fields: &[&str] = if let Some(f) = split {
                     f
                 } else {
-                    split_fields(line, cols);
+                    if spaces_only {
+                        split_spaces(line, cols);
+                    } else {
+                        split_fields(line, cols);
+                    }
                     cols
                 };
                 if fields.len() != nfields {
@@ -262,9 +268,6 @@ impl Executor {
                 return;
             }
             Some(Prefilter::Lines(tests)) => {
-                // Tabs are ruled out above; without carriage returns and form feeds a line's
-                // only whitespace is spaces.
-                let spaces_only = memchr::memchr2(b'\r', b'\x0c', bytes).is_none();
                 let mut start = 0;
                 for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
                     let line = &text[start..end];
@@ -599,6 +602,22 @@ pub(crate) fn split_fields<'a>(line: &'a str, out: &mut Vec<&'a str>) {
     }
 }
 
+/// [`split_fields`] of a line whose only whitespace is spaces, eight bytes at a time.
+fn split_spaces<'a>(line: &'a str, out: &mut Vec<&'a str>) {
+    out.clear();
+    let b = line.as_bytes();
+    let mut start = 0;
+    while let Some(space) = next_space(b, start) {
+        if space > start {
+            out.push(&line[start..space]);
+        }
+        start = space + 1;
+    }
+    if start < b.len() {
+        out.push(&line[start..]);
+    }
+}
+
 /// Sorts rows by `keys` (column, descending), ties by every column ascending so the order
 /// never depends on which thread read what first.
 fn order_rows(rows: &mut [Row<'_>], keys: &[(usize, bool)]) {
@@ -698,6 +717,26 @@ fn owned_row(row: Row<'_>) -> Row<'static> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lines_of_spaces_split_as_lines_of_any_whitespace() {
+        for line in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "  a  b ",
+            "2 123 eni-1 10.0.0.5 10.0.0.8 40001 443",
+            "a  b   c",
+            "abcdefghij klmnopqrstu",
+        ] {
+            let (mut want, mut got) = (Vec::new(), Vec::new());
+            super::split_fields(line, &mut want);
+            super::split_spaces(line, &mut got);
+            assert_eq!(got, want, "{line:?}");
+        }
+    }
+
     #[test]
     fn separators_are_every_space_and_newline() {
         let alphabet = [b' ', b'\n', b'a', b'\t', 0xa0, 0, 0xff, b'!'];

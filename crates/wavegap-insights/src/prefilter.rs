@@ -232,7 +232,7 @@ impl LineTests {
 
 /// The offset of the first space at or after `from`, eight bytes at a time.
 #[inline]
-fn next_space(b: &[u8], mut from: usize) -> Option<usize> {
+pub(crate) fn next_space(b: &[u8], mut from: usize) -> Option<usize> {
     const SPACES: u64 = 0x2020_2020_2020_2020;
     while let Some(word) = b.get(from..from + 8) {
         let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));

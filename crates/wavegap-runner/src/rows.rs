@@ -13,6 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use rustc_hash::FxHashMap;
+
 use wavegap_core::flow::{AccountScan, CoverageGap, DamagedInput, FlowAggregate, FlowData, S3Requests, ScanStats};
 use wavegap_core::flowlog::{Action, FlowDirection, parse_epoch_seconds};
 use wavegap_core::inventory::PortRange;
@@ -20,10 +22,11 @@ use wavegap_core::inventory::PortRange;
 use crate::plan::ServerPart;
 use crate::plan::columns as c;
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// An aggregate's key, its log group and ENI as numbers of [`Names`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
-    log_group: String,
-    interface_id: String,
+    log_group: u32,
+    interface_id: u32,
     src: IpAddr,
     dst: IpAddr,
     protocol: u8,
@@ -44,6 +47,41 @@ struct Acc {
     dst_ports: Option<(u16, u16)>,
 }
 
+/// The log group and ENI names of the aggregates, each held once: a big result has hundreds
+/// of thousands of rows over a few thousand ENIs.
+#[derive(Debug, Default)]
+struct Names {
+    ids: FxHashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = u32::try_from(self.names.len()).expect("fewer than 2^32 names");
+        self.names.push(name.into());
+        self.ids.insert(name.into(), id);
+        id
+    }
+
+    fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+
+    /// Each name's place in the order of the names, by its number.
+    fn ranks(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..u32::try_from(self.names.len()).expect("fewer than 2^32 names")).collect();
+        order.sort_unstable_by_key(|&id| self.name(id));
+        let mut rank = vec![0; order.len()];
+        for (place, id) in (0u32..).zip(order) {
+            rank[id as usize] = place;
+        }
+        rank
+    }
+}
+
 /// One result row's values by column name, in a fixed table (no map built per row: a big
 /// result has hundreds of thousands). Columns the query does not name are left out; the last
 /// value of a column named twice wins.
@@ -52,10 +90,21 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    fn of(row: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+    /// The row's values; `seen` remembers the slot of the name last found at each position,
+    /// as the rows of one result name their columns in one order.
+    fn of(row: impl IntoIterator<Item = (&'a str, &'a str)>, seen: &mut Vec<(Box<str>, Option<usize>)>) -> Self {
         let mut values = [None; Fields::COLUMNS];
-        for (name, value) in row {
-            if let Some(i) = Self::slot(name) {
+        for (at, (name, value)) in row.into_iter().enumerate() {
+            let slot = match seen.get(at) {
+                Some((known, slot)) if known.as_ref() == name => *slot,
+                _ => {
+                    let slot = Self::slot(name);
+                    seen.resize(seen.len().max(at + 1), (Box::default(), None));
+                    seen[at] = (name.into(), slot);
+                    slot
+                }
+            };
+            if let Some(i) = slot {
                 values[i] = Some(value);
             }
         }
@@ -115,7 +164,10 @@ pub struct RowError {
 /// Collects rows, statistics and gaps from any number of queries into one [`FlowData`].
 #[derive(Debug, Default)]
 pub struct Aggregator {
-    flows: BTreeMap<Key, Acc>,
+    flows: FxHashMap<Key, Acc>,
+    names: Names,
+    /// [`Fields::of`]'s column names by position.
+    columns: Vec<(Box<str>, Option<usize>)>,
     skipdata: BTreeMap<String, u64>,
     gaps: Vec<CoverageGap>,
     damaged: Vec<DamagedInput>,
@@ -138,7 +190,7 @@ impl Aggregator {
         row: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<(), RowError> {
         let owned = |ends| part.is_none_or(|p| p.owns(ends));
-        let fields = Fields::of(row);
+        let fields = Fields::of(row, &mut self.columns);
         let get = |name: &str| fields.get(name).filter(|v| !v.is_empty() && *v != "-");
         let records = number(get(c::RECORDS), c::RECORDS)?.unwrap_or(0);
         if get(c::LOG_STATUS) == Some("SKIPDATA") {
@@ -170,8 +222,8 @@ impl Aggregator {
             .transpose()?;
         let port = small::<u16>(get(c::PORT), c::PORT)?.unwrap_or(0);
         let tcp_flags = small::<u16>(get(c::TCP_FLAGS), c::TCP_FLAGS)?;
-        let log_group = strip_account(required(c::LOG)?).to_owned();
-        let interface_id = required(c::INTERFACE)?.to_owned();
+        let log_group = strip_account(required(c::LOG)?);
+        let interface_id = required(c::INTERFACE)?;
         let range = |lo: &'static str, hi: &'static str| -> Result<Option<(u16, u16)>, RowError> {
             Ok(small::<u16>(get(lo), lo)?.zip(small::<u16>(get(hi), hi)?))
         };
@@ -185,7 +237,16 @@ impl Aggregator {
             src_ports: range(c::MIN_SRC_PORT, c::MAX_SRC_PORT)?,
             dst_ports: range(c::MIN_DST_PORT, c::MAX_DST_PORT)?,
         };
-        let key = Key { log_group, interface_id, src, dst, protocol, port, action, direction };
+        let key = Key {
+            log_group: self.names.id(log_group),
+            interface_id: self.names.id(interface_id),
+            src,
+            dst,
+            protocol,
+            port,
+            action,
+            direction,
+        };
         self.add_flow(key, acc);
         self.rows += 1;
         Ok(())
@@ -193,12 +254,7 @@ impl Aggregator {
 
     /// Merges a group's sums into those of its key.
     fn add_flow(&mut self, key: Key, acc: Acc) {
-        match self.flows.get_mut(&key) {
-            Some(old) => old.merge(&acc),
-            None => {
-                self.flows.insert(key, acc);
-            }
-        }
+        self.flows.entry(key).and_modify(|old| old.merge(&acc)).or_insert(acc);
     }
 
     /// Adds one query's statistics.
@@ -294,7 +350,23 @@ impl Aggregator {
     /// The aggregates in key order, the gaps, damaged objects and accounts sorted, each
     /// account's gaps counted; the costs as they stand.
     fn into_data(self) -> FlowData {
-        let aggregates = self.flows.into_iter().map(|(key, acc)| acc.finished(key)).collect();
+        let names = self.names;
+        let mut flows: Vec<(Key, Acc)> = self.flows.into_iter().collect();
+        // By log group and ENI name, then the rest of the key.
+        let rank = names.ranks();
+        flows.sort_unstable_by_key(|(k, _)| {
+            (
+                rank[k.log_group as usize],
+                rank[k.interface_id as usize],
+                k.src,
+                k.dst,
+                k.protocol,
+                k.port,
+                k.action,
+                k.direction,
+            )
+        });
+        let aggregates = flows.into_iter().map(|(key, acc)| acc.finished(key, &names)).collect();
         let mut gaps = self.gaps;
         gaps.sort_by(|a, b| (&a.account, &a.log_groups, a.window).cmp(&(&b.account, &b.log_groups, b.window)));
         let mut stats = self.stats;
@@ -318,7 +390,7 @@ pub fn merge(runs: impl IntoIterator<Item = FlowData>) -> FlowData {
     let mut objects_read = BTreeSet::new();
     for run in runs {
         for a in run.aggregates {
-            let (key, acc) = Acc::unfinished(a);
+            let (key, acc) = Acc::unfinished(&a, &mut agg.names);
             agg.add_flow(key, acc);
         }
         for (eni, records) in run.skipdata {
@@ -409,10 +481,10 @@ impl Acc {
     }
 
     /// The aggregate of `key` with these sums; a time no record gave is 0.
-    fn finished(self, key: Key) -> FlowAggregate {
+    fn finished(self, key: Key, names: &Names) -> FlowAggregate {
         FlowAggregate {
-            log_group: key.log_group,
-            interface_id: key.interface_id,
+            log_group: names.name(key.log_group).to_owned(),
+            interface_id: names.name(key.interface_id).to_owned(),
             src: key.src,
             dst: key.dst,
             protocol: key.protocol,
@@ -432,10 +504,10 @@ impl Acc {
 
     /// The key and sums of a finished aggregate, the inverse of [`Acc::finished`]: a time of 0
     /// is one no record gave, so it widens nothing.
-    fn unfinished(a: FlowAggregate) -> (Key, Acc) {
+    fn unfinished(a: &FlowAggregate, names: &mut Names) -> (Key, Acc) {
         let key = Key {
-            log_group: a.log_group,
-            interface_id: a.interface_id,
+            log_group: names.id(&a.log_group),
+            interface_id: names.id(&a.interface_id),
             src: a.src,
             dst: a.dst,
             protocol: a.protocol,
