@@ -6,8 +6,10 @@
 //! the verdict is cross-checked with the ENI that logged the REJECT. Responses are only ever
 //! blamed on NACLs: security groups are stateful.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::direction::{DirectionFrom, Orientation, Orienter};
 use crate::eval::{Evaluator, FlowSpec, Outcome, PathEvaluation, service_label};
@@ -387,8 +389,7 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
     let scanners = take_scanners(&ctx, &mut sorted.rejected, opts.scanner_ports);
     let (mut rejected, evaluations) = rejected_findings(&ctx, &sorted.rejected);
     let mut unanswered = unanswered_findings(&ctx, &sorted, data, opts);
-    let seen: HashSet<Conv> = oriented.iter().map(|(_, o)| o.conv).collect();
-    let not_seen = expected_not_seen(wave, &seen);
+    let not_seen = expected_not_seen(wave, &oriented);
     let noise = Noise {
         outside: noise_sources(&sorted.outside),
         ignored: ignored_counts(wave, &sorted.ignored),
@@ -441,14 +442,15 @@ struct Sorted<'d> {
     rejected: BTreeMap<(Conv, Leg), Vec<Oriented<'d>>>,
     /// Rejected traffic with a peer outside every known network, by source: noise.
     outside: BTreeMap<IpAddr, Vec<(&'d FlowAggregate, Conv)>>,
-    /// Accepted requests from records that hold one leg only: the candidates for unanswered.
-    requests: BTreeMap<Conv, Vec<Oriented<'d>>>,
+    /// Accepted requests from records that hold one leg only, the candidates for unanswered:
+    /// sorted by conversation.
+    requests: Vec<Oriented<'d>>,
     /// Every conversation with an accepted request.
     accepted: BTreeSet<Conv>,
     /// Conversations whose answer was seen: an accepted response, in scope or not.
-    answered: HashSet<Conv>,
+    answered: FxHashSet<Conv>,
     /// Conversations with a REJECT on either leg, ignored ones included.
-    rejected_convs: HashSet<Conv>,
+    rejected_convs: FxHashSet<Conv>,
     /// Records and conversations matched by each ignore rule, by its index.
     ignored: BTreeMap<usize, (u64, BTreeSet<Conv>)>,
     /// ENIs in the flow logs that the inventory does not hold.
@@ -490,13 +492,14 @@ impl<'d> Sorted<'d> {
                 }
                 Action::Accept if leg == Leg::Request => {
                     if !o.split {
-                        sorted.requests.entry(conv).or_default().push((a, o));
+                        sorted.requests.push((a, o));
                     }
                     sorted.accepted.insert(conv);
                 }
                 Action::Accept => {}
             }
         }
+        sorted.requests.sort_by_key(|(_, o)| o.conv);
         sorted
     }
 }
@@ -520,13 +523,13 @@ fn take_scanners<'d>(
     rejected: &mut BTreeMap<(Conv, Leg), Vec<Oriented<'d>>>,
     threshold: usize,
 ) -> BTreeMap<IpAddr, Vec<(&'d FlowAggregate, Conv)>> {
-    let mut probed: HashMap<IpAddr, BTreeSet<(u8, u16)>> = HashMap::new();
+    let mut probed: FxHashMap<IpAddr, BTreeSet<(u8, u16)>> = FxHashMap::default();
     for (conv, leg) in rejected.keys() {
         if *leg == Leg::Request && !ctx.in_wave(conv.client) {
             probed.entry(conv.client).or_default().insert((conv.protocol, conv.port));
         }
     }
-    let scanners: HashSet<IpAddr> =
+    let scanners: FxHashSet<IpAddr> =
         probed.into_iter().filter(|(_, p)| p.len() >= threshold).map(|(ip, _)| ip).collect();
     let mut taken: BTreeMap<IpAddr, Vec<(&FlowAggregate, Conv)>> = BTreeMap::new();
     rejected.retain(|(conv, leg), aggs| {
@@ -593,7 +596,8 @@ fn unanswered_findings(
     opts: &AnalysisOptions,
 ) -> Vec<UnansweredFinding> {
     let mut out = Vec::new();
-    for (conv, aggs) in &sorted.requests {
+    for aggs in sorted.requests.chunk_by(|(_, x), (_, y)| x.conv == y.conv) {
+        let conv = &aggs[0].1.conv;
         if !expects_answer(ctx.wave, *conv)
             || sorted.rejected_convs.contains(conv)
             || sorted.answered.contains(conv)
@@ -818,12 +822,14 @@ fn noise_sources(by_src: &BTreeMap<IpAddr, Vec<(&FlowAggregate, Conv)>>) -> Vec<
         .collect()
 }
 
-fn expected_not_seen(wave: &WaveConfig, seen: &HashSet<Conv>) -> Vec<NotSeenFinding> {
+fn expected_not_seen(wave: &WaveConfig, seen: &[Oriented<'_>]) -> Vec<NotSeenFinding> {
     let mut out = Vec::new();
     for x in &wave.expected_flows {
         let flow = x.resolve(wave);
         let unknown_end = flow.has_unknown_end();
-        if unknown_end || !seen.iter().any(|c| flow.matches(c.client, c.server, c.protocol, c.port)) {
+        if unknown_end
+            || !seen.iter().any(|(_, o)| flow.matches(o.conv.client, o.conv.server, o.conv.protocol, o.conv.port))
+        {
             let (src_name, dst_name) = (x.src.to_string(), x.dst.to_string());
             out.push(NotSeenFinding {
                 id: format!("not-seen/{}/{}/{src_name}/{dst_name}", proto_name(x.protocol), x.port),

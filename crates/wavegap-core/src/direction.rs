@@ -23,7 +23,7 @@
 //! When nothing decides, the lower port is taken as the service port and the orientation is
 //! marked *split*, so a report says the direction is a guess instead of hiding it.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
@@ -83,24 +83,30 @@ fn well_known(port: u16) -> bool {
 /// that, the port is plainly one that many talk to.
 const PARTNERS_CAP: usize = 4;
 
-/// The distinct (peer, peer port) pairs seen with one end's port, up to [`PARTNERS_CAP`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Partners(Vec<(IpAddr, u16)>);
+/// The distinct (peer, peer port) pairs seen with one end's port, up to [`PARTNERS_CAP`],
+/// held in place: there is one per port of every end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Partners {
+    count: usize,
+    seen: [Option<(IpAddr, u16)>; PARTNERS_CAP],
+}
 
 impl Partners {
     fn add(&mut self, peer: IpAddr, ports: PortRange) {
         if ports.from != ports.to {
             // A range is several ports already: a listener's many clients.
-            self.0.resize(PARTNERS_CAP, (peer, ports.from));
+            self.count = PARTNERS_CAP;
             return;
         }
-        if self.0.len() < PARTNERS_CAP && !self.0.contains(&(peer, ports.from)) {
-            self.0.push((peer, ports.from));
+        let pair = Some((peer, ports.from));
+        if self.count < PARTNERS_CAP && !self.seen[..self.count].contains(&pair) {
+            self.seen[self.count] = pair;
+            self.count += 1;
         }
     }
 
     fn count(&self) -> usize {
-        self.0.len()
+        self.count
     }
 }
 
@@ -110,11 +116,11 @@ pub(crate) struct Orienter<'c, 'a> {
     /// (end, its port, protocol) → the peers and peer ports seen with it. A service port is
     /// the fixed end of many (client, client port) pairs; a client port, reused at most
     /// towards a few services, of few.
-    partners: HashMap<(IpAddr, u16, u8), Partners>,
+    partners: FxHashMap<(IpAddr, u16, u8), Partners>,
     /// OR of the flags of single-port-pair records: (src, src port, dst, dst port, protocol).
-    flags: HashMap<(IpAddr, u16, IpAddr, u16, u8), u16>,
+    flags: FxHashMap<(IpAddr, u16, IpAddr, u16, u8), u16>,
     /// Accepted (src, dst, protocol, port) tuples, for flows without ports.
-    accepted: HashSet<(IpAddr, IpAddr, u8, u16)>,
+    accepted: FxHashSet<(IpAddr, IpAddr, u8, u16)>,
 }
 
 fn has_ports(protocol: u8) -> bool {
@@ -127,9 +133,9 @@ fn single(r: PortRange) -> bool {
 
 impl<'c, 'a> Orienter<'c, 'a> {
     pub fn new(ctx: &'c Context<'a>, aggregates: &[FlowAggregate]) -> Self {
-        let mut partners: HashMap<(IpAddr, u16, u8), Partners> = HashMap::new();
-        let mut flags: HashMap<(IpAddr, u16, IpAddr, u16, u8), u16> = HashMap::new();
-        let mut accepted = HashSet::new();
+        let mut partners: FxHashMap<(IpAddr, u16, u8), Partners> = FxHashMap::default();
+        let mut flags: FxHashMap<(IpAddr, u16, IpAddr, u16, u8), u16> = FxHashMap::default();
+        let mut accepted = FxHashSet::default();
         for a in aggregates {
             if a.action == Action::Accept {
                 accepted.insert((a.src, a.dst, a.protocol, a.port));

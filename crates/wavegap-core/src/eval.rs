@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::findings::Hop;
@@ -247,7 +248,7 @@ fn nacl_entry_ports(e: &NaclEntry, protocol: u8) -> Option<PortRange> {
 #[derive(Debug)]
 pub struct Evaluator<'a> {
     inv: &'a Inventory,
-    eni_by_ip: HashMap<IpAddr, &'a Eni>,
+    eni_by_ip: FxHashMap<IpAddr, &'a Eni>,
     members: HashMap<&'a str, Vec<&'a Eni>>,
     nacl_by_subnet: HashMap<&'a str, &'a NetworkAcl>,
     /// Per NACL: (inbound, outbound) entries sorted by number, `*` DENY guaranteed.
@@ -256,7 +257,7 @@ pub struct Evaluator<'a> {
 
 impl<'a> Evaluator<'a> {
     pub fn new(inv: &'a Inventory) -> Self {
-        let mut eni_by_ip = HashMap::new();
+        let mut eni_by_ip = FxHashMap::default();
         let mut members: HashMap<&str, Vec<&Eni>> = HashMap::new();
         for eni in inv.enis.values() {
             for ip in &eni.private_ips {

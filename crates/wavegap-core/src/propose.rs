@@ -323,21 +323,16 @@ pub(crate) fn propose(ctx: &Context<'_>, findings: &mut [RejectedFinding], evals
             );
         }
     }
-    // Drop changes another one covers (a /32 inside a proposed on-premises range).
-    let keys: Vec<_> = merged.keys().cloned().collect();
+    // Drop changes another one covers (a /32 inside a proposed on-premises range). Changes of
+    // one rule but their peer are neighbours in the map's order.
+    let keys: Vec<(MergeKey, Option<IpNet>)> = merged.keys().map(|k| (k.clone(), k.4.parse().ok())).collect();
     let mut covered = Vec::new();
-    for k in &keys {
-        let Ok(net) = k.4.parse::<IpNet>() else { continue };
-        for other in &keys {
-            if other == k || (other.0.as_str(), other.1, other.2, other.3) != (k.0.as_str(), k.1, k.2, k.3) {
-                continue;
-            }
-            if let Ok(o) = other.4.parse::<IpNet>()
-                && o != net
-                && o.contains(&net)
-            {
-                covered.push((k.clone(), other.clone()));
-                break;
+    for run in keys.chunk_by(|(a, _), (b, _)| (&a.0, a.1, a.2, a.3) == (&b.0, b.1, b.2, b.3)) {
+        for (k, net) in run {
+            let Some(net) = net else { continue };
+            let by = run.iter().find(|(other, o)| other != k && o.is_some_and(|o| o != *net && o.contains(net)));
+            if let Some((by, _)) = by {
+                covered.push((k.clone(), by.clone()));
             }
         }
     }

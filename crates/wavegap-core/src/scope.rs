@@ -6,7 +6,9 @@
 //! the analysis names the server from any of them, so both build the same [`Scope`] and can
 //! never disagree about who is in the wave (docs/domain.md, "Addresses").
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -17,7 +19,7 @@ use crate::wave::{Server, WaveConfig};
 /// The wave's addresses and networks, from the wave file and the inventory.
 #[derive(Debug, Clone)]
 pub struct Scope<'a> {
-    servers: HashMap<IpAddr, &'a Server>,
+    servers: FxHashMap<IpAddr, &'a Server>,
     /// The networks counted as internal: the wave's (RFC 1918 when it names none), its
     /// on-premises networks and every CIDR of the inventory's VPCs, IPv4 and IPv6.
     internal: Vec<IpNet>,
@@ -29,7 +31,7 @@ fn rfc1918() -> Vec<IpNet> {
 
 impl<'a> Scope<'a> {
     pub fn new(wave: &'a WaveConfig, inv: &Inventory) -> Self {
-        let mut servers: HashMap<IpAddr, &Server> = HashMap::new();
+        let mut servers: FxHashMap<IpAddr, &Server> = FxHashMap::default();
         // The wave's own addresses first: they win over what an ENI also carries.
         for server in wave.servers() {
             for ip in server.addresses() {

@@ -6,13 +6,13 @@
 //! ([`crate::group`]), then what no change can fix, then the apps. Order is stable: groups
 //! by records, resources by id, apps as the wave lists them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use serde::Serialize;
 use wavegap_core::findings::{
-    Analysis, Caveat, CaveatKind, FlowEnd, NotSeenFinding, PeerKind, Proposal, RejectedFinding, RuleChange,
-    UnansweredFinding,
+    AcceptedFlow, Analysis, Caveat, CaveatKind, FlowEnd, NotSeenFinding, PeerKind, Proposal, RejectedFinding,
+    RuleChange, UnansweredFinding,
 };
 use wavegap_core::flow::{CoverageGap, FlowData, ScanStats};
 use wavegap_core::flowlog::Action;
@@ -527,6 +527,7 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
         && unfixable.unknown_inventory.is_empty();
 
     let mut apps = Vec::with_capacity(wave.apps.len());
+    let accepted = AcceptedByEnd::new(&analysis.accepted);
     for app in &wave.apps {
         let in_app = |end: &FlowEnd| end.in_wave && end.app.as_deref() == Some(app.name.as_str());
         let rejected: Vec<&RejectedFinding> =
@@ -546,7 +547,7 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
             app.servers.iter().filter_map(|s| server_by_ip.get(&s.ip.to_string()).map(|v| (*v).clone())).collect();
         // Single connection attempts are strays, not the app's dependencies: not drawn.
         let drawn: Vec<&RejectedFinding> = rejected.iter().copied().filter(|f| f.held_back.is_none()).collect();
-        let diagram = app_diagram(&places, &analysis.accepted, &app.name, &app.servers, &drawn, &unanswered);
+        let diagram = app_diagram(&places, &accepted, &app.name, &app.servers, &drawn, &unanswered);
         apps.push(AppView {
             name: app.name.clone(),
             anchor: format!("app-{}", format::slug(&app.name)),
@@ -1345,9 +1346,38 @@ fn nacl_diff(inventory: &Inventory, acl_id: &str, proposals: &[&Proposal]) -> Ve
 /// The app's diagram: its servers one box each (every address of theirs inside the box),
 /// other apps of the wave one box each, dependencies by name, everything else one box per
 /// network (on-premises range, VPC), with the number of addresses behind it.
+/// The accepted flows by each of their ends, so that an app's diagram reads the flows of its
+/// own addresses, not every flow of the wave.
+struct AcceptedByEnd<'a> {
+    flows: &'a [AcceptedFlow],
+    by_end: HashMap<IpAddr, Vec<usize>>,
+}
+
+impl<'a> AcceptedByEnd<'a> {
+    fn new(flows: &'a [AcceptedFlow]) -> Self {
+        let mut by_end: HashMap<IpAddr, Vec<usize>> = HashMap::new();
+        for (i, a) in flows.iter().enumerate() {
+            by_end.entry(a.client).or_default().push(i);
+            if a.server != a.client {
+                by_end.entry(a.server).or_default().push(i);
+            }
+        }
+        AcceptedByEnd { flows, by_end }
+    }
+
+    /// The flows with an end among `ips`, in their order.
+    fn touching<'i>(&self, ips: impl IntoIterator<Item = &'i IpAddr>) -> impl Iterator<Item = &'a AcceptedFlow> {
+        let mut picked: Vec<usize> = ips.into_iter().filter_map(|ip| self.by_end.get(ip)).flatten().copied().collect();
+        picked.sort_unstable();
+        picked.dedup();
+        let flows = self.flows;
+        picked.into_iter().map(move |i| &flows[i])
+    }
+}
+
 fn app_diagram(
     places: &Places<'_>,
-    accepted_flows: &[wavegap_core::findings::AcceptedFlow],
+    accepted: &AcceptedByEnd<'_>,
     app: &str,
     servers: &[wavegap_core::wave::Server],
     rejected: &[&RejectedFinding],
@@ -1378,7 +1408,12 @@ fn app_diagram(
     }
     let mut members: BTreeMap<String, BTreeSet<IpAddr>> = BTreeMap::new();
     let mut nodes: BTreeMap<String, diagram::Node> = BTreeMap::new();
+    // An address's node, worked out once: an app draws thousands of flows of few addresses.
+    let mut key_by_ip: HashMap<IpAddr, String> = HashMap::new();
     let mut key_of = |ip: IpAddr| -> String {
+        if let Some(key) = key_by_ip.get(&ip) {
+            return key.clone();
+        }
         let (key, title) = if let Some(name) = own.get(&ip) {
             (format!("server:{name}"), name.clone())
         } else {
@@ -1393,6 +1428,7 @@ fn app_diagram(
         };
         members.entry(key.clone()).or_default().insert(ip);
         nodes.entry(key.clone()).or_insert_with(|| diagram::Node { title: Some(title), detail: String::new() });
+        key_by_ip.insert(ip, key.clone());
         key
     };
     let mut edges: Vec<Edge> = Vec::new();
@@ -1416,9 +1452,9 @@ fn app_diagram(
         });
         seen.insert((f.client.ip, f.server.ip, f.protocol, f.port));
     }
-    let touches = |ip: &IpAddr| own.contains_key(ip);
-    for a in accepted_flows {
-        if (touches(&a.client) || touches(&a.server)) && !seen.contains(&(a.client, a.server, a.protocol, a.port)) {
+    let touching: Vec<&AcceptedFlow> = accepted.touching(own.keys()).collect();
+    for a in touching {
+        if !seen.contains(&(a.client, a.server, a.protocol, a.port)) {
             edges.push(Edge {
                 from: key_of(a.client),
                 to: key_of(a.server),
