@@ -23,8 +23,10 @@
 //! When nothing decides, the lower port is taken as the service port and the orientation is
 //! marked *split*, so a report says the direction is a guess instead of hiding it.
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use std::hash::BuildHasher as _;
 use std::net::IpAddr;
+
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -84,11 +86,12 @@ fn well_known(port: u16) -> bool {
 const PARTNERS_CAP: usize = 4;
 
 /// The distinct (peer, peer port) pairs seen with one end's port, up to [`PARTNERS_CAP`],
-/// held in place: there is one per port of every end.
+/// held in place as 64-bit fingerprints: there is one per port of every end, and two pairs
+/// that share a fingerprint (a chance of one in 2^64) would count once.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Partners {
     count: usize,
-    seen: [Option<(IpAddr, u16)>; PARTNERS_CAP],
+    seen: [u64; PARTNERS_CAP],
 }
 
 impl Partners {
@@ -98,9 +101,10 @@ impl Partners {
             self.count = PARTNERS_CAP;
             return;
         }
-        let pair = Some((peer, ports.from));
-        if self.count < PARTNERS_CAP && !self.seen[..self.count].contains(&pair) {
-            self.seen[self.count] = pair;
+        let n = self.count;
+        let pair = FxBuildHasher.hash_one((peer, ports.from));
+        if n < PARTNERS_CAP && !self.seen[..n].contains(&pair) {
+            self.seen[n] = pair;
             self.count += 1;
         }
     }

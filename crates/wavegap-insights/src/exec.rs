@@ -1,6 +1,7 @@
 //! Running a plan: per-record filtering and aggregation into a partial state that can be
 //! merged with others (one per thread), then the row stage and the result.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -377,10 +378,22 @@ impl Executor {
 
     /// Runs the row stage and returns the result rows.
     pub fn finish(self) -> QueryResult {
+        let mut result = QueryResult::new(self.columns());
+        result.statistics = self.finish_each(|values| result.push_row(values));
+        result
+    }
+
+    /// The result's columns, in order.
+    pub fn columns(&self) -> Vec<String> {
+        self.plan.visible.iter().map(|&i| self.plan.columns[i].clone()).collect()
+    }
+
+    /// Runs the row stage and hands each result row to `row` as it is made (its value in each
+    /// of [`Executor::columns`], `None` where it has none), so that no result is held whole.
+    pub fn finish_each(self, mut row: impl FnMut(&mut dyn Iterator<Item = Option<Cow<'_, str>>>)) -> Statistics {
         let plan = &*self.plan;
         let mut ts_col = plan.timestamp_col;
-        let mut result = QueryResult::new(plan.visible.iter().map(|&i| plan.columns[i].clone()).collect());
-        result.statistics = self.stats;
+        let statistics = self.stats;
         // The group keys, which the rows borrow their text from.
         let keys;
         let mut rows = match (self.state, &plan.mode) {
@@ -388,10 +401,10 @@ impl Executor {
                 // Nothing runs on the rows: each goes into the result as it is made.
                 let (keys, mut cols) = groups.into_parts();
                 let order = if self.ordered || keys.len() > self.limit { Order::Keys } else { Order::Any };
-                for_each_group_row(&keys, &mut cols, stats, self.limit, order, |row| {
-                    result.push_row(plan.visible.iter().map(|&i| row.get(i).and_then(Val::text)));
+                for_each_group_row(&keys, &mut cols, stats, self.limit, order, |values| {
+                    row(&mut plan.visible.iter().map(|&i| values.get(i).and_then(Val::text)));
                 });
-                return result;
+                return statistics;
             }
             (State::Groups(groups), Mode::Stats(stats)) => {
                 ts_col = None;
@@ -411,11 +424,11 @@ impl Executor {
             rows = apply(cmd, rows, &mut ts_col);
         }
         rows.truncate(self.limit);
-        // Row by row, so each row is freed as soon as its text is in the result.
-        for row in rows {
-            result.push_row(plan.visible.iter().map(|&i| row.get(i).and_then(Val::text)));
+        // Row by row, so each row is freed as soon as it is handed on.
+        for values in rows {
+            row(&mut plan.visible.iter().map(|&i| values.get(i).and_then(Val::text)));
         }
-        result
+        statistics
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use wavegap_core::flow::{DamagedInput, FlowData};
-use wavegap_insights::{Query, ResultRow};
+use wavegap_insights::Query;
 
 use crate::RunnerError;
 use crate::local::{self, LocalOptions};
@@ -58,10 +58,15 @@ pub fn run(
     let mut read = BTreeSet::new();
     for &window in &plan.windows {
         progress.event(&Event::Started { chunk: 1, window, query_id: "local" });
+        // The rows go into the aggregator as the engine makes them.
+        let results = || format!("results of the query over {objects} for {}..{}", window.start, window.end);
+        let finish = |exec| agg.add_finished(exec, results);
         let out = match &reader {
-            Reader::Dir(dir) => local::run_query(dir, &query, Some(window), &options)?,
-            Reader::Bucket(bucket, region) => bucket.run_query(&query, window, *region, &options)?,
+            Reader::Dir(dir) => local::run_query_with(dir, &query, Some(window), &options, finish)?,
+            Reader::Bucket(bucket, region) => bucket.run_query(&query, window, *region, &options, finish)?,
         };
+        let (s, rows, bad) = out.result;
+        bad_rows += bad;
         for p in out.problems.iter().take(SHOWN_PROBLEMS) {
             tracing::warn!("{p}");
         }
@@ -82,14 +87,7 @@ pub fn run(
             Some(before) => out.skipped.iter().filter(|f| before.contains(*f)).cloned().collect(),
         });
         read.extend(out.read.iter().map(|f| local::object_name(f).into_owned()));
-        let s = out.result.statistics;
         agg.add_stats(s.records_scanned, s.records_matched, s.bytes_scanned);
-        bad_rows += agg.add_rows(
-            None,
-            || format!("results of the query over {objects} for {}..{}", window.start, window.end),
-            out.result.rows().map(ResultRow::fields),
-        );
-        let rows = out.result.len();
         progress.event(&Event::Finished { chunk: 1, window, rows, bytes_scanned: s.bytes_scanned });
     }
     if bad_rows > 0 {

@@ -10,10 +10,12 @@
 //! [`merge`] joins the data of several runs (the cycles of a watch, a retried query) by the
 //! same rule, so the runs read as one.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
+use wavegap_insights::{Executor, Statistics};
 
 use wavegap_core::flow::{AccountScan, CoverageGap, DamagedInput, FlowAggregate, FlowData, S3Requests, ScanStats};
 use wavegap_core::flowlog::{Action, FlowDirection, parse_epoch_seconds};
@@ -290,24 +292,39 @@ impl Aggregator {
         R: IntoIterator<Item = F>,
         F: IntoIterator<Item = (&'a str, &'a str)>,
     {
-        let mut bad = 0u64;
-        let mut first = None;
+        let mut skipped = Skipped::default();
         for row in rows {
-            if let Err(e) = self.add_row(part, row) {
-                tracing::debug!("skipped a row: {e}");
-                bad += 1;
-                first.get_or_insert(e);
-            }
+            skipped.note(self.add_row(part, row));
         }
-        if let Some(e) = first {
+        self.add_skipped_rows(skipped, object)
+    }
+
+    /// Adds the rows of a local query's state as they are made, as [`Aggregator::add_rows`]
+    /// adds a result's: the result is never held whole. Returns the query's statistics, its
+    /// row count and how many rows were skipped.
+    pub fn add_finished(&mut self, exec: Executor, object: impl FnOnce() -> String) -> (Statistics, usize, u64) {
+        let columns = exec.columns();
+        let (mut skipped, mut rows) = (Skipped::default(), 0);
+        let stats = exec.finish_each(|values| {
+            rows += 1;
+            let row = columns.iter().zip(values).filter_map(|(c, v)| Some((c.as_str(), v?)));
+            // The values live only for this row: borrowed for the call, not kept.
+            let row: Vec<(&str, Cow<'_, str>)> = row.collect();
+            skipped.note(self.add_row(None, row.iter().map(|(c, v)| (*c, v.as_ref()))));
+        });
+        (stats, rows, self.add_skipped_rows(skipped, object))
+    }
+
+    fn add_skipped_rows(&mut self, skipped: Skipped, object: impl FnOnce() -> String) -> u64 {
+        if let Some(e) = skipped.first {
             self.add_damaged(DamagedInput {
                 object: object(),
-                problems: bad,
+                problems: skipped.count,
                 line: None,
-                what: format!("{bad} result row(s) could not be read, first: {e}"),
+                what: format!("{} result row(s) could not be read, first: {e}", skipped.count),
             });
         }
-        bad
+        skipped.count
     }
 
     /// Adds an object that could not be read whole; the same object seen again (another
@@ -526,6 +543,23 @@ impl Acc {
             dst_ports: a.dst_ports.map(|r| (r.from, r.to)),
         };
         (key, acc)
+    }
+}
+
+/// The rows of one query that were not flows of the aggregating query.
+#[derive(Default)]
+struct Skipped {
+    count: u64,
+    first: Option<RowError>,
+}
+
+impl Skipped {
+    fn note(&mut self, added: Result<(), RowError>) {
+        if let Err(e) = added {
+            tracing::debug!("skipped a row: {e}");
+            self.count += 1;
+            self.first.get_or_insert(e);
+        }
     }
 }
 

@@ -26,7 +26,7 @@ use tokio::runtime::Handle;
 use tokio_util::io::SyncIoBridge;
 use wavegap_core::flow::{S3Requests, TimeWindow};
 use wavegap_core::wave::S3Location;
-use wavegap_insights::Query;
+use wavegap_insights::{Executor, Query};
 
 use crate::RunnerError;
 use crate::local::{self, FileKind, LocalOptions, LocalOutput, RandomAccess, Store};
@@ -55,18 +55,20 @@ impl Bucket {
 
     /// Runs `query` over the objects that can hold records of `window` (of `region` only,
     /// when given).
-    pub fn run_query(
+    /// `finish` makes the result from the query's state, as in [`local::run_query_with`].
+    pub fn run_query<R>(
         &self,
         query: &Query,
         window: TimeWindow,
         region: Option<&str>,
         options: &LocalOptions,
-    ) -> Result<LocalOutput, RunnerError> {
+        finish: impl FnOnce(Executor) -> R,
+    ) -> Result<LocalOutput<R>, RunnerError> {
         let objects = self.handle.block_on(self.objects(window, region))?;
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let options =
             LocalOptions { threads: Some(options.threads.unwrap_or(cores * THREADS_PER_CORE)), ..options.clone() };
-        Ok(local::run_objects(self, objects, query, Some(window), &options)?)
+        Ok(local::run_objects(self, objects, query, Some(window), &options, finish)?)
     }
 
     /// The requests made so far and the bytes their answers carried.

@@ -121,9 +121,11 @@ impl fmt::Display for Problem {
     }
 }
 
+/// What a local run found: `result` is the query's result, or what a caller that took the
+/// rows as they were made kept of it.
 #[derive(Debug, Clone)]
-pub struct LocalOutput {
-    pub result: QueryResult,
+pub struct LocalOutput<R = QueryResult> {
+    pub result: R,
     /// The first problems in file and line order (at most 1,000; see `problem_count`).
     pub problems: Vec<Problem>,
     pub problem_count: u64,
@@ -224,6 +226,18 @@ pub fn run_query(
     window: Option<TimeWindow>,
     options: &LocalOptions,
 ) -> Result<LocalOutput, LocalError> {
+    run_query_with(path, query, window, options, Executor::finish)
+}
+
+/// [`run_query`], the result made by `finish` from the query's state once every record is in
+/// (with [`Executor::finish_each`], row by row, never held whole).
+pub fn run_query_with<R>(
+    path: &Path,
+    query: &Query,
+    window: Option<TimeWindow>,
+    options: &LocalOptions,
+    finish: impl FnOnce(Executor) -> R,
+) -> Result<LocalOutput<R>, LocalError> {
     if !path.exists() {
         return Err(LocalError::NotFound { path: path.to_path_buf() });
     }
@@ -231,18 +245,20 @@ pub fn run_query(
     if files.is_empty() {
         return Err(LocalError::NoFiles { path: path.to_path_buf() });
     }
-    run_objects(&Disk, files, query, window, options)
+    run_objects(&Disk, files, query, window, options, finish)
 }
 
 /// Runs `query` over `objects` opened from `store`, on `options.threads` reader threads;
 /// those read before are left out, and those whose names put them outside `window` skipped.
-pub(crate) fn run_objects(
+/// `finish` makes the result from the merged state.
+pub(crate) fn run_objects<R>(
     store: &dyn Store,
     mut objects: Vec<(PathBuf, FileKind)>,
     query: &Query,
     window: Option<TimeWindow>,
     options: &LocalOptions,
-) -> Result<LocalOutput, LocalError> {
+    finish: impl FnOnce(Executor) -> R,
+) -> Result<LocalOutput<R>, LocalError> {
     objects.retain(|(name, _)| !options.read_before.contains(object_name(name).as_ref()));
     let times = window.map(object_times);
     let (files, skipped): (Vec<_>, Vec<_>) = objects.into_iter().partition(|(_, kind)| match (kind, times) {
@@ -298,7 +314,7 @@ pub(crate) fn run_objects(
         return Err(LocalError::Strict { count: report.count, first });
     }
     Ok(LocalOutput {
-        result: exec.finish(),
+        result: finish(exec),
         problems: report.problems,
         problem_count: report.count,
         bad_lines: report.bad_lines,
