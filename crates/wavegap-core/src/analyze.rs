@@ -382,8 +382,11 @@ type Oriented<'d> = (&'d FlowAggregate, Orientation);
 /// the caveats, the proposals and the summary.
 pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &AnalysisOptions) -> Analysis {
     let ctx = Context::new(wave, inv);
-    let orienter = Orienter::new(&ctx, &data.aggregates);
-    let oriented: Vec<Oriented<'_>> = data.aggregates.iter().map(|a| (a, orienter.orient(a))).collect();
+    // The orienter's indexes span every aggregate: gone before the next phase builds its own.
+    let oriented: Vec<Oriented<'_>> = {
+        let orienter = Orienter::new(&ctx, &data.aggregates);
+        data.aggregates.iter().map(|a| (a, orienter.orient(a))).collect()
+    };
 
     let mut sorted = Sorted::new(&ctx, &oriented);
     let scanners = take_scanners(&ctx, &mut sorted.rejected, opts.scanner_ports);
