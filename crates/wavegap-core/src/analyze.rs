@@ -825,13 +825,13 @@ fn noise_sources(by_src: &BTreeMap<IpAddr, Vec<(&FlowAggregate, Conv)>>) -> Vec<
         .collect()
 }
 
-fn expected_not_seen(wave: &WaveConfig, seen: &[Oriented<'_>]) -> Vec<NotSeenFinding> {
+fn expected_not_seen(wave: &WaveConfig, oriented: &[Oriented<'_>]) -> Vec<NotSeenFinding> {
     let mut out = Vec::new();
     for x in &wave.expected_flows {
         let flow = x.resolve(wave);
         let unknown_end = flow.has_unknown_end();
         if unknown_end
-            || !seen.iter().any(|(_, o)| flow.matches(o.conv.client, o.conv.server, o.conv.protocol, o.conv.port))
+            || !oriented.iter().any(|(_, o)| flow.matches(o.conv.client, o.conv.server, o.conv.protocol, o.conv.port))
         {
             let (src_name, dst_name) = (x.src.to_string(), x.dst.to_string());
             out.push(NotSeenFinding {

@@ -86,8 +86,8 @@ fn well_known(port: u16) -> bool {
 const PARTNERS_CAP: usize = 4;
 
 /// The distinct (peer, peer port) pairs seen with one end's port, up to [`PARTNERS_CAP`],
-/// held in place as 64-bit fingerprints: there is one per port of every end, and two pairs
-/// that share a fingerprint (a chance of one in 2^64) would count once.
+/// held in place as 64-bit hashes (there is one per port of every end): two pairs with one
+/// hash would count once, which can only lower a count that is capped at four anyway.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Partners {
     count: usize,

@@ -7,11 +7,10 @@
 //! never disagree about who is in the wave (docs/domain.md, "Addresses").
 
 use std::collections::BTreeSet;
-
-use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+use rustc_hash::FxHashMap;
 
 use crate::inventory::Inventory;
 use crate::wave::{Server, WaveConfig};

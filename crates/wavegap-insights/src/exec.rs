@@ -177,11 +177,14 @@ impl Executor {
         // lines. Every line is still counted as scanned. This is taken when the space count
         // says each line has the header's field count (the normal case); otherwise the chunk
         // takes the careful path below, so damaged lines are reported.
+        // One pass finds whether a line may hold whitespace but spaces; most chunks hold none.
+        let spaces_only = memchr::memchr3(b'\t', b'\r', b'\x0c', bytes).is_none();
+        let tabs = !spaces_only && memchr::memchr(b'\t', bytes).is_some();
         let fast = bound.prefilter.as_ref().filter(|_| {
             let newlines = memchr::memchr_iter(b'\n', bytes).count();
             let lines_in_chunk = newlines + usize::from(!bytes.ends_with(b"\n"));
             let spaces = memchr::memchr_iter(b' ', bytes).count();
-            let ok = nfields > 1 && memchr::memchr(b'\t', bytes).is_none() && spaces == lines_in_chunk * (nfields - 1);
+            let ok = nfields > 1 && !tabs && spaces == lines_in_chunk * (nfields - 1);
             if ok {
                 self.stats.records_scanned += lines_in_chunk as u64;
                 self.stats.bytes_scanned += bytes.len() as u64;
@@ -191,8 +194,6 @@ impl Executor {
         let state = &mut self.state;
         let stats = &mut self.stats;
         let limit = self.limit;
-        // Without tabs, carriage returns and form feeds a line's only whitespace is spaces.
-        let spaces_only = memchr::memchr3(b'\t', b'\r', b'\x0c', bytes).is_none();
         // One record: the split fields (or `None` to split again the careful way).
         let mut record =
             |line: &'a str, line_no: u64, split: Option<&[&'a str]>, cols: &mut Vec<&'a str>, count: bool| {
@@ -241,7 +242,7 @@ impl Executor {
             };
         let mut spare: Vec<&'a str> = Vec::with_capacity(32);
         let mut line_no = lines.first_line;
-        if memchr::memchr(b'\t', bytes).is_some() {
+        if tabs {
             // Tabs between fields: the general splitter, line by line.
             for line in text.split('\n') {
                 let line = line.strip_suffix('\r').unwrap_or(line);

@@ -1343,9 +1343,6 @@ fn nacl_diff(inventory: &Inventory, acl_id: &str, proposals: &[&Proposal]) -> Ve
     lines
 }
 
-/// The app's diagram: its servers one box each (every address of theirs inside the box),
-/// other apps of the wave one box each, dependencies by name, everything else one box per
-/// network (on-premises range, VPC), with the number of addresses behind it.
 /// The accepted flows by each of their ends, so that an app's diagram reads the flows of its
 /// own addresses, not every flow of the wave.
 struct AcceptedByEnd<'a> {
@@ -1375,6 +1372,9 @@ impl<'a> AcceptedByEnd<'a> {
     }
 }
 
+/// The app's diagram: its servers one box each (every address of theirs inside the box),
+/// other apps of the wave one box each, dependencies by name, everything else one box per
+/// network (on-premises range, VPC), with the number of addresses behind it.
 fn app_diagram(
     places: &Places<'_>,
     accepted: &AcceptedByEnd<'_>,
