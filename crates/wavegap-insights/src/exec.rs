@@ -177,7 +177,8 @@ impl Executor {
         // lines. Every line is still counted as scanned. This is taken when the space count
         // says each line has the header's field count (the normal case); otherwise the chunk
         // takes the careful path below, so damaged lines are reported.
-        // One pass finds whether a line may hold whitespace but spaces; most chunks hold none.
+        // Whether the chunk holds whitespace other than spaces (tab, CR, form feed), in one
+        // pass for the usual chunk that holds none; only then is it searched for tabs.
         let spaces_only = memchr::memchr3(b'\t', b'\r', b'\x0c', bytes).is_none();
         let tabs = !spaces_only && memchr::memchr(b'\t', bytes).is_some();
         let fast = bound.prefilter.as_ref().filter(|_| {
