@@ -10,7 +10,7 @@ use wavegap_core::flowlog::{FlowFormat, KnownField};
 
 use crate::bind::{Stage, bind_stage};
 use crate::eval::{Env, Parsed, RecordEnv, Resolved, RowEnv, eval, test};
-use crate::groups::{Groups, Order, Row, encode_key, for_each_group_row, group_rows};
+use crate::groups::{Groups, Order, Row, encode_key, for_each_group_text, group_rows};
 use crate::plan::{Mode, Plan, RowCmd};
 use crate::prefilter::{Prefilter, next_space};
 use crate::value::{Val, sort_cmp};
@@ -403,8 +403,8 @@ impl Executor {
                 // Nothing runs on the rows: each goes into the result as it is made.
                 let (keys, mut cols) = groups.into_parts();
                 let order = if self.ordered || keys.len() > self.limit { Order::Keys } else { Order::Any };
-                for_each_group_row(&keys, &mut cols, stats, self.limit, order, |values| {
-                    row(&mut plan.visible.iter().map(|&i| values.get(i).and_then(Val::text)));
+                for_each_group_text(&keys, &mut cols, stats, self.limit, order, |text| {
+                    row(&mut plan.visible.iter().map(|&i| text.get(i).map(Cow::Borrowed)));
                 });
                 return statistics;
             }

@@ -20,7 +20,7 @@ use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use crate::ast::AggFunc;
 use crate::eval::{AggEnv, Env, eval, parse_ipv4, value};
-use crate::plan::{CAgg, StatsPlan};
+use crate::plan::{CAgg, CExpr, StatsPlan};
 use crate::value::{Val, parse_num_bytes, sort_cmp};
 
 /// A row of the row stage; `stats` rows borrow their key text from the group keys.
@@ -146,6 +146,26 @@ impl<'k> KeyField<'k> {
         })
     }
 
+    /// Appends the value's text to `out` (as [`KeyField::into_val`]'s value spells it);
+    /// `false` when missing.
+    fn write_text(&self, out: &mut String) -> bool {
+        match self {
+            KeyField::Text(s) => out.push_str(&String::from_utf8_lossy(s)),
+            KeyField::Digits(n) => out.push_str(itoa::Buffer::new().format(*n)),
+            KeyField::Quad(o) => {
+                let mut digits = itoa::Buffer::new();
+                for (i, octet) in o.iter().enumerate() {
+                    if i > 0 {
+                        out.push('.');
+                    }
+                    out.push_str(digits.format(*octet));
+                }
+            }
+            KeyField::Other(v) => return v.write_text(out),
+        }
+        true
+    }
+
     fn into_val(self) -> Val<'k> {
         match self {
             KeyField::Text(s) => Val::Str(String::from_utf8_lossy(s)),
@@ -155,83 +175,57 @@ impl<'k> KeyField<'k> {
         }
     }
 
-    /// The value's text when it is text, spelled into `buf` when held in another form.
-    fn text<'b>(&'b self, buf: &'b mut [u8; 24]) -> Option<&'b [u8]> {
-        use std::io::Write as _;
-        let mut at = &mut buf[..];
+    /// Appends a form of the value whose bytes order as `sort_cmp` orders values, and that
+    /// ends where it ends (so the forms of a key's values, end to end, order as its rows):
+    /// a number (or text that reads as one) as `1` and the eight bytes of `total_cmp`'s
+    /// order, other text as `2`, its bytes (a zero byte as `0 255`) and `0 0`, missing as `3`.
+    fn write_sortable(&self, out: &mut Vec<u8>) {
+        #[allow(clippy::cast_precision_loss)]
+        let num = match self {
+            KeyField::Digits(n) => Some(*n as f64),
+            KeyField::Text(t) => parse_num_bytes(t),
+            KeyField::Quad(_) => None,
+            KeyField::Other(Val::Missing) => return out.push(3),
+            KeyField::Other(v) => v.as_num(),
+        };
+        if let Some(n) = num {
+            let bits = n.to_bits();
+            let ordered = if bits >> 63 == 1 { !bits } else { bits | 1 << 63 };
+            out.push(1);
+            out.extend_from_slice(&ordered.to_be_bytes());
+            return;
+        }
+        out.push(2);
         match self {
-            KeyField::Text(s) => return Some(s),
-            KeyField::Digits(n) => write!(at, "{n}").expect("15 digits fit"),
-            KeyField::Quad(o) => write!(at, "{}", Ipv4Addr::from(*o)).expect("a dotted quad fits"),
-            KeyField::Other(_) => return None,
-        }
-        let left = at.len();
-        Some(&buf[..24 - left])
-    }
-
-    /// Whether the value is text that reads as a number.
-    fn numeric_text(&self) -> bool {
-        match self {
-            KeyField::Text(t) => parse_num_bytes(t).is_some(),
-            KeyField::Digits(_) => true,
-            KeyField::Quad(_) | KeyField::Other(_) => false,
-        }
-    }
-
-    /// `sort_cmp` of the two values; two texts without decoding them (text is compared as
-    /// numbers when both read as one, else byte by byte, as `str` orders). `numeric` says
-    /// whether each text reads as a number, known beforehand.
-    fn cmp(self, other: KeyField<'_>, numeric: (bool, bool)) -> Ordering {
-        match (&self, &other) {
-            // Below 10^15, so exact as the numbers the texts read as.
-            (KeyField::Digits(x), KeyField::Digits(y)) => return x.cmp(y),
-            (KeyField::Quad(x), KeyField::Quad(y)) => return cmp_quads(*x, *y),
-            _ => {}
-        }
-        let (mut a, mut b) = ([0; 24], [0; 24]);
-        if let (Some(x), Some(y)) = (self.text(&mut a), other.text(&mut b)) {
-            return match numeric {
-                (true, true) => {
-                    let num = |t| parse_num_bytes(t).expect("known to be a number");
-                    num(x).total_cmp(&num(y))
+            KeyField::Text(t) => {
+                for &b in *t {
+                    out.push(b);
+                    if b == 0 {
+                        out.push(255);
+                    }
                 }
-                (true, false) => Ordering::Less,
-                (false, true) => Ordering::Greater,
-                (false, false) => x.cmp(y),
-            };
+            }
+            // A dotted quad's text (the rest read as numbers above), with no zero byte.
+            KeyField::Quad(o) => {
+                let mut digits = itoa::Buffer::new();
+                for (i, octet) in o.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b'.');
+                    }
+                    out.extend_from_slice(digits.format(*octet).as_bytes());
+                }
+            }
+            KeyField::Digits(_) | KeyField::Other(_) => unreachable!("read as a number or missing"),
         }
-        sort_cmp(&self.into_val(), &other.into_val())
+        out.extend_from_slice(&[0, 0]);
     }
 }
 
-/// Two dotted quads in the order of their texts, without spelling them: the first octet
-/// that differs decides, by the order of its decimal text (an octet whose text is a prefix
-/// of the other's is followed by a dot or the end, both below a digit).
-fn cmp_quads(x: [u8; 4], y: [u8; 4]) -> Ordering {
-    static RANK: std::sync::LazyLock<[u8; 256]> = std::sync::LazyLock::new(|| {
-        let mut texts: Vec<(String, u8)> = (0..=255u8).map(|n| (n.to_string(), n)).collect();
-        texts.sort();
-        let mut rank = [0; 256];
-        for (i, (_, n)) in texts.into_iter().enumerate() {
-            rank[usize::from(n)] = u8::try_from(i).expect("256 octets");
-        }
-        rank
-    });
-    x.map(|o| RANK[usize::from(o)]).cmp(&y.map(|o| RANK[usize::from(o)]))
-}
-
-/// Which of a key's values are text that reads as a number (bit `i` for value `i`; keys of
-/// more than 64 values are not sorted with it).
-fn numeric_texts(mut key: &[u8]) -> u64 {
-    let mut bits = 0;
-    let mut i = 0;
+/// The sortable forms of a key's values, end to end (see [`KeyField::write_sortable`]).
+fn sortable_key(mut key: &[u8], out: &mut Vec<u8>) {
     while let Some(f) = KeyField::next(&mut key) {
-        if i < 64 && f.numeric_text() {
-            bits |= 1 << i;
-        }
-        i += 1;
+        f.write_sortable(out);
     }
-    bits
 }
 
 /// The key's values (text borrowed from the key where it is held as text), in a row with
@@ -242,27 +236,6 @@ pub(crate) fn decode_key(mut b: &[u8], capacity: usize) -> Row<'_> {
         out.push(f.into_val());
     }
     out
-}
-
-/// Two encoded keys in the order `cmp_all` gives their decoded rows; `numeric` are their
-/// [`numeric_texts`].
-#[allow(clippy::many_single_char_names)]
-fn cmp_keys(mut a: &[u8], mut b: &[u8], numeric: (u64, u64)) -> Ordering {
-    let mut bit = 1u64;
-    loop {
-        match (KeyField::next(&mut a), KeyField::next(&mut b)) {
-            (Some(x), Some(y)) => {
-                let o = x.cmp(y, (numeric.0 & bit != 0, numeric.1 & bit != 0));
-                if o != Ordering::Equal {
-                    return o;
-                }
-                bit <<= 1;
-            }
-            (None, None) => return Ordering::Equal,
-            (None, Some(_)) => return Ordering::Less,
-            (Some(_), None) => return Ordering::Greater,
-        }
-    }
 }
 
 /// The encoded keys of the groups, in group order, end to end in one buffer.
@@ -586,6 +559,26 @@ impl AggCol {
         }
     }
 
+    /// Puts group `order[i]`'s state at `i`, leaving out the groups `order` does not name: one
+    /// column at a time, so reading the rows in `order` afterwards walks each column in turn.
+    fn gather(&mut self, order: &[usize]) {
+        fn pick<T>(v: &mut Vec<T>, order: &[usize], empty: impl Fn() -> T) {
+            let mut old = std::mem::take(v);
+            *v = order.iter().map(|&g| std::mem::replace(&mut old[g], empty())).collect();
+        }
+        match self {
+            AggCol::Count(v) => pick(v, order, || 0),
+            AggCol::Distinct(v) => pick(v, order, FxHashSet::default),
+            AggCol::Sum(v) => pick(v, order, || None),
+            AggCol::Avg(v) => pick(v, order, || (0.0, 0)),
+            AggCol::Min(Extremes::Nums(v)) | AggCol::Max(Extremes::Nums(v)) => pick(v, order, || f64::NAN),
+            AggCol::Min(Extremes::Vals(v)) | AggCol::Max(Extremes::Vals(v)) => pick(v, order, || Val::Missing),
+            AggCol::Pct(v) => pick(v, order, Vec::new),
+            AggCol::Stddev(v) => pick(v, order, || (0, 0.0, 0.0)),
+            AggCol::Earliest(v) | AggCol::Latest(v) => pick(v, order, || (0, Val::Missing)),
+        }
+    }
+
     /// Folds group `h` of `other` into group `g` of `self`.
     #[allow(clippy::cast_precision_loss)]
     #[allow(clippy::many_single_char_names)]
@@ -681,14 +674,7 @@ fn max_cmp(a: &Val<'_>, b: &Val<'_>) -> Ordering {
     }
 }
 
-/// One row per group: the keys, then the stats items; ordered by the keys ascending.
-pub(crate) fn group_rows<'k>(keys: &'k Keys, cols: &mut [AggCol], plan: &StatsPlan) -> Vec<Row<'k>> {
-    let mut rows = Vec::with_capacity(keys.len());
-    for_each_group_row(keys, cols, plan, usize::MAX, Order::Keys, |row| rows.push(row));
-    rows
-}
-
-/// The order of the rows [`for_each_group_row`] gives.
+/// The order of the rows [`for_each_group_text`] gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Order {
     /// By the group keys ascending.
@@ -697,61 +683,121 @@ pub(crate) enum Order {
     Any,
 }
 
-/// The first `limit` rows of [`group_rows`] in `order`, one at a time: a sort of the group
-/// numbers by their encoded keys, not of decoded rows, so a large result is never held twice.
-pub(crate) fn for_each_group_row<'k>(
-    keys: &'k Keys,
+/// One row per group: the keys, then the stats items; ordered by the keys ascending (a sort
+/// of the group numbers by their encoded keys, not of decoded rows).
+pub(crate) fn group_rows<'k>(keys: &'k Keys, cols: &mut [AggCol], plan: &StatsPlan) -> Vec<Row<'k>> {
+    let width = plan.keys.len() + plan.items.len();
+    let mut values = Vec::with_capacity(cols.len());
+    let order = arrange(keys, cols, plan, usize::MAX, Order::Keys);
+    let mut rows = Vec::with_capacity(order.len());
+    for (i, g) in order.into_iter().enumerate() {
+        let mut row = if keys.is_empty() { Vec::with_capacity(width) } else { decode_key(keys.get(g), width) };
+        aggregates(cols, plan, i, &mut values);
+        for item in &plan.items {
+            row.push(eval(item, &mut AggEnv { values: &values }).into_owned());
+        }
+        rows.push(row);
+    }
+    rows
+}
+
+/// One result row as text: each value's text in one buffer, so a row costs no allocation.
+#[derive(Debug, Default)]
+pub(crate) struct TextRow {
+    text: String,
+    /// Each value's start and end in `text`; `None` where the row has no value.
+    cells: Vec<Option<(usize, usize)>>,
+}
+
+impl TextRow {
+    /// The text of value `i`, if the row has one.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        self.cells.get(i).copied().flatten().map(|(start, end)| &self.text[start..end])
+    }
+
+    /// Appends a value whose text `write` appends (returning whether there is one).
+    fn push(&mut self, write: impl FnOnce(&mut String) -> bool) {
+        let start = self.text.len();
+        let present = write(&mut self.text);
+        let end = self.text.len();
+        self.cells.push(present.then_some((start, end)));
+    }
+}
+
+/// The first `limit` rows of [`group_rows`] in `order` as text, one at a time, spelled
+/// straight from the encoded keys and the aggregates: the way a `stats` result leaves the
+/// engine, so a large result is never held twice.
+pub(crate) fn for_each_group_text(
+    keys: &Keys,
     cols: &mut [AggCol],
     plan: &StatsPlan,
     limit: usize,
     order: Order,
-    mut each: impl FnMut(Row<'k>),
+    mut each: impl FnMut(&TextRow),
 ) {
-    let width = plan.keys.len() + plan.items.len();
+    let mut values = Vec::with_capacity(cols.len());
+    let mut row = TextRow::default();
+    for (i, g) in arrange(keys, cols, plan, limit, order).into_iter().enumerate() {
+        row.text.clear();
+        row.cells.clear();
+        if !keys.is_empty() {
+            let mut key = keys.get(g);
+            while let Some(field) = KeyField::next(&mut key) {
+                row.push(|out| field.write_text(out));
+            }
+        }
+        aggregates(cols, plan, i, &mut values);
+        for item in &plan.items {
+            match item {
+                CExpr::Agg(i) => row.push(|out| values.get(*i).is_some_and(|v| v.write_text(out))),
+                _ => row.push(|out| eval(item, &mut AggEnv { values: &values }).write_text(out)),
+            }
+        }
+        each(&row);
+    }
+}
+
+/// The aggregates at `g` of the columns, finished, into `values`.
+fn aggregates(cols: &mut [AggCol], plan: &StatsPlan, g: usize, values: &mut Vec<Val<'static>>) {
+    values.clear();
+    values.extend(cols.iter_mut().zip(&plan.aggs).map(|(c, a)| c.result(g, a.pct)));
+}
+
+/// The groups of the first `limit` rows in `order`, with the aggregate columns arranged to
+/// match (row `i`'s aggregates at `i`). `stats count(*)` with no `by` over no records still
+/// answers one row of zeros: the group made here.
+fn arrange(keys: &Keys, cols: &mut [AggCol], plan: &StatsPlan, limit: usize, order: Order) -> Vec<usize> {
     if keys.is_empty() && plan.keys.is_empty() {
         cols.iter_mut().for_each(AggCol::push);
-    }
-    let mut values = Vec::with_capacity(cols.len());
-    let mut row_of = |mut row: Row<'k>, g: usize| {
-        values.clear();
-        values.extend(cols.iter_mut().zip(&plan.aggs).map(|(c, a)| c.result(g, a.pct)));
-        for item in &plan.items {
-            row.push(eval(item, &mut AggEnv { values: &values }).into_owned());
-        }
-        row
-    };
-    // `stats count(*)` with no `by` over no records still answers one row of zeros.
-    if keys.is_empty() && plan.keys.is_empty() {
-        if limit > 0 {
-            each(row_of(Vec::with_capacity(width), 0));
-        }
-        return;
+        return if limit > 0 { vec![0] } else { Vec::new() };
     }
     if order == Order::Any {
-        for g in 0..keys.len().min(limit) {
-            each(row_of(decode_key(keys.get(g), width), g));
-        }
-        return;
+        return (0..keys.len().min(limit)).collect();
     }
-    // Stable, over the table's order, as the sort of decoded rows was. Whether a text reads
-    // as a number is found once per group, not in every comparison.
-    let mut order: Vec<u32> = (0..u32::try_from(keys.len()).expect("fewer than 2^32 groups")).collect();
-    if plan.keys.len() <= 64 {
-        let numeric: Vec<u64> = (0..keys.len()).map(|g| numeric_texts(keys.get(g))).collect();
-        order.sort_by(|&a, &b| {
-            let (a, b) = (a as usize, b as usize);
-            cmp_keys(keys.get(a), keys.get(b), (numeric[a], numeric[b]))
-        });
-    } else {
-        order.sort_by(|&a, &b| {
-            crate::exec::cmp_all(&decode_key(keys.get(a as usize), width), &decode_key(keys.get(b as usize), width))
-        });
+    // By each group's sortable key: the first eight bytes as a number, the rest compared
+    // only where those tie; ties of whole keys (`6` and `06` read as one number) in the
+    // table's order, as a stable sort of the decoded rows has them.
+    let mut sortable = Keys::default();
+    let mut form = Vec::new();
+    let mut order: Vec<(u64, usize)> = (0..keys.len())
+        .map(|g| {
+            form.clear();
+            sortable_key(keys.get(g), &mut form);
+            sortable.push(&form);
+            let mut head = [0; 8];
+            let n = form.len().min(8);
+            head[..n].copy_from_slice(&form[..n]);
+            (u64::from_be_bytes(head), g)
+        })
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| sortable.get(a.1).cmp(sortable.get(b.1))).then(a.1.cmp(&b.1))
+    });
+    let order: Vec<usize> = order.into_iter().take(limit).map(|(_, g)| g).collect();
+    for col in cols.iter_mut() {
+        col.gather(&order);
     }
-    order.truncate(limit);
-    for g in order {
-        let g = g as usize;
-        each(row_of(decode_key(keys.get(g), width), g));
-    }
+    order
 }
 
 #[cfg(test)]
@@ -813,7 +859,7 @@ mod tests {
         assert_ne!(a, b);
     }
 
-    /// Encoded keys sort exactly as their decoded rows do, whatever forms their values take.
+    /// Sortable keys order exactly as their decoded rows do, whatever forms their values take.
     #[test]
     fn encoded_keys_sort_as_their_rows() {
         let vals = [
@@ -830,8 +876,17 @@ mod tests {
             Val::str("10.1.0.1"),
             Val::str("ACCEPT"),
             Val::str(""),
+            Val::str("A"),
+            Val::str("A\0"),
+            Val::str("A\u{1}"),
+            Val::str("-7"),
+            Val::str("é"),
             Val::Num(6.0),
             Val::Num(2.5),
+            Val::Num(-2.5),
+            Val::Num(-0.0),
+            Val::Num(f64::NEG_INFINITY),
+            Val::Num(f64::NAN),
             Val::Time(5),
             Val::Missing,
         ];
@@ -848,8 +903,13 @@ mod tests {
         for x in &keys {
             for y in &keys {
                 let want = crate::exec::cmp_all(&decode_key(x, 2), &decode_key(y, 2));
+                let sortable = |k: &[u8]| {
+                    let mut out = Vec::new();
+                    sortable_key(k, &mut out);
+                    out
+                };
                 assert_eq!(
-                    cmp_keys(x, y, (numeric_texts(x), numeric_texts(y))),
+                    sortable(x).cmp(&sortable(y)),
                     want,
                     "{:?} {:?}",
                     decode_key(x, 2),

@@ -57,6 +57,17 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// Appends the value's text to `out`, as [`Val::text`] spells it; `false` when missing.
+    pub fn write_text(&self, out: &mut String) -> bool {
+        match self {
+            Val::Missing => return false,
+            Val::Str(s) => out.push_str(s),
+            Val::Num(n) => write_num(*n, out),
+            Val::Time(t) => write_time(*t, out),
+        }
+        true
+    }
+
     pub fn into_owned(self) -> Val<'static> {
         match self {
             Val::Missing => Val::Missing,
@@ -120,27 +131,38 @@ pub(crate) fn parse_num_bytes(b: &[u8]) -> Option<f64> {
 /// Numbers print without a fraction when whole (`12345`), otherwise in the shortest form that
 /// reads back to the same double (`2.5`, `0.30000000000000004`).
 pub(crate) fn format_num(n: f64) -> String {
+    let mut out = String::new();
+    write_num(n, &mut out);
+    out
+}
+
+/// [`format_num`] appended to `out`.
+pub(crate) fn write_num(n: f64, out: &mut String) {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         #[allow(clippy::cast_possible_truncation)]
-        let i = n as i64;
-        return i.to_string();
+        out.push_str(itoa::Buffer::new().format(n as i64));
+    } else if n.is_nan() {
+        out.push_str("NaN");
+    } else {
+        let _ = write!(out, "{n}");
     }
-    if n.is_nan() {
-        return "NaN".to_owned();
-    }
-    format!("{n}")
 }
 
 /// `2024-05-06 00:00:00.000` in UTC, the way `GetQueryResults` prints timestamps.
 pub(crate) fn format_time(ms: i64) -> String {
+    let mut out = String::with_capacity(23);
+    write_time(ms, &mut out);
+    out
+}
+
+/// [`format_time`] appended to `out`.
+fn write_time(ms: i64, out: &mut String) {
     let secs = ms.div_euclid(1000);
     let milli = ms.rem_euclid(1000);
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let mut out = String::with_capacity(23);
     let _ = write!(out, "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{milli:03}", sod / 3600, sod % 3600 / 60, sod % 60);
-    out
 }
 
 /// Howard Hinnant's days-to-civil algorithm.
