@@ -16,7 +16,7 @@ use std::net::Ipv4Addr;
 
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
-use rustc_hash::{FxBuildHasher, FxHashSet};
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use crate::ast::AggFunc;
 use crate::eval::{AggEnv, Env, eval, parse_ipv4, value};
@@ -341,25 +341,39 @@ impl Groups {
     }
 }
 
-/// The smallest or largest value of each group: numbers while every value is one (the usual
-/// case: ports, times, counts), any values once one is not.
+/// The smallest or largest value of each group: numbers while every value is a number or
+/// text (the usual case: ports, times, counts, and the `-` of a record without data), any
+/// values once one is neither.
+///
+/// A number beats text for `min` (numbers sort first) and `max` (numbers above text) alike,
+/// so text only counts in a group that has no number: such groups are few, and their text
+/// is kept aside instead of widening every group to a value.
 #[derive(Debug)]
 pub(crate) enum Extremes {
-    /// NaN where a group has no value yet (a NaN value turns the column into `Vals`).
-    Nums(Vec<f64>),
+    /// Each group's number, NaN where it has none yet (a NaN value turns the column into
+    /// `Vals`), and the text of the groups with text and no number.
+    Nums(Vec<f64>, FxHashMap<usize, Val<'static>>),
     Vals(Vec<Val<'static>>),
 }
 
 impl Extremes {
+    fn new() -> Self {
+        Extremes::Nums(Vec::new(), FxHashMap::default())
+    }
+
     /// The column as values, from here on.
     fn vals(&mut self) -> &mut Vec<Val<'static>> {
-        if let Extremes::Nums(nums) = self {
-            let vals = nums.iter().map(|&n| if n.is_nan() { Val::Missing } else { Val::Num(n) }).collect();
+        if let Extremes::Nums(nums, texts) = self {
+            let vals = nums
+                .iter()
+                .enumerate()
+                .map(|(g, &n)| if n.is_nan() { texts.remove(&g).unwrap_or(Val::Missing) } else { Val::Num(n) })
+                .collect();
             *self = Extremes::Vals(vals);
         }
         match self {
             Extremes::Vals(v) => v,
-            Extremes::Nums(_) => unreachable!("just made values"),
+            Extremes::Nums(..) => unreachable!("just made values"),
         }
     }
 
@@ -367,8 +381,13 @@ impl Extremes {
     #[inline]
     fn offer_num(&mut self, g: usize, n: f64, want: Ordering) {
         match self {
-            Extremes::Nums(m) => {
-                if m[g].is_nan() || n.total_cmp(&m[g]) == want {
+            Extremes::Nums(m, texts) => {
+                if m[g].is_nan() {
+                    if !texts.is_empty() {
+                        texts.remove(&g);
+                    }
+                    m[g] = n;
+                } else if n.total_cmp(&m[g]) == want {
                     m[g] = n;
                 }
             }
@@ -379,38 +398,39 @@ impl Extremes {
     /// Keeps `v` (not missing) in group `g` when it comes before what is there.
     fn offer(&mut self, g: usize, v: Val<'_>, want: Ordering) {
         let v = normalise(v);
-        if let Val::Num(n) = v
-            && !n.is_nan()
-        {
-            return self.offer_num(g, n, want);
+        match (&mut *self, v) {
+            (_, Val::Num(n)) if !n.is_nan() => self.offer_num(g, n, want),
+            (Extremes::Nums(m, texts), Val::Str(t)) => {
+                if m[g].is_nan() {
+                    let text = Val::Str(t);
+                    // Among texts, `max_cmp` is `sort_cmp`: one order for both.
+                    if texts.get(&g).is_none_or(|old| sort_cmp(&text, old) == want) {
+                        texts.insert(g, text.into_owned());
+                    }
+                }
+            }
+            (_, v) => offer_val(self.vals(), g, v, want),
         }
-        offer_val(self.vals(), g, v, want);
     }
 
     fn push(&mut self) {
         match self {
-            Extremes::Nums(m) => m.push(f64::NAN),
+            Extremes::Nums(m, _) => m.push(f64::NAN),
             Extremes::Vals(m) => m.push(Val::Missing),
         }
     }
 
     fn merge(&mut self, g: usize, other: &mut Extremes, h: usize, want: Ordering) {
-        if let (Extremes::Nums(a), Extremes::Nums(b)) = (&mut *self, &mut *other) {
-            if !b[h].is_nan() && (a[g].is_nan() || b[h].total_cmp(&a[g]) == want) {
-                a[g] = b[h];
-            }
-            return;
-        }
-        let b = std::mem::replace(&mut other.vals()[h], Val::Missing);
-        if !b.is_missing() {
-            offer_val(self.vals(), g, b, want);
+        let v = other.result(h);
+        if !v.is_missing() {
+            self.offer(g, v, want);
         }
     }
 
     fn result(&mut self, g: usize) -> Val<'static> {
         match self {
-            Extremes::Nums(m) if m[g].is_nan() => Val::Missing,
-            Extremes::Nums(m) => Val::Num(m[g]),
+            Extremes::Nums(m, texts) if m[g].is_nan() => texts.remove(&g).unwrap_or(Val::Missing),
+            Extremes::Nums(m, _) => Val::Num(m[g]),
             Extremes::Vals(m) => std::mem::replace(&mut m[g], Val::Missing),
         }
     }
@@ -452,8 +472,8 @@ impl AggCol {
             AggFunc::CountDistinct => AggCol::Distinct(Vec::new()),
             AggFunc::Sum => AggCol::Sum(Vec::new()),
             AggFunc::Avg => AggCol::Avg(Vec::new()),
-            AggFunc::Min => AggCol::Min(Extremes::Nums(Vec::new())),
-            AggFunc::Max => AggCol::Max(Extremes::Nums(Vec::new())),
+            AggFunc::Min => AggCol::Min(Extremes::new()),
+            AggFunc::Max => AggCol::Max(Extremes::new()),
             AggFunc::Pct => AggCol::Pct(Vec::new()),
             AggFunc::Stddev => AggCol::Stddev(Vec::new()),
             AggFunc::Earliest => AggCol::Earliest(Vec::new()),
@@ -571,7 +591,13 @@ impl AggCol {
             AggCol::Distinct(v) => pick(v, order, FxHashSet::default),
             AggCol::Sum(v) => pick(v, order, || None),
             AggCol::Avg(v) => pick(v, order, || (0.0, 0)),
-            AggCol::Min(Extremes::Nums(v)) | AggCol::Max(Extremes::Nums(v)) => pick(v, order, || f64::NAN),
+            AggCol::Min(Extremes::Nums(v, texts)) | AggCol::Max(Extremes::Nums(v, texts)) => {
+                pick(v, order, || f64::NAN);
+                if !texts.is_empty() {
+                    let mut old = std::mem::take(texts);
+                    texts.extend(order.iter().enumerate().filter_map(|(i, g)| Some((i, old.remove(g)?))));
+                }
+            }
             AggCol::Min(Extremes::Vals(v)) | AggCol::Max(Extremes::Vals(v)) => pick(v, order, || Val::Missing),
             AggCol::Pct(v) => pick(v, order, Vec::new),
             AggCol::Stddev(v) => pick(v, order, || (0, 0.0, 0.0)),
@@ -919,26 +945,55 @@ mod tests {
         }
     }
 
-    /// `min`/`max` over numbers, then over a text and a NaN, answer as over values throughout.
+    /// `min`/`max` over numbers and text (kept aside while a group has no number), then
+    /// over a time or a NaN, answer as over values throughout, in one state or merged from two.
     #[test]
     fn extremes_turn_into_values_without_changing_answers() {
         for want in [Ordering::Less, Ordering::Greater] {
-            let inputs: [&[Val<'_>]; 4] = [
+            let inputs: [&[Val<'_>]; 8] = [
                 &[Val::str("5"), Val::Num(3.0), Val::str("7")],
                 &[Val::str("5"), Val::str("abc"), Val::Num(-1.0)],
                 &[Val::Num(2.0), Val::Num(f64::NAN), Val::Num(1.0)],
                 &[Val::str("x"), Val::str("b"), Val::Num(9.0)],
+                &[Val::str("-"), Val::str("b"), Val::str("-")],
+                &[Val::str("b"), Val::str("-"), Val::str("80")],
+                &[Val::str("-"), Val::Time(5), Val::str("b")],
+                &[Val::str("-")],
             ];
             for vs in inputs {
-                let mut typed = Extremes::Nums(Vec::new());
-                let mut plain = Extremes::Vals(Vec::new());
-                typed.push();
-                plain.push();
-                for v in vs {
-                    typed.offer(0, v.clone(), want);
-                    plain.offer(0, v.clone(), want);
+                let plain = |vs: &[Val<'_>]| {
+                    let mut e = Extremes::Vals(vec![Val::Missing]);
+                    for v in vs {
+                        e.offer(0, v.clone(), want);
+                    }
+                    format!("{:?}", e.result(0))
+                };
+                // Group 1 of the typed state gets the values; group 0 stays empty.
+                let typed = |vs: &[Val<'_>]| {
+                    let mut e = Extremes::new();
+                    e.push();
+                    e.push();
+                    for v in vs {
+                        e.offer(1, v.clone(), want);
+                    }
+                    e
+                };
+                let mut one = typed(vs);
+                assert_eq!(format!("{:?}", one.result(1)), plain(vs), "{vs:?} {want:?}");
+                assert!(one.result(0).is_missing());
+                for cut in 0..=vs.len() {
+                    let (mut a, mut b) = (typed(&vs[..cut]), typed(&vs[cut..]));
+                    a.merge(1, &mut b, 1, want);
+                    assert_eq!(format!("{:?}", a.result(1)), plain(vs), "{vs:?} cut at {cut} {want:?}");
                 }
-                assert_eq!(format!("{:?}", typed.result(0)), format!("{:?}", plain.result(0)), "{vs:?} {want:?}");
+                let mut gathered = typed(vs);
+                let mut col = if want == Ordering::Less { AggCol::Min(gathered) } else { AggCol::Max(gathered) };
+                col.gather(&[1]);
+                gathered = match col {
+                    AggCol::Min(e) | AggCol::Max(e) => e,
+                    _ => unreachable!(),
+                };
+                assert_eq!(format!("{:?}", gathered.result(0)), plain(vs), "{vs:?} gathered {want:?}");
             }
         }
     }
