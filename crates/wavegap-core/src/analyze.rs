@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -199,8 +200,8 @@ struct EvidenceAcc {
     bytes: u64,
     first: Option<i64>,
     last: Option<i64>,
-    enis: BTreeSet<String>,
-    log_groups: BTreeSet<String>,
+    enis: BTreeSet<Arc<str>>,
+    log_groups: BTreeSet<Arc<str>>,
     flags: Option<u16>,
     direction: Option<(DirectionFrom, bool)>,
 }
@@ -236,8 +237,8 @@ impl EvidenceAcc {
             bytes: self.bytes,
             first_seen: self.first.unwrap_or(0),
             last_seen: self.last.unwrap_or(0),
-            enis: self.enis.into_iter().collect(),
-            log_groups: self.log_groups.into_iter().collect(),
+            enis: self.enis.iter().map(|e| e.to_string()).collect(),
+            log_groups: self.log_groups.iter().map(|g| g.to_string()).collect(),
             tcp_flags: self.flags,
         }
     }
@@ -472,7 +473,7 @@ impl<'d> Sorted<'d> {
                 continue;
             }
             sorted.in_scope += 1;
-            if !ctx.eval.inventory().enis.contains_key(&a.interface_id) {
+            if !ctx.eval.inventory().enis.contains_key(&*a.interface_id) {
                 sorted.unknown_enis.insert(&a.interface_id);
             }
             if a.action == Action::Reject {

@@ -244,7 +244,7 @@ impl<'c, 'a> Orienter<'c, 'a> {
             return Some((leg, DirectionFrom::PortEvidence));
         }
         if a.action == Action::Reject && a.direction.is_none() {
-            let eni_of = |ip| self.ctx.eval.eni(ip).is_some_and(|e| e.id == a.interface_id);
+            let eni_of = |ip| self.ctx.eval.eni(ip).is_some_and(|e| *e.id == *a.interface_id);
             let local = if eni_of(a.dst) {
                 Some(a.dst)
             } else if eni_of(a.src) {

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,10 +20,11 @@ use crate::inventory::PortRange;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlowAggregate {
-    /// The log group (CloudWatch) or `account:flow-log-id` (files) it came from.
-    pub log_group: String,
+    /// The log group (CloudWatch) or `account:flow-log-id` (files) it came from; shared by
+    /// the rows of one log group, as the interface is by the rows of one ENI.
+    pub log_group: Arc<str>,
     /// The ENI whose log stream held the records.
-    pub interface_id: String,
+    pub interface_id: Arc<str>,
     pub src: IpAddr,
     pub dst: IpAddr,
     pub protocol: u8,

@@ -13,6 +13,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use wavegap_insights::{Executor, Statistics};
@@ -53,8 +54,8 @@ struct Acc {
 /// of thousands of rows over a few thousand ENIs.
 #[derive(Debug, Default)]
 struct Names {
-    ids: FxHashMap<Box<str>, u32>,
-    names: Vec<Box<str>>,
+    ids: FxHashMap<Arc<str>, u32>,
+    names: Vec<Arc<str>>,
 }
 
 impl Names {
@@ -63,13 +64,19 @@ impl Names {
             return id;
         }
         let id = u32::try_from(self.names.len()).expect("fewer than 2^32 names");
-        self.names.push(name.into());
-        self.ids.insert(name.into(), id);
+        let name: Arc<str> = name.into();
+        self.names.push(name.clone());
+        self.ids.insert(name, id);
         id
     }
 
     fn name(&self, id: u32) -> &str {
         &self.names[id as usize]
+    }
+
+    /// The name, shared with every row that has it.
+    fn shared(&self, id: u32) -> Arc<str> {
+        self.names[id as usize].clone()
     }
 
     /// Each name's place in the order of the names, by its number.
@@ -500,8 +507,8 @@ impl Acc {
     /// The aggregate of `key` with these sums; a time no record gave is 0.
     fn finished(self, key: Key, names: &Names) -> FlowAggregate {
         FlowAggregate {
-            log_group: names.name(key.log_group).to_owned(),
-            interface_id: names.name(key.interface_id).to_owned(),
+            log_group: names.shared(key.log_group),
+            interface_id: names.shared(key.interface_id),
             src: key.src,
             dst: key.dst,
             protocol: key.protocol,
@@ -653,7 +660,7 @@ mod tests {
     fn a_request_row_becomes_an_aggregate() {
         check(&[row(REQUEST)], |d| {
             let a = &d.aggregates[0];
-            assert_eq!(a.log_group, "/aws/vpc/flowlogs/app");
+            assert_eq!(&*a.log_group, "/aws/vpc/flowlogs/app");
             assert_eq!((a.port, a.protocol, a.action), (1433, 6, Action::Reject));
             assert_eq!(a.src_ports, Some(PortRange { from: 50000, to: 60000 }));
             assert_eq!(a.dst_ports, Some(PortRange::single(1433)));

@@ -285,7 +285,7 @@ fn servers_on_secondary_addresses_are_found_through_the_packet_addresses() {
     let mut found: Vec<(String, String, String)> = data
         .aggregates
         .iter()
-        .map(|a| (a.interface_id.clone(), a.dst.to_string(), format!("{:?}", a.action)))
+        .map(|a| (a.interface_id.to_string(), a.dst.to_string(), format!("{:?}", a.action)))
         .collect();
     found.sort();
     assert_eq!(
@@ -309,7 +309,7 @@ fn objects_read_before_are_not_read_again() {
         write_gz(&path, &format!("{HEADER}\n{}\n", line(eni, "10.0.0.7", "10.0.0.8", 1433, T0 - 100, "REJECT")));
         path.display().to_string()
     };
-    let enis = |data: &FlowData| data.aggregates.iter().map(|a| a.interface_id.clone()).collect::<Vec<_>>();
+    let enis = |data: &FlowData| data.aggregates.iter().map(|a| a.interface_id.to_string()).collect::<Vec<_>>();
     let (a, b) = (object("fl-1", "eni-a"), object("fl-2", "eni-b"));
     // Two windows, each reading both objects: each is named once.
     let plan = files_plan(root, &["10.0.0.8"], TimeWindow { start: T0 - 600, end: T0 + 600 }, 2);
