@@ -237,8 +237,8 @@ impl EvidenceAcc {
             bytes: self.bytes,
             first_seen: self.first.unwrap_or(0),
             last_seen: self.last.unwrap_or(0),
-            enis: self.enis.iter().map(|e| e.to_string()).collect(),
-            log_groups: self.log_groups.iter().map(|g| g.to_string()).collect(),
+            enis: self.enis.iter().map(ToString::to_string).collect(),
+            log_groups: self.log_groups.iter().map(ToString::to_string).collect(),
             tcp_flags: self.flags,
         }
     }

@@ -12,10 +12,13 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use wavegap_insights::{Executor, Statistics};
 
 use wavegap_core::flow::{AccountScan, CoverageGap, DamagedInput, FlowAggregate, FlowData, S3Requests, ScanStats};
@@ -48,6 +51,30 @@ struct Acc {
     last_seen: i64,
     src_ports: Option<(u16, u16)>,
     dst_ports: Option<(u16, u16)>,
+}
+
+/// The aggregates so far, one per key, in the order first seen, found through a table of
+/// their key hashes and numbers: growing the table moves twelve bytes a row, not the rows,
+/// and the rows grow in place.
+#[derive(Debug, Default)]
+struct Flows {
+    table: HashTable<(u64, u32)>,
+    rows: Vec<(Key, Acc)>,
+}
+
+impl Flows {
+    /// Adds `acc` to the aggregate of `key`, made when new.
+    fn add(&mut self, key: Key, acc: Acc) {
+        let Flows { table, rows } = self;
+        let hash = FxBuildHasher.hash_one(key);
+        match table.entry(hash, |&(h, i)| h == hash && rows[i as usize].0 == key, |&(h, _)| h) {
+            Entry::Occupied(e) => rows[e.get().1 as usize].1.merge(&acc),
+            Entry::Vacant(e) => {
+                e.insert((hash, u32::try_from(rows.len()).expect("fewer than 2^32 aggregates")));
+                rows.push((key, acc));
+            }
+        }
+    }
 }
 
 /// The log group and ENI names of the aggregates, each held once: a big result has hundreds
@@ -173,7 +200,7 @@ pub struct RowError {
 /// Collects rows, statistics and gaps from any number of queries into one [`FlowData`].
 #[derive(Debug, Default)]
 pub struct Aggregator {
-    flows: FxHashMap<Key, Acc>,
+    flows: Flows,
     names: Names,
     /// [`Fields::of`]'s column names by position.
     columns: Vec<(Box<str>, Option<usize>)>,
@@ -263,7 +290,7 @@ impl Aggregator {
 
     /// Merges a group's sums into those of its key.
     fn add_flow(&mut self, key: Key, acc: Acc) {
-        self.flows.entry(key).and_modify(|old| old.merge(&acc)).or_insert(acc);
+        self.flows.add(key, acc);
     }
 
     /// Adds one query's statistics.
@@ -375,7 +402,7 @@ impl Aggregator {
     /// account's gaps counted; the costs as they stand.
     fn into_data(self) -> FlowData {
         let names = self.names;
-        let mut flows: Vec<(Key, Acc)> = self.flows.into_iter().collect();
+        let mut flows = self.flows.rows;
         // By log group and ENI name, then the rest of the key.
         let rank = names.ranks();
         flows.sort_unstable_by_key(|(k, _)| {
