@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::direction::{DirectionFrom, Orientation, Orienter};
+use crate::direction::{DirectionFrom, Orientation, orient_all};
 use crate::eval::{Evaluator, FlowSpec, Outcome, PathEvaluation, service_label};
 use crate::findings::{
     AcceptedFlow, Analysis, Attribution, Caveat, CaveatKind, Culprit, Evidence, FlowEnd, HeldBack, Hop, IgnoredCount,
@@ -384,10 +384,7 @@ type Oriented<'d> = (&'d FlowAggregate, Orientation);
 pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &AnalysisOptions) -> Analysis {
     let ctx = Context::new(wave, inv);
     // The orienter's indexes span every aggregate: gone before the next phase builds its own.
-    let oriented: Vec<Oriented<'_>> = {
-        let orienter = Orienter::new(&ctx, &data.aggregates);
-        data.aggregates.iter().map(|a| (a, orienter.orient(a))).collect()
-    };
+    let oriented: Vec<Oriented<'_>> = orient_all(&ctx, &data.aggregates);
 
     let mut sorted = Sorted::new(&ctx, &oriented);
     let scanners = take_scanners(&ctx, &mut sorted.rejected, opts.scanner_ports);

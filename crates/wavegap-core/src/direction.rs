@@ -83,48 +83,71 @@ fn well_known(port: u16) -> bool {
 
 /// How many distinct partners (peer address and port) of one end's port are counted: past
 /// that, the port is plainly one that many talk to.
-const PARTNERS_CAP: usize = 4;
+const PARTNERS_CAP: u8 = 4;
 
 /// The distinct (peer, peer port) pairs seen with one end's port, up to [`PARTNERS_CAP`],
-/// held in place as 64-bit hashes (there is one per port of every end): two pairs with one
+/// held in place as 32-bit hashes (there is one per port of every end): two pairs with one
 /// hash would count once, which can only lower a count that is capped at four anyway.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Partners {
-    count: usize,
-    seen: [u64; PARTNERS_CAP],
+    count: u8,
+    seen: [u32; PARTNERS_CAP as usize],
 }
 
 impl Partners {
-    fn add(&mut self, peer: IpAddr, ports: PortRange) {
+    fn add(&mut self, peer: Addr, ports: PortRange) {
         if ports.from != ports.to {
             // A range is several ports already: a listener's many clients.
             self.count = PARTNERS_CAP;
             return;
         }
-        let n = self.count;
-        let pair = FxBuildHasher.hash_one((peer, ports.from));
-        if n < PARTNERS_CAP && !self.seen[..n].contains(&pair) {
+        let n = usize::from(self.count);
+        let cap = usize::from(PARTNERS_CAP);
+        #[allow(clippy::cast_possible_truncation)]
+        let pair = FxBuildHasher.hash_one((peer, ports.from)) as u32;
+        if n < cap && !self.seen[..n].contains(&pair) {
             self.seen[n] = pair;
             self.count += 1;
         }
     }
 
-    fn count(&self) -> usize {
+    fn count(&self) -> u8 {
         self.count
     }
 }
 
+/// An address of the aggregates, by number: the indexes below hold four bytes an end, not
+/// the seventeen of an `IpAddr`.
+type Addr = u32;
+
+/// The numbers of an aggregate's source and destination.
+#[derive(Debug, Clone, Copy)]
+struct Ends {
+    src: Addr,
+    dst: Addr,
+}
+
+/// Every aggregate with the conversation and leg it was read as, from indexes over all of
+/// them that are gone when this returns.
+pub(crate) fn orient_all<'d>(
+    ctx: &Context<'_>,
+    aggregates: &'d [FlowAggregate],
+) -> Vec<(&'d FlowAggregate, Orientation)> {
+    let (orienter, ends) = Orienter::new(ctx, aggregates);
+    aggregates.iter().zip(ends).map(|(a, ends)| (a, orienter.orient(a, ends))).collect()
+}
+
 /// Orients the aggregates of one analysis, with indexes over all of them.
-pub(crate) struct Orienter<'c, 'a> {
+struct Orienter<'c, 'a> {
     ctx: &'c Context<'a>,
     /// (end, its port, protocol) → the peers and peer ports seen with it. A service port is
     /// the fixed end of many (client, client port) pairs; a client port, reused at most
     /// towards a few services, of few.
-    partners: FxHashMap<(IpAddr, u16, u8), Partners>,
+    partners: FxHashMap<(Addr, u16, u8), Partners>,
     /// OR of the flags of single-port-pair records: (src, src port, dst, dst port, protocol).
-    flags: FxHashMap<(IpAddr, u16, IpAddr, u16, u8), u16>,
+    flags: FxHashMap<(Addr, u16, Addr, u16, u8), u16>,
     /// Accepted (src, dst, protocol, port) tuples, for flows without ports.
-    accepted: FxHashSet<(IpAddr, IpAddr, u8, u16)>,
+    accepted: FxHashSet<(Addr, Addr, u8, u16)>,
 }
 
 fn has_ports(protocol: u8) -> bool {
@@ -136,44 +159,53 @@ fn single(r: PortRange) -> bool {
 }
 
 impl<'c, 'a> Orienter<'c, 'a> {
-    pub fn new(ctx: &'c Context<'a>, aggregates: &[FlowAggregate]) -> Self {
-        let mut partners: FxHashMap<(IpAddr, u16, u8), Partners> = FxHashMap::default();
-        let mut flags: FxHashMap<(IpAddr, u16, IpAddr, u16, u8), u16> = FxHashMap::default();
+    /// The orienter, and the numbers of each aggregate's ends.
+    fn new(ctx: &'c Context<'a>, aggregates: &[FlowAggregate]) -> (Self, Vec<Ends>) {
+        let mut partners: FxHashMap<(Addr, u16, u8), Partners> = FxHashMap::default();
+        let mut flags: FxHashMap<(Addr, u16, Addr, u16, u8), u16> = FxHashMap::default();
         let mut accepted = FxHashSet::default();
+        let mut numbers: FxHashMap<IpAddr, Addr> = FxHashMap::default();
+        let mut number = |ip: IpAddr| {
+            let next = Addr::try_from(numbers.len()).expect("fewer than 2^32 addresses");
+            *numbers.entry(ip).or_insert(next)
+        };
+        let mut ends = Vec::with_capacity(aggregates.len());
         for a in aggregates {
+            let e = Ends { src: number(a.src), dst: number(a.dst) };
+            ends.push(e);
             if a.action == Action::Accept {
-                accepted.insert((a.src, a.dst, a.protocol, a.port));
+                accepted.insert((e.src, e.dst, a.protocol, a.port));
             }
             let (Some(s), Some(d)) = (a.src_ports, a.dst_ports) else { continue };
             if !has_ports(a.protocol) {
                 continue;
             }
-            for (end, range, other, other_range) in [(a.src, s, a.dst, d), (a.dst, d, a.src, s)] {
+            for (end, range, other, other_range) in [(e.src, s, e.dst, d), (e.dst, d, e.src, s)] {
                 if single(range) {
                     partners.entry((end, range.from, a.protocol)).or_default().add(other, other_range);
                 }
             }
             if let (Some(f), true) = (a.tcp_flags, single(s) && single(d)) {
-                *flags.entry((a.src, s.from, a.dst, d.from, a.protocol)).or_default() |= f;
+                *flags.entry((e.src, s.from, e.dst, d.from, a.protocol)).or_default() |= f;
             }
         }
-        Orienter { ctx, partners, flags, accepted }
+        (Orienter { ctx, partners, flags, accepted }, ends)
     }
 
-    pub fn orient(&self, a: &FlowAggregate) -> Orientation {
+    fn orient(&self, a: &FlowAggregate, e: Ends) -> Orientation {
         let forward = |port| Conv { client: a.src, server: a.dst, protocol: a.protocol, port };
         let backward = |port| Conv { client: a.dst, server: a.src, protocol: a.protocol, port };
         let (Some(s), Some(d)) = (a.src_ports, a.dst_ports) else {
-            return self.without_ports(a);
+            return self.without_ports(a, e);
         };
         if !has_ports(a.protocol) {
-            return self.without_ports(a);
+            return self.without_ports(a, e);
         }
         let read = |leg: Leg, from: DirectionFrom, split: bool| match leg {
             Leg::Request => Orientation { conv: forward(d.from), leg, from, split },
             Leg::Response => Orientation { conv: backward(s.from), leg, from, split },
         };
-        if let Some(leg) = self.by_flags(a, s, d) {
+        if let Some(leg) = self.by_flags(a, e, s, d) {
             // The flags win; ports that say the opposite are worth a word.
             let agrees = match leg {
                 Leg::Request => single(d),
@@ -184,7 +216,7 @@ impl<'c, 'a> Orienter<'c, 'a> {
         match (single(s), single(d)) {
             (false, true) => read(Leg::Request, DirectionFrom::PortEvidence, false),
             (true, false) => read(Leg::Response, DirectionFrom::PortEvidence, false),
-            (true, true) => match self.port_pair(a, s.from, d.from) {
+            (true, true) => match self.port_pair(a, e, s.from, d.from) {
                 Some((leg, from)) => read(leg, from, false),
                 None => read(lower_port_reading(s.from, d.from), DirectionFrom::PortEvidence, true),
             },
@@ -195,8 +227,8 @@ impl<'c, 'a> Orienter<'c, 'a> {
 
     /// ICMP and other protocols without ports: a REJECT opposite an accepted flow is the
     /// answer to it (the ping of docs/domain.md), anything else a request.
-    fn without_ports(&self, a: &FlowAggregate) -> Orientation {
-        let response = a.action == Action::Reject && self.accepted.contains(&(a.dst, a.src, a.protocol, a.port));
+    fn without_ports(&self, a: &FlowAggregate, e: Ends) -> Orientation {
+        let response = a.action == Action::Reject && self.accepted.contains(&(e.dst, e.src, a.protocol, a.port));
         let (client, server, leg) = if response { (a.dst, a.src, Leg::Response) } else { (a.src, a.dst, Leg::Request) };
         Orientation {
             conv: Conv { client, server, protocol: a.protocol, port: a.port },
@@ -206,7 +238,7 @@ impl<'c, 'a> Orienter<'c, 'a> {
         }
     }
 
-    fn by_flags(&self, a: &FlowAggregate, s: PortRange, d: PortRange) -> Option<Leg> {
+    fn by_flags(&self, a: &FlowAggregate, e: Ends, s: PortRange, d: PortRange) -> Option<Leg> {
         if a.protocol != proto::TCP {
             return None;
         }
@@ -215,7 +247,7 @@ impl<'c, 'a> Orienter<'c, 'a> {
             return Some(if ack { Leg::Response } else { Leg::Request });
         }
         if single(s) && single(d) {
-            let opposite = self.flags.get(&(a.dst, d.from, a.src, s.from, a.protocol)).copied();
+            let opposite = self.flags.get(&(e.dst, d.from, e.src, s.from, a.protocol)).copied();
             if let Some(ack) = opposite.and_then(syn) {
                 // The opposite record opened (SYN) or answered (SYN-ACK): this one is the other half.
                 return Some(if ack { Leg::Request } else { Leg::Response });
@@ -225,7 +257,7 @@ impl<'c, 'a> Orienter<'c, 'a> {
     }
 
     /// One source port and one destination port: every other kind of evidence, in order.
-    fn port_pair(&self, a: &FlowAggregate, x: u16, y: u16) -> Option<(Leg, DirectionFrom)> {
+    fn port_pair(&self, a: &FlowAggregate, e: Ends, x: u16, y: u16) -> Option<(Leg, DirectionFrom)> {
         let port_evidence = |leg: Option<Leg>| leg.map(|l| (l, DirectionFrom::PortEvidence));
         if a.action == Action::Reject
             && let Some(dir) = a.direction
@@ -239,7 +271,7 @@ impl<'c, 'a> Orienter<'c, 'a> {
             }
         }
         let partners = |end, port| self.partners.get(&(end, port, a.protocol)).map_or(0, Partners::count);
-        let (server_y, server_x) = (partners(a.dst, y), partners(a.src, x));
+        let (server_y, server_x) = (partners(e.dst, y), partners(e.src, x));
         if let Some(leg) = either(server_y > server_x, server_x > server_y) {
             return Some((leg, DirectionFrom::PortEvidence));
         }

@@ -934,13 +934,7 @@ mod tests {
                     sortable_key(k, &mut out);
                     out
                 };
-                assert_eq!(
-                    sortable(x).cmp(&sortable(y)),
-                    want,
-                    "{:?} {:?}",
-                    decode_key(x, 2),
-                    decode_key(y, 2)
-                );
+                assert_eq!(sortable(x).cmp(&sortable(y)), want, "{:?} {:?}", decode_key(x, 2), decode_key(y, 2));
             }
         }
     }

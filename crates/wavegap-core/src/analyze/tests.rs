@@ -627,8 +627,7 @@ fn conv(client: &str, server: &str, port: u16) -> Conv {
 }
 
 fn oriented<'d>(ctx: &Context<'_>, aggs: &'d [FlowAggregate]) -> Vec<Oriented<'d>> {
-    let orienter = Orienter::new(ctx, aggs);
-    aggs.iter().map(|a| (a, orienter.orient(a))).collect()
+    orient_all(ctx, aggs)
 }
 
 #[test]
