@@ -207,7 +207,7 @@ struct EvidenceAcc {
 }
 
 impl EvidenceAcc {
-    fn add(&mut self, a: &FlowAggregate, o: &Orientation) {
+    fn add(&mut self, a: &FlowAggregate, o: Orientation) {
         self.direction = Some(match self.direction {
             None => (o.from, o.split),
             Some((from, split)) => (from.strongest(o.from), split || o.split),
@@ -462,7 +462,7 @@ impl<'d> Sorted<'d> {
     fn new(ctx: &Context<'_>, oriented: &[Oriented<'d>]) -> Self {
         let mut sorted = Sorted::default();
         for &(a, o) in oriented {
-            let (conv, leg) = (o.conv, o.leg);
+            let (conv, leg) = (o.conv(a), o.leg);
             if a.action == Action::Accept && leg == Leg::Response {
                 sorted.answered.insert(conv);
             }
@@ -500,7 +500,7 @@ impl<'d> Sorted<'d> {
                 Action::Accept => {}
             }
         }
-        sorted.requests.sort_by_key(|(_, o)| o.conv);
+        sorted.requests.sort_by_key(|(a, o)| o.conv(a));
         sorted
     }
 }
@@ -549,7 +549,7 @@ fn take_scanners<'d>(
 fn evidence(aggs: &[Oriented<'_>]) -> (Evidence, DirectionFrom, bool) {
     let mut acc = EvidenceAcc::default();
     for (a, o) in aggs {
-        acc.add(a, o);
+        acc.add(a, *o);
     }
     let (from, split) = acc.direction();
     (acc.finish(), from, split)
@@ -597,8 +597,8 @@ fn unanswered_findings(
     opts: &AnalysisOptions,
 ) -> Vec<UnansweredFinding> {
     let mut out = Vec::new();
-    for aggs in sorted.requests.chunk_by(|(_, x), (_, y)| x.conv == y.conv) {
-        let conv = &aggs[0].1.conv;
+    for aggs in sorted.requests.chunk_by(|(a, x), (b, y)| x.conv(a) == y.conv(b)) {
+        let conv = &aggs[0].1.conv(aggs[0].0);
         if !expects_answer(ctx.wave, *conv)
             || sorted.rejected_convs.contains(conv)
             || sorted.answered.contains(conv)
@@ -829,7 +829,10 @@ fn expected_not_seen(wave: &WaveConfig, oriented: &[Oriented<'_>]) -> Vec<NotSee
         let flow = x.resolve(wave);
         let unknown_end = flow.has_unknown_end();
         if unknown_end
-            || !oriented.iter().any(|(_, o)| flow.matches(o.conv.client, o.conv.server, o.conv.protocol, o.conv.port))
+            || !oriented.iter().any(|(a, o)| {
+                let c = o.conv(a);
+                flow.matches(c.client, c.server, c.protocol, c.port)
+            })
         {
             let (src_name, dst_name) = (x.src.to_string(), x.dst.to_string());
             out.push(NotSeenFinding {

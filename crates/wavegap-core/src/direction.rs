@@ -57,14 +57,29 @@ impl DirectionFrom {
     }
 }
 
-/// How one aggregate was oriented.
+/// How one aggregate was oriented: which leg it is and the service port, from which its
+/// conversation follows ([`Orientation::conv`]), so 600 k oriented aggregates cost a few
+/// bytes each instead of a copy of their addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Orientation {
-    pub conv: Conv,
+    /// The service port: the destination port of the conversation's requests.
+    pub port: u16,
     pub leg: Leg,
     pub from: DirectionFrom,
     /// The evidence was split or absent: the reading is a guess.
     pub split: bool,
+}
+
+impl Orientation {
+    /// The conversation `a` (the aggregate this orients) is a leg of: a request goes from
+    /// the client to the server, a response back.
+    pub fn conv(self, a: &FlowAggregate) -> Conv {
+        let (client, server) = match self.leg {
+            Leg::Request => (a.src, a.dst),
+            Leg::Response => (a.dst, a.src),
+        };
+        Conv { client, server, protocol: a.protocol, port: self.port }
+    }
 }
 
 const TCP_SYN: u16 = 2;
@@ -193,8 +208,6 @@ impl<'c, 'a> Orienter<'c, 'a> {
     }
 
     fn orient(&self, a: &FlowAggregate, e: Ends) -> Orientation {
-        let forward = |port| Conv { client: a.src, server: a.dst, protocol: a.protocol, port };
-        let backward = |port| Conv { client: a.dst, server: a.src, protocol: a.protocol, port };
         let (Some(s), Some(d)) = (a.src_ports, a.dst_ports) else {
             return self.without_ports(a, e);
         };
@@ -202,8 +215,8 @@ impl<'c, 'a> Orienter<'c, 'a> {
             return self.without_ports(a, e);
         }
         let read = |leg: Leg, from: DirectionFrom, split: bool| match leg {
-            Leg::Request => Orientation { conv: forward(d.from), leg, from, split },
-            Leg::Response => Orientation { conv: backward(s.from), leg, from, split },
+            Leg::Request => Orientation { port: d.from, leg, from, split },
+            Leg::Response => Orientation { port: s.from, leg, from, split },
         };
         if let Some(leg) = self.by_flags(a, e, s, d) {
             // The flags win; ports that say the opposite are worth a word.
@@ -229,13 +242,8 @@ impl<'c, 'a> Orienter<'c, 'a> {
     /// answer to it (the ping of docs/domain.md), anything else a request.
     fn without_ports(&self, a: &FlowAggregate, e: Ends) -> Orientation {
         let response = a.action == Action::Reject && self.accepted.contains(&(e.dst, e.src, a.protocol, a.port));
-        let (client, server, leg) = if response { (a.dst, a.src, Leg::Response) } else { (a.src, a.dst, Leg::Request) };
-        Orientation {
-            conv: Conv { client, server, protocol: a.protocol, port: a.port },
-            leg,
-            from: DirectionFrom::PortEvidence,
-            split: false,
-        }
+        let leg = if response { Leg::Response } else { Leg::Request };
+        Orientation { port: a.port, leg, from: DirectionFrom::PortEvidence, split: false }
     }
 
     fn by_flags(&self, a: &FlowAggregate, e: Ends, s: PortRange, d: PortRange) -> Option<Leg> {

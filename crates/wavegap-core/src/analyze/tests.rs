@@ -662,7 +662,7 @@ fn sorting_keeps_the_waves_traffic_and_says_where_each_aggregate_went() {
     assert!(
         sorted.answered.contains(&sql)
             && sorted.accepted.contains(&sql)
-            && sorted.requests.iter().any(|(_, o)| o.conv == sql)
+            && sorted.requests.iter().any(|(a, o)| o.conv(a) == sql)
     );
 }
 
