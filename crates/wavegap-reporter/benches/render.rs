@@ -252,6 +252,7 @@ fn main() {
             wave: &wave,
             inventory: &inventory,
             flows: &flows,
+            aggregates: flows.aggregates.len(),
             analysis: &analysis,
             log_groups: &log_groups,
             generated_at: "2026-11-27T05:00:00Z",

@@ -283,7 +283,7 @@ impl FindingsDocument {
                 bytes_scanned: flows.stats.bytes_scanned,
                 estimated_cost_usd: flows.stats.estimated_cost,
                 price_per_gb_usd: wave.query.price_per_gb,
-                aggregates: flows.aggregates.len(),
+                aggregates: input.aggregates,
                 accounts: flows.stats.accounts.clone(),
             },
             coverage: Coverage {

@@ -31,7 +31,11 @@ use crate::json::FindingsDocument;
 pub struct ReportInput<'a> {
     pub wave: &'a WaveConfig,
     pub inventory: &'a Inventory,
+    /// The flows' statistics, gaps and damaged objects (their aggregates may be released
+    /// by then: `aggregates` says how many there were).
     pub flows: &'a FlowData,
+    /// How many aggregates the analysis read.
+    pub aggregates: usize,
     pub analysis: &'a Analysis,
     /// The log groups (CloudWatch) or flow-log sources (files) the queries covered.
     pub log_groups: &'a [String],
@@ -613,7 +617,7 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
             }
             (Source::CloudWatch, _) => format!("${:.4} at ${}/GB", stats.estimated_cost, wave.query.price_per_gb),
         },
-        aggregates: format::count(flows.aggregates.len() as u64),
+        aggregates: format::count(input.aggregates as u64),
         notes: scan_notes(stats),
         accounts: stats
             .accounts

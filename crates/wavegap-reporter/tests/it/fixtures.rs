@@ -58,6 +58,7 @@ impl Input {
             wave: &self.wave,
             inventory: &self.inventory,
             flows: &self.flows,
+            aggregates: self.flows.aggregates.len(),
             analysis: &self.analysis,
             log_groups: &self.log_groups,
             generated_at: "2026-11-27T05:00:00Z",

@@ -11,7 +11,7 @@ use std::path::Path;
 use anyhow::anyhow;
 use wavegap_core::analyze::{AnalysisOptions, analyze};
 use wavegap_core::findings::Analysis;
-use wavegap_core::flow::TimeWindow;
+use wavegap_core::flow::{FlowData, TimeWindow};
 use wavegap_core::inventory::{FlowLogDestination, Inventory};
 use wavegap_core::wave::WaveConfig;
 use wavegap_reporter::{Comparison, RenderedFile, Renderer, ReportInput, ReportModel};
@@ -27,7 +27,7 @@ pub fn run(s: &settings::Report) -> Result<Success, Failure> {
     if s.dry_run {
         return crate::commands::plan::print(q);
     }
-    let gathered = crate::runtime::block_on(gather(q, s.from_saved.as_deref()))??;
+    let mut gathered = crate::runtime::block_on(gather(q, s.from_saved.as_deref()))??;
     let data = &gathered.data;
     // Nothing came back: an empty report would read as "no findings". Keep the last one.
     if data.nothing_answered()
@@ -46,7 +46,9 @@ pub fn run(s: &settings::Report) -> Result<Success, Failure> {
         ));
     }
     let run = Run { wave, window: q.window, now: q.now, out_dir: &s.out_dir, renderer: &s.renderer };
-    let (analysis, model, files) = write(&run, &gathered, s.from_saved.is_none(), s.previous.comparison(), Vec::new())?;
+    let (analysis, model, files) =
+        write(&run, &mut gathered, s.from_saved.is_none(), s.previous.comparison(), Vec::new())?;
+    let data = &gathered.data;
 
     let names: Vec<&str> = files.iter().map(|f| &*f.name).collect();
     let summary = wavegap_reporter::summary(&model, &s.out_dir, &names, 10, s.style);
@@ -84,10 +86,11 @@ pub struct Run<'a> {
 /// Analyses the flows and writes the report directory as one unit: the reports, findings.json,
 /// the fix scripts, the inventory `snapshot` (when it was resolved live), with `save_flows`
 /// the flows for `--from-saved`, and `extra` files. Returns the analysis, the model and the
-/// files.
+/// files. The flows' aggregates are released once analysed and saved: the report needs only
+/// their number, and a large wave's rendering would otherwise hold them at its peak.
 pub fn write(
     run: &Run<'_>,
-    gathered: &Gathered,
+    gathered: &mut Gathered,
     save_flows: bool,
     comparison: Comparison<'_>,
     mut extra: Vec<RenderedFile>,
@@ -105,14 +108,17 @@ pub fn write(
 
     // The saved flows are compressed on a second thread while the analysis runs.
     let options = AnalysisOptions::for_run(run.window, run.now.timestamp(), &wave.source, inventory);
+    let read: &FlowData = data;
     let (analysis, flows) = std::thread::scope(|scope| {
-        let flows = save_flows.then(|| scope.spawn(|| saved::encode(saved::FILE, &wave.name, run.window, data)));
-        let analysis = analyze(wave, inventory, data, &options);
+        let flows = save_flows.then(|| scope.spawn(|| saved::encode(saved::FILE, &wave.name, run.window, read)));
+        let analysis = analyze(wave, inventory, read, &options);
         (analysis, flows.map(|f| f.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))))
     });
     if let Some(flows) = flows {
         extra.push(RenderedFile::new(saved::FILE, flows));
     }
+
+    let aggregates = std::mem::take(&mut data.aggregates).len();
 
     let generated_at = run.now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let generator = format!("wavegap {}", env!("CARGO_PKG_VERSION"));
@@ -120,6 +126,7 @@ pub fn write(
         wave,
         inventory,
         flows: data,
+        aggregates,
         analysis: &analysis,
         log_groups: &log_groups,
         generated_at: &generated_at,

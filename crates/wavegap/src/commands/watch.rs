@@ -190,8 +190,8 @@ impl Watcher<'_> {
             None => QueryPlan::build(&q.wave, &inventory, window, &q.plan).map_err(plan::runner_failure)?,
         };
         let answered = self.data.stats.queries_answered > 0 || objects && !self.read.is_empty();
-        let gathered = Gathered { inventory, snapshot, plan, data };
-        let (inventory, data) = (&gathered.inventory, &gathered.data);
+        let mut gathered = Gathered { inventory, snapshot, plan, data };
+        let data = &gathered.data;
         let report_dir = s.out_dir.display().to_string();
         let mut status = Status {
             wave: q.wave.name.clone(),
@@ -217,10 +217,11 @@ impl Watcher<'_> {
             let extra = self.baseline.iter().map(|(_, text)| RenderedFile::new(START_FILE, text.clone())).collect();
             let clock = chrono::DateTime::from_timestamp(now, 0).unwrap_or(q.now);
             let run = report::Run { wave: &q.wave, window, now: clock, out_dir: &s.out_dir, renderer: &s.renderer };
-            let (analysis, _model, files) = report::write(&run, &gathered, true, comparison, extra)?;
+            let (analysis, _model, files) = report::write(&run, &mut gathered, true, comparison, extra)?;
             if self.baseline.is_none() {
                 self.baseline = first_findings(&files);
             }
+            let inventory = &gathered.inventory;
             let view = self.tracker.cycle(&q.wave, inventory, &analysis, now, inventory.aggregation_interval());
             status.report = s.out_dir.join("report.md").display().to_string();
             view
