@@ -12,7 +12,6 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::hash::BuildHasher;
-use std::net::Ipv4Addr;
 
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
@@ -20,7 +19,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use crate::ast::AggFunc;
 use crate::eval::{AggEnv, Env, eval, parse_ipv4, value};
-use crate::plan::{CAgg, CExpr, StatsPlan};
+use crate::plan::{CAgg, StatsPlan};
 use crate::value::{Val, parse_num_bytes, sort_cmp};
 
 /// A row of the row stage; `stats` rows borrow their key text from the group keys.
@@ -152,15 +151,7 @@ impl<'k> KeyField<'k> {
         match self {
             KeyField::Text(s) => out.push_str(&String::from_utf8_lossy(s)),
             KeyField::Digits(n) => out.push_str(itoa::Buffer::new().format(*n)),
-            KeyField::Quad(o) => {
-                let mut digits = itoa::Buffer::new();
-                for (i, octet) in o.iter().enumerate() {
-                    if i > 0 {
-                        out.push('.');
-                    }
-                    out.push_str(digits.format(*octet));
-                }
-            }
+            KeyField::Quad(o) => spell_quad(*o, |part| out.push_str(part)),
             KeyField::Other(v) => return v.write_text(out),
         }
         true
@@ -170,7 +161,11 @@ impl<'k> KeyField<'k> {
         match self {
             KeyField::Text(s) => Val::Str(String::from_utf8_lossy(s)),
             KeyField::Digits(n) => Val::Str(Cow::Owned(n.to_string())),
-            KeyField::Quad(o) => Val::Str(Cow::Owned(Ipv4Addr::from(o).to_string())),
+            KeyField::Quad(o) => {
+                let mut text = String::with_capacity(15);
+                spell_quad(o, |part| text.push_str(part));
+                Val::Str(Cow::Owned(text))
+            }
             KeyField::Other(v) => v,
         }
     }
@@ -206,18 +201,21 @@ impl<'k> KeyField<'k> {
                 }
             }
             // A dotted quad's text (the rest read as numbers above), with no zero byte.
-            KeyField::Quad(o) => {
-                let mut digits = itoa::Buffer::new();
-                for (i, octet) in o.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b'.');
-                    }
-                    out.extend_from_slice(digits.format(*octet).as_bytes());
-                }
-            }
+            KeyField::Quad(o) => spell_quad(*o, |part| out.extend_from_slice(part.as_bytes())),
             KeyField::Digits(_) | KeyField::Other(_) => unreachable!("read as a number or missing"),
         }
         out.extend_from_slice(&[0, 0]);
+    }
+}
+
+/// A dotted quad's text (`10.0.1.5`), handed to `put` piece by piece.
+fn spell_quad(octets: [u8; 4], mut put: impl FnMut(&str)) {
+    let mut digits = itoa::Buffer::new();
+    for (i, octet) in octets.iter().enumerate() {
+        if i > 0 {
+            put(".");
+        }
+        put(digits.format(*octet));
     }
 }
 
@@ -713,17 +711,12 @@ pub(crate) enum Order {
 /// of the group numbers by their encoded keys, not of decoded rows).
 pub(crate) fn group_rows<'k>(keys: &'k Keys, cols: &mut [AggCol], plan: &StatsPlan) -> Vec<Row<'k>> {
     let width = plan.keys.len() + plan.items.len();
-    let mut values = Vec::with_capacity(cols.len());
-    let order = arrange(keys, cols, plan, usize::MAX, Order::Keys);
-    let mut rows = Vec::with_capacity(order.len());
-    for (i, g) in order.into_iter().enumerate() {
-        let mut row = if keys.is_empty() { Vec::with_capacity(width) } else { decode_key(keys.get(g), width) };
-        aggregates(cols, plan, i, &mut values);
-        for item in &plan.items {
-            row.push(eval(item, &mut AggEnv { values: &values }).into_owned());
-        }
+    let mut rows = Vec::with_capacity(keys.len());
+    for_each_group(keys, cols, plan, usize::MAX, Order::Keys, |key, values| {
+        let mut row = decode_key(key, width);
+        row.extend(plan.items.iter().map(|item| eval(item, &mut AggEnv { values }).into_owned()));
         rows.push(row);
-    }
+    });
     rows
 }
 
@@ -761,32 +754,36 @@ pub(crate) fn for_each_group_text(
     order: Order,
     mut each: impl FnMut(&TextRow),
 ) {
-    let mut values = Vec::with_capacity(cols.len());
     let mut row = TextRow::default();
-    for (i, g) in arrange(keys, cols, plan, limit, order).into_iter().enumerate() {
+    for_each_group(keys, cols, plan, limit, order, |mut key, values| {
         row.text.clear();
         row.cells.clear();
-        if !keys.is_empty() {
-            let mut key = keys.get(g);
-            while let Some(field) = KeyField::next(&mut key) {
-                row.push(|out| field.write_text(out));
-            }
+        while let Some(field) = KeyField::next(&mut key) {
+            row.push(|out| field.write_text(out));
         }
-        aggregates(cols, plan, i, &mut values);
         for item in &plan.items {
-            match item {
-                CExpr::Agg(i) => row.push(|out| values.get(*i).is_some_and(|v| v.write_text(out))),
-                _ => row.push(|out| eval(item, &mut AggEnv { values: &values }).write_text(out)),
-            }
+            row.push(|out| eval(item, &mut AggEnv { values }).write_text(out));
         }
         each(&row);
-    }
+    });
 }
 
-/// The aggregates at `g` of the columns, finished, into `values`.
-fn aggregates(cols: &mut [AggCol], plan: &StatsPlan, g: usize, values: &mut Vec<Val<'static>>) {
-    values.clear();
-    values.extend(cols.iter_mut().zip(&plan.aggs).map(|(c, a)| c.result(g, a.pct)));
+/// The first `limit` groups in `order`, one at a time: each one's encoded key (empty for a
+/// `stats` without `by`) and its finished aggregates.
+fn for_each_group<'k>(
+    keys: &'k Keys,
+    cols: &mut [AggCol],
+    plan: &StatsPlan,
+    limit: usize,
+    order: Order,
+    mut each: impl FnMut(&'k [u8], &[Val<'static>]),
+) {
+    let mut values = Vec::with_capacity(cols.len());
+    for (i, g) in arrange(keys, cols, plan, limit, order).into_iter().enumerate() {
+        values.clear();
+        values.extend(cols.iter_mut().zip(&plan.aggs).map(|(c, a)| c.result(i, a.pct)));
+        each(if keys.is_empty() { &[] } else { keys.get(g) }, &values);
+    }
 }
 
 /// The groups of the first `limit` rows in `order`, with the aggregate columns arranged to
