@@ -3,9 +3,10 @@
 //!
 //! A key is its values encoded one after another (tagged, so no two different keys encode
 //! alike). Text that reads back exactly from a smaller form is held in it — a dotted quad
-//! as its four octets, a whole number of up to 15 digits as a number — so a flow-log key
-//! (two addresses, a port, a protocol, an interface, …) is short to hash and compare, and a
-//! group costs a few dozen bytes instead of an allocation per key. The text comes back
+//! as its four octets, a whole number of up to 15 digits as a number, any other text as the
+//! number of a word held once per state — so a flow-log key (two addresses, a port, a
+//! protocol, an interface, a log, …) is short to hash and compare, and a group costs a few
+//! dozen bytes instead of an allocation per key. The text comes back
 //! unchanged when the rows are made: `06` and `6` stay different groups, as their texts
 //! differ.
 
@@ -37,6 +38,8 @@ mod tag {
     pub const QUAD: u8 = 5;
     /// A number that is whole, from 0 below 2^53: as an integer.
     pub const WHOLE: u8 = 6;
+    /// Text held once in the state's [`Words`](super::Words): its number.
+    pub const WORD: u8 = 7;
 }
 
 fn put_varint(mut v: u64, out: &mut Vec<u8>) {
@@ -72,8 +75,23 @@ fn digits(b: &[u8]) -> Option<u64> {
     Some(b.iter().fold(0u64, |acc, &c| acc * 10 + u64::from(c - b'0')))
 }
 
-/// Appends the encoding of `v` to `out`.
+/// Appends the encoding of `v` to `out`, text that is neither a number nor a dotted quad
+/// spelled out in full.
 pub(crate) fn encode_key(v: &Val<'_>, out: &mut Vec<u8>) {
+    encode(v, out, put_text);
+}
+
+/// A text in full: its length and bytes.
+fn put_text(s: &[u8], out: &mut Vec<u8>) {
+    out.push(tag::TEXT);
+    put_varint(s.len() as u64, out);
+    out.extend_from_slice(s);
+}
+
+/// Appends the encoding of `v` to `out`, handing other text than a number or a dotted quad to
+/// `text`.
+#[inline]
+fn encode(v: &Val<'_>, out: &mut Vec<u8>, text: impl FnOnce(&[u8], &mut Vec<u8>)) {
     match v {
         Val::Missing => out.push(tag::MISSING),
         Val::Str(s) => {
@@ -84,9 +102,7 @@ pub(crate) fn encode_key(v: &Val<'_>, out: &mut Vec<u8>) {
                 out.push(tag::QUAD);
                 out.extend_from_slice(&ip.octets());
             } else {
-                out.push(tag::TEXT);
-                put_varint(s.len() as u64, out);
-                out.extend_from_slice(s.as_bytes());
+                text(s.as_bytes(), out);
             }
         }
         Val::Num(n) => {
@@ -108,6 +124,58 @@ pub(crate) fn encode_key(v: &Val<'_>, out: &mut Vec<u8>) {
     }
 }
 
+/// The texts of a `stats`'s keys, each held once and named in the keys by its number: an
+/// interface, a log or an action is one of few texts repeated in many groups. Up to
+/// [`Words::MAX`] of them; a text first met after that is held in full in each key (and so
+/// always, as it is never a word later: a text has one encoding in one state).
+#[derive(Debug, Default)]
+pub(crate) struct Words {
+    /// Word numbers, found by their texts' hashes.
+    table: HashTable<u32>,
+    texts: Arena,
+}
+
+impl Words {
+    const MAX: usize = 1 << 16;
+
+    /// Appends `s` to `out` as its word, made when new and there is room, else in full.
+    #[inline]
+    fn put(&mut self, s: &[u8], out: &mut Vec<u8>) {
+        let Words { table, texts } = self;
+        let hash = FxBuildHasher.hash_one(s);
+        let word = match table.find(hash, |&w| texts.get(w as usize) == s) {
+            Some(&w) => w,
+            None if texts.len() < Self::MAX => {
+                let w = u32::try_from(texts.len()).expect("fewer words than MAX");
+                texts.push(s);
+                table.insert_unique(hash, w, |&w| FxBuildHasher.hash_one(texts.get(w as usize)));
+                w
+            }
+            None => return put_text(s, out),
+        };
+        out.push(tag::WORD);
+        put_varint(u64::from(word), out);
+    }
+
+    /// Appends `v` to `out`, its text as a word where it can be one.
+    #[inline]
+    fn encode(&mut self, v: &Val<'_>, out: &mut Vec<u8>) {
+        encode(v, out, |s, out| self.put(s, out));
+    }
+
+    /// Appends `key`, encoded with the words of `from`, to `out` in the words of this state.
+    fn reencode<'k>(&mut self, mut key: &'k [u8], from: &'k Words, out: &mut Vec<u8>) {
+        loop {
+            let rest = key;
+            let Some(field) = KeyField::next(&mut key, from) else { break };
+            match field {
+                KeyField::Text(t) => self.put(t, out),
+                _ => out.extend_from_slice(&rest[..rest.len() - key.len()]),
+            }
+        }
+    }
+}
+
 /// One value of an encoded key, text in whichever form it is held.
 enum KeyField<'k> {
     Text(&'k [u8]),
@@ -117,8 +185,8 @@ enum KeyField<'k> {
 }
 
 impl<'k> KeyField<'k> {
-    /// The first value of `b`, and `b` moved past it.
-    fn next(b: &mut &'k [u8]) -> Option<Self> {
+    /// The first value of `b` (whose words are `words`), and `b` moved past it.
+    fn next(b: &mut &'k [u8], words: &'k Words) -> Option<Self> {
         let (&t, rest) = b.split_first()?;
         *b = rest;
         let mut take = |n: usize| {
@@ -134,6 +202,7 @@ impl<'k> KeyField<'k> {
                 *b = rest;
                 KeyField::Text(s)
             }
+            tag::WORD => KeyField::Text(words.texts.get(usize::try_from(take_varint(b)).expect("a word number"))),
             tag::DIGITS => KeyField::Digits(take_varint(b)),
             tag::QUAD => KeyField::Quad(<[u8; 4]>::try_from(take(4)).expect("four bytes")),
             #[allow(clippy::cast_precision_loss)]
@@ -220,48 +289,66 @@ fn spell_quad(octets: [u8; 4], mut put: impl FnMut(&str)) {
 }
 
 /// The sortable forms of a key's values, end to end (see [`KeyField::write_sortable`]).
-fn sortable_key(mut key: &[u8], out: &mut Vec<u8>) {
-    while let Some(f) = KeyField::next(&mut key) {
+fn sortable_key<'k>(mut key: &'k [u8], words: &'k Words, out: &mut Vec<u8>) {
+    while let Some(f) = KeyField::next(&mut key, words) {
         f.write_sortable(out);
     }
 }
 
-/// The key's values (text borrowed from the key where it is held as text), in a row with
-/// room for `capacity` values.
-pub(crate) fn decode_key(mut b: &[u8], capacity: usize) -> Row<'_> {
+/// The key's values (text borrowed from the key or its words), in a row with room for
+/// `capacity` values.
+pub(crate) fn decode_key<'k>(mut b: &'k [u8], words: &'k Words, capacity: usize) -> Row<'k> {
     let mut out = Vec::with_capacity(capacity);
-    while let Some(f) = KeyField::next(&mut b) {
+    while let Some(f) = KeyField::next(&mut b, words) {
         out.push(f.into_val());
     }
     out
 }
 
-/// The encoded keys of the groups, in group order, end to end in one buffer.
+/// Byte strings end to end in one buffer, each found by its number.
 #[derive(Debug, Default)]
-pub(crate) struct Keys {
+struct Arena {
     bytes: Vec<u8>,
     ends: Vec<usize>,
 }
 
-impl Keys {
-    pub fn len(&self) -> usize {
+impl Arena {
+    fn len(&self) -> usize {
         self.ends.len()
     }
 
+    #[inline]
+    fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    fn push(&mut self, b: &[u8]) {
+        self.bytes.extend_from_slice(b);
+        self.ends.push(self.bytes.len());
+    }
+}
+
+/// The encoded keys of the groups, in group order, and the words they name.
+#[derive(Debug, Default)]
+pub(crate) struct Keys {
+    keys: Arena,
+    words: Words,
+}
+
+impl Keys {
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.len() == 0
     }
 
     /// The key of group `g`.
     #[inline]
     pub fn get(&self, g: usize) -> &[u8] {
-        let start = if g == 0 { 0 } else { self.ends[g - 1] };
-        &self.bytes[start..self.ends[g]]
-    }
-
-    fn push(&mut self, key: &[u8]) {
-        self.bytes.extend_from_slice(key);
-        self.ends.push(self.bytes.len());
+        self.keys.get(g)
     }
 }
 
@@ -300,7 +387,7 @@ impl Groups {
             Entry::Vacant(e) => {
                 let g = keys.len();
                 e.insert(u32::try_from(g).expect("fewer than 2^32 groups"));
-                keys.push(key);
+                keys.keys.push(key);
                 hashes.push(hash);
                 cols.iter_mut().for_each(AggCol::push);
                 g
@@ -311,7 +398,7 @@ impl Groups {
     pub fn update<'v, E: Env<'v>>(&mut self, plan: &'v StatsPlan, env: &mut E, ts: Option<i64>, key: &mut Vec<u8>) {
         key.clear();
         for k in &plan.keys {
-            encode_key(&value(k, env), key);
+            self.keys.words.encode(&value(k, env), key);
         }
         let g = self.group_of(key, FxBuildHasher.hash_one(key.as_slice()));
         for (col, agg) in self.cols.iter_mut().zip(&plan.aggs) {
@@ -325,8 +412,12 @@ impl Groups {
 
     /// Folds another partial state of the same `stats` into this one.
     pub fn merge(&mut self, mut other: Groups) {
+        let mut key = Vec::new();
         for h in 0..other.keys.len() {
-            let g = self.group_of(other.keys.get(h), other.hashes[h]);
+            // In this state's words: a text may have another number here, or none.
+            key.clear();
+            self.keys.words.reencode(other.keys.get(h), &other.keys.words, &mut key);
+            let g = self.group_of(&key, FxBuildHasher.hash_one(key.as_slice()));
             for (a, b) in self.cols.iter_mut().zip(other.cols.iter_mut()) {
                 a.merge(g, b, h);
             }
@@ -713,7 +804,7 @@ pub(crate) fn group_rows<'k>(keys: &'k Keys, cols: &mut [AggCol], plan: &StatsPl
     let width = plan.keys.len() + plan.items.len();
     let mut rows = Vec::with_capacity(keys.len());
     for_each_group(keys, cols, plan, usize::MAX, Order::Keys, |key, values| {
-        let mut row = decode_key(key, width);
+        let mut row = decode_key(key, &keys.words, width);
         row.extend(plan.items.iter().map(|item| eval(item, &mut AggEnv { values }).into_owned()));
         rows.push(row);
     });
@@ -758,7 +849,7 @@ pub(crate) fn for_each_group_text(
     for_each_group(keys, cols, plan, limit, order, |mut key, values| {
         row.text.clear();
         row.cells.clear();
-        while let Some(field) = KeyField::next(&mut key) {
+        while let Some(field) = KeyField::next(&mut key, &keys.words) {
             row.push(|out| field.write_text(out));
         }
         for item in &plan.items {
@@ -800,12 +891,12 @@ fn arrange(keys: &Keys, cols: &mut [AggCol], plan: &StatsPlan, limit: usize, ord
     // By each group's sortable key: the first eight bytes as a number, the rest compared
     // only where those tie; ties of whole keys (`6` and `06` read as one number) in the
     // table's order, as a stable sort of the decoded rows has them.
-    let mut sortable = Keys::default();
+    let mut sortable = Arena::default();
     let mut form = Vec::new();
     let mut order: Vec<(u64, usize)> = (0..keys.len())
         .map(|g| {
             form.clear();
-            sortable_key(keys.get(g), &mut form);
+            sortable_key(keys.get(g), &keys.words, &mut form);
             sortable.push(&form);
             let mut head = [0; 8];
             let n = form.len().min(8);
@@ -830,7 +921,8 @@ mod tests {
     fn roundtrip(v: &Val<'_>) -> Val<'static> {
         let mut key = Vec::new();
         encode_key(v, &mut key);
-        let row = decode_key(&key, 1);
+        let none = Words::default();
+        let row = decode_key(&key, &none, 1);
         assert_eq!(row.len(), 1, "{v:?}");
         row.into_iter().next().unwrap().into_owned()
     }
@@ -882,6 +974,51 @@ mod tests {
         assert_ne!(a, b);
     }
 
+    /// Text held as words reads back as it was, has one encoding in one state (a word, or in
+    /// full once the words are full), and comes over into another state's words unchanged.
+    #[test]
+    fn words_read_back_and_carry_over_between_states() {
+        let vals = [Val::str("eni-0a1b"), Val::str("ACCEPT"), Val::str("10.0.0.1"), Val::str("443"), Val::Missing];
+        let encode = |words: &mut Words, vals: &[Val<'_>]| {
+            let mut key = Vec::new();
+            for v in vals {
+                words.encode(v, &mut key);
+            }
+            key
+        };
+        let (mut a, mut b) = (Words::default(), Words::default());
+        // `b` numbers the texts the other way round.
+        let reversed: Vec<Val<'_>> = vals.iter().rev().cloned().collect();
+        encode(&mut b, &reversed);
+        let in_a = encode(&mut a, &vals);
+        let in_b = encode(&mut b, &vals);
+        assert_ne!(in_a, in_b, "the words are numbered differently");
+        assert_eq!(decode_key(&in_a, &a, 5), vals);
+        assert_eq!(decode_key(&in_b, &b, 5), vals);
+        assert_eq!(encode(&mut a, &vals), in_a, "one encoding per state");
+        let mut carried = Vec::new();
+        a.reencode(&in_b, &b, &mut carried);
+        assert_eq!(carried, in_a);
+
+        // Full words: a new text is held in full, always, and a word of another state that is
+        // not a word here comes over in full too.
+        let mut full = Words::default();
+        for i in 0..Words::MAX {
+            full.put(format!("t{i}").as_bytes(), &mut Vec::new());
+        }
+        let late = [Val::str("late"), Val::str("t7")];
+        let first = encode(&mut full, &late);
+        assert_eq!(encode(&mut full, &late), first);
+        assert_eq!(first[0], tag::TEXT);
+        assert_eq!(decode_key(&first, &full, 2), late);
+        let mut other = Words::default();
+        let there = encode(&mut other, &late);
+        assert_eq!(there[0], tag::WORD);
+        let mut carried = Vec::new();
+        full.reencode(&there, &other, &mut carried);
+        assert_eq!(carried, first);
+    }
+
     /// Sortable keys order exactly as their decoded rows do, whatever forms their values take.
     #[test]
     fn encoded_keys_sort_as_their_rows() {
@@ -925,13 +1062,20 @@ mod tests {
             .collect();
         for x in &keys {
             for y in &keys {
-                let want = crate::exec::cmp_all(&decode_key(x, 2), &decode_key(y, 2));
+                let none = Words::default();
+                let want = crate::exec::cmp_all(&decode_key(x, &none, 2), &decode_key(y, &none, 2));
                 let sortable = |k: &[u8]| {
                     let mut out = Vec::new();
-                    sortable_key(k, &mut out);
+                    sortable_key(k, &none, &mut out);
                     out
                 };
-                assert_eq!(sortable(x).cmp(&sortable(y)), want, "{:?} {:?}", decode_key(x, 2), decode_key(y, 2));
+                assert_eq!(
+                    sortable(x).cmp(&sortable(y)),
+                    want,
+                    "{:?} {:?}",
+                    decode_key(x, &none, 2),
+                    decode_key(y, &none, 2)
+                );
             }
         }
     }
