@@ -379,18 +379,22 @@ const TCP_SYN: u16 = 2;
 type Oriented<'d> = (&'d FlowAggregate, Orientation);
 
 /// Runs the whole analysis, phase by phase: orient every aggregate, sort the wave's traffic,
-/// set scanners apart, then build the rejected, unanswered and not-seen findings, the noise,
-/// the caveats, the proposals and the summary.
+/// build the not-seen and unanswered findings, set scanners apart, then build the rejected
+/// findings, the noise, the caveats, the proposals and the summary. Each phase's working sets
+/// are released before the next, larger one (the path evaluations) starts.
 pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &AnalysisOptions) -> Analysis {
     let ctx = Context::new(wave, inv);
     // The orienter's indexes span every aggregate: gone before the next phase builds its own.
     let oriented: Vec<Oriented<'_>> = orient_all(&ctx, &data.aggregates);
 
     let mut sorted = Sorted::new(&ctx, &oriented);
+    let not_seen = expected_not_seen(wave, &oriented);
+    drop(oriented);
+    // The candidates for unanswered, and what answers them, are gone before the rejected
+    // findings and their path evaluations are made.
+    let mut unanswered = unanswered_findings(&ctx, std::mem::take(&mut sorted.candidates), data, opts);
     let scanners = take_scanners(&ctx, &mut sorted.rejected, opts.scanner_ports);
     let (mut rejected, evaluations) = rejected_findings(&ctx, &sorted.rejected);
-    let mut unanswered = unanswered_findings(&ctx, &sorted, data, opts);
-    let not_seen = expected_not_seen(wave, &oriented);
     let noise = Noise {
         outside: noise_sources(&sorted.outside),
         ignored: ignored_counts(wave, &sorted.ignored),
@@ -443,19 +447,25 @@ struct Sorted<'d> {
     rejected: BTreeMap<(Conv, Leg), Vec<Oriented<'d>>>,
     /// Rejected traffic with a peer outside every known network, by source: noise.
     outside: BTreeMap<IpAddr, Vec<(&'d FlowAggregate, Conv)>>,
-    /// Accepted requests from records that hold one leg only, the candidates for unanswered:
-    /// sorted by conversation.
-    requests: Vec<Oriented<'d>>,
+    /// What the unanswered findings are made from.
+    candidates: Candidates<'d>,
     /// Every conversation with an accepted request.
     accepted: BTreeSet<Conv>,
-    /// Conversations whose answer was seen: an accepted response, in scope or not.
-    answered: FxHashSet<Conv>,
-    /// Conversations with a REJECT on either leg, ignored ones included.
-    rejected_convs: FxHashSet<Conv>,
     /// Records and conversations matched by each ignore rule, by its index.
     ignored: BTreeMap<usize, (u64, BTreeSet<Conv>)>,
     /// ENIs in the flow logs that the inventory does not hold.
     unknown_enis: BTreeSet<&'d str>,
+}
+
+/// Accepted requests that may have gone unanswered, and what rules them out.
+#[derive(Default)]
+struct Candidates<'d> {
+    /// Accepted requests from records that hold one leg only: sorted by conversation.
+    requests: Vec<Oriented<'d>>,
+    /// Conversations whose answer was seen: an accepted response, in scope or not.
+    answered: FxHashSet<Conv>,
+    /// Conversations with a REJECT on either leg, ignored ones included.
+    rejected: FxHashSet<Conv>,
 }
 
 impl<'d> Sorted<'d> {
@@ -464,7 +474,7 @@ impl<'d> Sorted<'d> {
         for &(a, o) in oriented {
             let (conv, leg) = (o.conv(a), o.leg);
             if a.action == Action::Accept && leg == Leg::Response {
-                sorted.answered.insert(conv);
+                sorted.candidates.answered.insert(conv);
             }
             if !ctx.in_wave(conv.client) && !ctx.in_wave(conv.server) {
                 continue;
@@ -474,7 +484,7 @@ impl<'d> Sorted<'d> {
                 sorted.unknown_enis.insert(&a.interface_id);
             }
             if a.action == Action::Reject {
-                sorted.rejected_convs.insert(conv);
+                sorted.candidates.rejected.insert(conv);
             }
             if let Some(i) = ignore_rule(ctx, conv) {
                 let e = sorted.ignored.entry(i).or_default();
@@ -493,14 +503,14 @@ impl<'d> Sorted<'d> {
                 }
                 Action::Accept if leg == Leg::Request => {
                     if !o.split {
-                        sorted.requests.push((a, o));
+                        sorted.candidates.requests.push((a, o));
                     }
                     sorted.accepted.insert(conv);
                 }
                 Action::Accept => {}
             }
         }
-        sorted.requests.sort_by_key(|(a, o)| o.conv(a));
+        sorted.candidates.requests.sort_by_key(|(a, o)| o.conv(a));
         sorted
     }
 }
@@ -592,16 +602,16 @@ fn rejected_findings(
 /// either leg, and no ACK from the client.
 fn unanswered_findings(
     ctx: &Context<'_>,
-    sorted: &Sorted<'_>,
+    candidates: Candidates<'_>,
     data: &FlowData,
     opts: &AnalysisOptions,
 ) -> Vec<UnansweredFinding> {
     let mut out = Vec::new();
-    for aggs in sorted.requests.chunk_by(|(a, x), (b, y)| x.conv(a) == y.conv(b)) {
+    for aggs in candidates.requests.chunk_by(|(a, x), (b, y)| x.conv(a) == y.conv(b)) {
         let conv = &aggs[0].1.conv(aggs[0].0);
         if !expects_answer(ctx.wave, *conv)
-            || sorted.rejected_convs.contains(conv)
-            || sorted.answered.contains(conv)
+            || candidates.rejected.contains(conv)
+            || candidates.answered.contains(conv)
             || ctx.kind(if ctx.in_wave(conv.client) { conv.server } else { conv.client }) == PeerKind::External
         {
             continue;

@@ -89,6 +89,15 @@ impl Executor {
         self
     }
 
+    /// How many rows [`Executor::finish_each`] gives at most: the groups of a `stats`, the
+    /// records kept otherwise (before the limit and any command after `stats`).
+    pub fn rows_at_most(&self) -> usize {
+        match &self.state {
+            State::Groups(groups) => groups.len().max(1),
+            State::Rows(rows) => rows.len(),
+        }
+    }
+
     /// Adds bytes read that were not part of any event (headers, skipped lines).
     pub fn add_bytes_scanned(&mut self, bytes: u64) {
         self.stats.bytes_scanned += bytes;

@@ -63,6 +63,13 @@ struct Flows {
 }
 
 impl Flows {
+    /// Room for `more` new aggregates.
+    fn reserve(&mut self, more: usize) {
+        let Flows { table, rows } = self;
+        rows.reserve(more);
+        table.reserve(more, |&(h, _)| h);
+    }
+
     /// Adds `acc` to the aggregate of `key`, made when new.
     fn add(&mut self, key: Key, acc: Acc) {
         let Flows { table, rows } = self;
@@ -338,6 +345,9 @@ impl Aggregator {
     /// row count and how many rows were skipped.
     pub fn add_finished(&mut self, exec: Executor, object: impl FnOnce() -> String) -> (Statistics, usize, u64) {
         let columns = exec.columns();
+        // Room for every row at once: grown by doubling, the rows would be copied while the
+        // engine's groups are still held.
+        self.flows.reserve(exec.rows_at_most());
         let (mut skipped, mut rows) = (Skipped::default(), 0);
         let stats = exec.finish_each(|values| {
             rows += 1;

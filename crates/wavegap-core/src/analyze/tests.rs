@@ -654,15 +654,15 @@ fn sorting_keeps_the_waves_traffic_and_says_where_each_aggregate_went() {
     assert_eq!(sorted.in_scope, 5);
     assert_eq!(sorted.unknown_enis, BTreeSet::from(["eni-gone"]));
     assert_eq!(sorted.ignored[&0].0, 3);
-    assert!(sorted.rejected_convs.contains(&conv("192.168.60.5", "10.0.0.7", 22)));
+    assert!(sorted.candidates.rejected.contains(&conv("192.168.60.5", "10.0.0.7", 22)));
     assert_eq!(sorted.outside.keys().map(ToString::to_string).collect::<Vec<_>>(), ["203.0.113.9"]);
     let rejected: Vec<_> = sorted.rejected.keys().copied().collect();
     assert_eq!(rejected, [(conv("10.0.0.7", "10.1.0.5", 5432), Leg::Request)]);
     let sql = conv("10.0.0.7", "192.168.50.20", 1433);
     assert!(
-        sorted.answered.contains(&sql)
+        sorted.candidates.answered.contains(&sql)
             && sorted.accepted.contains(&sql)
-            && sorted.requests.iter().any(|(a, o)| o.conv(a) == sql)
+            && sorted.candidates.requests.iter().any(|(a, o)| o.conv(a) == sql)
     );
 }
 
