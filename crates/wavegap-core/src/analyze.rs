@@ -392,7 +392,8 @@ pub fn analyze(wave: &WaveConfig, inv: &Inventory, data: &FlowData, opts: &Analy
     drop(oriented);
     // The candidates for unanswered, and what answers them, are gone before the rejected
     // findings and their path evaluations are made.
-    let mut unanswered = unanswered_findings(&ctx, std::mem::take(&mut sorted.candidates), data, opts);
+    let mut unanswered = unanswered_findings(&ctx, &sorted.candidates, data, opts);
+    sorted.candidates = Candidates::default();
     let scanners = take_scanners(&ctx, &mut sorted.rejected, opts.scanner_ports);
     let (mut rejected, evaluations) = rejected_findings(&ctx, &sorted.rejected);
     let noise = Noise {
@@ -602,7 +603,7 @@ fn rejected_findings(
 /// either leg, and no ACK from the client.
 fn unanswered_findings(
     ctx: &Context<'_>,
-    candidates: Candidates<'_>,
+    candidates: &Candidates<'_>,
     data: &FlowData,
     opts: &AnalysisOptions,
 ) -> Vec<UnansweredFinding> {
