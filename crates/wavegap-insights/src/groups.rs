@@ -1050,33 +1050,39 @@ mod tests {
             Val::Time(5),
             Val::Missing,
         ];
-        let keys: Vec<Vec<u8>> = vals
-            .iter()
-            .flat_map(|a| vals.iter().map(move |b| (a, b)))
-            .map(|(a, b)| {
-                let mut k = Vec::new();
-                encode_key(a, &mut k);
-                encode_key(b, &mut k);
-                k
-            })
-            .collect();
-        for x in &keys {
-            for y in &keys {
-                let none = Words::default();
-                let want = crate::exec::cmp_all(&decode_key(x, &none, 2), &decode_key(y, &none, 2));
-                let sortable = |k: &[u8]| {
-                    let mut out = Vec::new();
-                    sortable_key(k, &none, &mut out);
-                    out
-                };
-                assert_eq!(
-                    sortable(x).cmp(&sortable(y)),
-                    want,
-                    "{:?} {:?}",
-                    decode_key(x, &none, 2),
-                    decode_key(y, &none, 2)
-                );
+        // In full, as `encode_key` writes them, and as a state writes them (text as words).
+        let mut words = Words::default();
+        for in_words in [false, true] {
+            let keys: Vec<Vec<u8>> = vals
+                .iter()
+                .flat_map(|a| vals.iter().map(move |b| (a, b)))
+                .map(|(a, b)| {
+                    let mut k = Vec::new();
+                    for v in [a, b] {
+                        if in_words { words.encode(v, &mut k) } else { encode_key(v, &mut k) }
+                    }
+                    k
+                })
+                .collect();
+            let words = &words;
+            for x in &keys {
+                for y in &keys {
+                    let want = crate::exec::cmp_all(&decode_key(x, words, 2), &decode_key(y, words, 2));
+                    let sortable = |k: &[u8]| {
+                        let mut out = Vec::new();
+                        sortable_key(k, words, &mut out);
+                        out
+                    };
+                    assert_eq!(
+                        sortable(x).cmp(&sortable(y)),
+                        want,
+                        "{:?} {:?}",
+                        decode_key(x, words, 2),
+                        decode_key(y, words, 2)
+                    );
+                }
             }
+            assert_eq!(in_words, words.texts.len() > 0, "the second pass holds its text as words");
         }
     }
 
