@@ -51,9 +51,6 @@ pub enum ReportError {
         "{path} is a directory where the report writes a file; nothing was changed\nhint: move it out of the way and run the report again"
     )]
     Taken { path: PathBuf },
-
-    #[error("cannot serialise findings.json: {0}")]
-    Json(#[from] serde_json::Error),
 }
 
 impl ReportError {

@@ -319,11 +319,10 @@ impl FindingsDocument {
         }
     }
 
-    /// Pretty JSON with a final newline.
-    pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        let mut s = serde_json::to_string_pretty(self)?;
-        s.push('\n');
-        Ok(s)
+    /// Writes the document as pretty JSON with a final newline.
+    pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        out.write_all(b"\n")
     }
 }
 

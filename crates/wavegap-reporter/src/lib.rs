@@ -12,8 +12,9 @@
 //!
 //! ```text
 //! let model = wavegap_reporter::build(&input);
-//! let files = Renderer::new()?.render_all(&model)?;
-//! write_report(out_dir, &files)?;
+//! let stage = Stage::new(out_dir)?;
+//! Renderer::new()?.render_into(&model, &stage)?;
+//! stage.commit()?;
 //! ```
 
 pub mod baseline;
@@ -36,5 +37,5 @@ pub use group::GroupView;
 pub use model::{
     ActionView, AppView, ChangeGroup, Comparison, Counts, ProposalView, ReportInput, ReportModel, ServerView, build,
 };
-pub use render::{FORMATS, Format, Make, RenderedFile, Renderer, file_names};
-pub use write::{write_atomically, write_report};
+pub use render::{FORMATS, Format, Make, Output, RenderedFile, Renderer, file_names};
+pub use write::{Stage, write_atomically, write_report};

@@ -1,13 +1,16 @@
 //! Rendering the model with minijinja: built-in templates, optionally overridden per file.
 
 use std::borrow::Cow;
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 
 use crate::error::ReportError;
 use crate::format;
 use crate::model::ReportModel;
+use crate::write::Stage;
 
 /// How an output is made.
 #[derive(Debug, Clone, Copy)]
@@ -158,31 +161,83 @@ impl Renderer {
         Ok(Renderer { env })
     }
 
-    /// Renders every file of the report in memory; nothing touches the disk.
-    pub fn render_all(&self, model: &ReportModel) -> Result<Vec<RenderedFile>, ReportError> {
+    /// Renders every file of the report into `out`, each as soon as it is made: the files are
+    /// independent, so they are rendered side by side (the HTML dominates).
+    pub fn render_into(&self, model: &ReportModel, out: &dyn Output) -> Result<(), ReportError> {
         let ctx = Value::from_serialize(model);
-        // The files are independent: render them side by side (the HTML dominates).
-        let results: Vec<Result<RenderedFile, ReportError>> = std::thread::scope(|scope| {
+        std::thread::scope(|scope| {
             let handles: Vec<_> = FORMATS
                 .iter()
                 .map(|format| {
                     let ctx = ctx.clone();
-                    scope.spawn(move || -> Result<RenderedFile, ReportError> {
-                        let name = format.file;
-                        let content = match format.make {
-                            Make::FindingsJson => model.document.to_json()?,
-                            Make::Template(_) => {
-                                let template =
-                                    self.env.get_template(name).map_err(|e| ReportError::template(name, e))?;
-                                template.render(&ctx).map_err(|e| ReportError::template(name, e))?
-                            }
-                        };
-                        Ok(RenderedFile::new(name, content))
-                    })
+                    scope.spawn(move || self.render_one(format, model, &ctx, out))
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
-        });
-        results.into_iter().collect()
+            handles.into_iter().try_for_each(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        })
+    }
+
+    /// Renders every file of the report in memory, in the order of [`FORMATS`].
+    pub fn render_all(&self, model: &ReportModel) -> Result<Vec<RenderedFile>, ReportError> {
+        let memory = Memory::default();
+        self.render_into(model, &memory)?;
+        let mut files = memory.0.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        files.sort_by_key(|f| FORMATS.iter().position(|format| format.file == f.name));
+        Ok(files)
+    }
+
+    fn render_one(
+        &self,
+        format: &Format,
+        model: &ReportModel,
+        ctx: &Value,
+        out: &dyn Output,
+    ) -> Result<(), ReportError> {
+        let name = format.file;
+        match format.make {
+            Make::FindingsJson => out.write(name, &mut |w| model.document.write_json(w)),
+            Make::Template(_) => {
+                let template = self.env.get_template(name).map_err(|e| ReportError::template(name, e))?;
+                let text = template.render(ctx).map_err(|e| ReportError::template(name, e))?;
+                out.write(name, &mut |w| w.write_all(text.as_bytes()))
+            }
+        }
+    }
+}
+
+/// Where rendered files go, each as soon as it is made (from several threads at once).
+pub trait Output: Sync {
+    /// Writes the file `name` with what `body` writes into it.
+    fn write(
+        &self,
+        name: &'static str,
+        body: &mut dyn FnMut(&mut dyn io::Write) -> io::Result<()>,
+    ) -> Result<(), ReportError>;
+}
+
+impl Output for Stage {
+    fn write(
+        &self,
+        name: &'static str,
+        body: &mut dyn FnMut(&mut dyn io::Write) -> io::Result<()>,
+    ) -> Result<(), ReportError> {
+        self.write_with(name, body)
+    }
+}
+
+/// Files kept in memory.
+#[derive(Default)]
+struct Memory(Mutex<Vec<RenderedFile>>);
+
+impl Output for Memory {
+    fn write(
+        &self,
+        name: &'static str,
+        body: &mut dyn FnMut(&mut dyn io::Write) -> io::Result<()>,
+    ) -> Result<(), ReportError> {
+        let mut content = Vec::new();
+        body(&mut content).map_err(|source| ReportError::Write { path: name.into(), source })?;
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(RenderedFile::new(name, content));
+        Ok(())
     }
 }

@@ -1,15 +1,17 @@
 //! Writing so that a failed or concurrent run never leaves half of anything behind: the one
 //! writer of everything wavegap writes (reports, saved flows, inventory snapshots).
 //!
-//! Every file is rendered before anything is written. [`write_atomically`] writes files into
-//! a directory: each goes to a hidden temporary name beside its target (same file system, so
-//! `rename` is atomic) and only when all are on disk are they renamed into place.
-//! [`write_report`] writes a whole report directory as one unit: under a lock on the
-//! directory, into a fresh sibling directory that then replaces the old one in one step.
+//! Nothing is visible until every file is on disk. [`write_atomically`] writes files into a
+//! directory: each goes to a hidden temporary name beside its target (same file system, so
+//! `rename` is atomic) and only when all are on disk are they renamed into place. A
+//! [`Stage`] writes a whole report directory as one unit: its files are written one by one
+//! as they are made, into a fresh sibling directory that, under a lock, then replaces the old
+//! one in one step ([`write_report`] when the files are already in memory).
 
 use std::fs::{self, File};
-use std::io::Write as _;
+use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::error::ReportError;
 use crate::render::RenderedFile;
@@ -25,19 +27,7 @@ pub fn write_atomically(dir: &Path, files: &[RenderedFile]) -> Result<Vec<PathBu
             staged.push((temp.clone(), target));
             write_file(&temp, &file.content)?;
         }
-        for (i, (temp, target)) in staged.iter().enumerate() {
-            fs::rename(temp, target).map_err(|source| {
-                let name = |(_, t): &(PathBuf, PathBuf)| t.file_name().map(|n| n.to_string_lossy().into_owned());
-                let replaced: Vec<String> = staged[..i].iter().filter_map(name).collect();
-                if replaced.is_empty() {
-                    ReportError::Write { path: target.clone(), source }
-                } else {
-                    let kept = staged[i..].iter().filter_map(name).collect();
-                    ReportError::Partial { path: target.clone(), replaced, kept, source }
-                }
-            })?;
-        }
-        Ok(())
+        rename_all(&staged)
     })();
     if result.is_err() {
         for (temp, _) in &staged {
@@ -47,64 +37,162 @@ pub fn write_atomically(dir: &Path, files: &[RenderedFile]) -> Result<Vec<PathBu
     result.map(|()| staged.into_iter().map(|(_, target)| target).collect())
 }
 
-/// Writes a whole report into `dir` as one unit and returns the paths of its files.
-///
-/// A lock (`.<name>.lock` beside `dir`) makes a concurrent run of the same report wait for
-/// this one's few milliseconds of writing. The files go into a fresh sibling directory, which
-/// then takes `dir`'s place in one rename (an exchange where the file system has one), so
-/// `dir` always holds one run's whole report. Files of the old directory that this report
-/// does not write (the saved flows a `--from-saved` run read, a reader's own notes) are kept.
-/// A directory that holds more than files (subdirectories, links), or that names no
-/// directory of its own (`.`), is never replaced: the files are renamed into it one by one,
-/// after checking that none of their names is taken by a directory. On any error the old
-/// report is left as it was, or the error says which files were replaced.
+/// Writes a whole report into `dir` as one unit and returns the paths of its files: a
+/// [`Stage`] that is given every file and committed.
 pub fn write_report(dir: &Path, files: &[RenderedFile]) -> Result<Vec<PathBuf>, ReportError> {
-    let write_err = |path: &Path| {
-        let path = path.to_owned();
-        move |source| ReportError::Write { path, source }
-    };
-    let name = match dir.file_name() {
-        Some(name) => name.to_string_lossy().into_owned(),
-        None => return write_atomically(dir, files),
-    };
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(write_err(&parent))?;
-    let lock_path = parent.join(format!(".{name}.lock"));
-    let lock =
-        File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(write_err(&lock_path))?;
-    lock.lock().map_err(write_err(&lock_path))?;
-    if !holds_only_files(dir) {
-        if let Some(taken) = files.iter().map(|f| dir.join(&*f.name)).find(|p| p.is_dir()) {
-            return Err(ReportError::Taken { path: taken });
-        }
-        return write_atomically(dir, files);
+    let stage = Stage::new(dir)?;
+    for file in files {
+        stage.put(&file.name, &file.content)?;
+    }
+    stage.commit()
+}
+
+/// A report directory being written. Its files go to disk as soon as each is made, so a large
+/// report never holds them all in memory, yet `dir` changes only on [`Stage::commit`], at
+/// once: it always holds one run's whole report. Dropped without a commit (an error on the
+/// way), the stage leaves no trace.
+///
+/// The files go into a fresh sibling directory, which on commit takes `dir`'s place in one
+/// rename (an exchange where the file system has one). A lock (`.<name>.lock` beside `dir`)
+/// makes a concurrent commit of the same report wait for this one's few milliseconds. Files
+/// of the old directory that this report does not write (the saved flows a `--from-saved`
+/// run read, a reader's own notes) are kept. A directory that holds more than files
+/// (subdirectories, links), or that names no directory of its own (`.`), is never replaced:
+/// the files are staged in a hidden directory inside it and renamed into it one by one, after
+/// checking that none of their names is taken by a directory. On any error the old report is
+/// left as it was, or the error says which files were replaced.
+pub struct Stage {
+    dir: PathBuf,
+    /// Where the files are written until the commit.
+    fresh: PathBuf,
+    /// The lock file beside `dir` (none for `.`).
+    lock: Option<PathBuf>,
+    /// Where the old `dir` goes when `fresh` is a sibling that replaces it.
+    old: Option<PathBuf>,
+    /// The names written, in order.
+    names: Mutex<Vec<String>>,
+    committed: bool,
+}
+
+impl Stage {
+    /// Starts writing a report into `dir` (created if missing).
+    pub fn new(dir: &Path) -> Result<Self, ReportError> {
+        let tag = format!("{}-{}", std::process::id(), unique());
+        let beside = dir.file_name().map(|name| {
+            let parent = match dir.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+                _ => PathBuf::from("."),
+            };
+            (parent, name.to_string_lossy().into_owned())
+        });
+        let lock = beside.as_ref().map(|(parent, name)| parent.join(format!(".{name}.lock")));
+        let (fresh, old) = match &beside {
+            Some((parent, name)) if holds_only_files(dir) => {
+                fs::create_dir_all(parent).map_err(write_error(parent))?;
+                (parent.join(format!(".{name}.new-{tag}")), Some(parent.join(format!(".{name}.old-{tag}"))))
+            }
+            _ => {
+                fs::create_dir_all(dir).map_err(write_error(dir))?;
+                (dir.join(format!(".wavegap.new-{tag}")), None)
+            }
+        };
+        fs::create_dir(&fresh).map_err(write_error(&fresh))?;
+        Ok(Stage { dir: dir.to_owned(), fresh, lock, old, names: Mutex::default(), committed: false })
     }
 
-    let tag = format!("{}-{}", std::process::id(), unique());
-    let fresh = parent.join(format!(".{name}.new-{tag}"));
-    let staged = (|| {
-        fs::create_dir(&fresh).map_err(write_err(&fresh))?;
-        for file in files {
-            write_file(&fresh.join(&*file.name), &file.content)?;
+    /// Writes the file `name` with `content`.
+    pub fn put(&self, name: &str, content: &[u8]) -> Result<(), ReportError> {
+        self.write_with(name, |out| out.write_all(content))
+    }
+
+    /// Writes the file `name` with what `body` writes into it (buffered), then flushes it to
+    /// disk. Files of one stage may be written from several threads at once.
+    pub fn write_with(
+        &self,
+        name: &str,
+        body: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), ReportError> {
+        let path = self.fresh.join(name);
+        File::create(&path)
+            .and_then(|file| {
+                let mut out = BufWriter::with_capacity(1 << 16, file);
+                body(&mut out)?;
+                out.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()
+            })
+            .map_err(write_error(&path))?;
+        self.names.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(name.to_owned());
+        Ok(())
+    }
+
+    /// Puts the written files in place and returns their paths, in the order written.
+    pub fn commit(mut self) -> Result<Vec<PathBuf>, ReportError> {
+        self.committed = true;
+        let result = self.place();
+        // Whatever is left staged: nothing, or what an error kept from being placed.
+        let _ = fs::remove_dir_all(&self.fresh);
+        result
+    }
+
+    fn place(&self) -> Result<Vec<PathBuf>, ReportError> {
+        let names = self.names.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let paths: Vec<PathBuf> = names.iter().map(|n| self.dir.join(n)).collect();
+        let _lock = match &self.lock {
+            Some(path) => {
+                let lock = File::options().create(true).truncate(false).write(true).open(path);
+                let lock = lock.map_err(write_error(path))?;
+                lock.lock().map_err(write_error(path))?;
+                Some(lock)
+            }
+            None => None,
+        };
+        if let Some(old) = &self.old
+            && holds_only_files(&self.dir)
+        {
+            keep_other_files(&self.dir, &self.fresh)?;
+            File::open(&self.fresh).and_then(|d| d.sync_all()).map_err(write_error(&self.fresh))?;
+            replace_dir(&self.fresh, &self.dir, old).map_err(write_error(&self.dir))?;
+            let _ = fs::remove_dir_all(old);
+            return Ok(paths);
         }
-        keep_other_files(dir, &fresh, files)?;
-        File::open(&fresh).and_then(|d| d.sync_all()).map_err(write_err(&fresh))
-    })();
-    if let Err(e) = staged {
-        let _ = fs::remove_dir_all(&fresh);
-        return Err(e);
+        if let Some(taken) = paths.iter().find(|p| p.is_dir()) {
+            return Err(ReportError::Taken { path: taken.clone() });
+        }
+        let staged: Vec<(PathBuf, PathBuf)> =
+            names.iter().map(|n| self.fresh.join(n)).zip(paths.iter().cloned()).collect();
+        rename_all(&staged)?;
+        Ok(paths)
     }
-    let old = parent.join(format!(".{name}.old-{tag}"));
-    if let Err(source) = replace_dir(&fresh, dir, &old) {
-        let _ = fs::remove_dir_all(&fresh);
-        return Err(ReportError::Write { path: dir.to_owned(), source });
+}
+
+impl Drop for Stage {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.fresh);
+        }
     }
-    let _ = fs::remove_dir_all(&old);
-    drop(lock);
-    Ok(files.iter().map(|f| dir.join(&*f.name)).collect())
+}
+
+fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError {
+    let path = path.to_owned();
+    move |source| ReportError::Write { path, source }
+}
+
+/// Renames each staged file onto its target, in order; an error after the first says which
+/// files were replaced and which kept.
+fn rename_all(staged: &[(PathBuf, PathBuf)]) -> Result<(), ReportError> {
+    for (i, (temp, target)) in staged.iter().enumerate() {
+        fs::rename(temp, target).map_err(|source| {
+            let name = |(_, t): &(PathBuf, PathBuf)| t.file_name().map(|n| n.to_string_lossy().into_owned());
+            let replaced: Vec<String> = staged[..i].iter().filter_map(name).collect();
+            if replaced.is_empty() {
+                ReportError::Write { path: target.clone(), source }
+            } else {
+                let kept = staged[i..].iter().filter_map(name).collect();
+                ReportError::Partial { path: target.clone(), replaced, kept, source }
+            }
+        })?;
+    }
+    Ok(())
 }
 
 /// Whether `dir` is missing or holds regular files only: a report directory, safe to replace.
@@ -125,19 +213,18 @@ fn write_file(path: &Path, content: &[u8]) -> Result<(), ReportError> {
         .map_err(|source| ReportError::Write { path: path.to_owned(), source })
 }
 
-/// Links (or copies) into `fresh` the files of `dir` that `files` does not replace.
-fn keep_other_files(dir: &Path, fresh: &Path, files: &[RenderedFile]) -> Result<(), ReportError> {
+/// Links (or copies) into `fresh` the files of `dir` that `fresh` does not replace.
+fn keep_other_files(dir: &Path, fresh: &Path) -> Result<(), ReportError> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(source) => return Err(ReportError::Write { path: dir.to_owned(), source }),
     };
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        if files.iter().any(|f| name == *f.name) {
+        let (from, to) = (entry.path(), fresh.join(entry.file_name()));
+        if to.exists() {
             continue;
         }
-        let (from, to) = (entry.path(), fresh.join(&name));
         fs::hard_link(&from, &to)
             .or_else(|_| fs::copy(&from, &to).map(drop))
             .map_err(|source| ReportError::Write { path: from, source })?;
@@ -270,6 +357,48 @@ mod tests {
         assert!(err.to_string().contains("cannot write"), "{err}");
         assert_eq!(fs::read_to_string(out.join("report.md")).unwrap(), "old");
         assert_eq!(names(root.path()), [".demo.lock", "demo"]);
+    }
+
+    #[test]
+    fn a_stage_shows_nothing_until_its_commit_and_leaves_nothing_when_dropped() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("demo");
+        write_report(&out, &[file("report.md", "old")]).unwrap();
+        let stage = Stage::new(&out).unwrap();
+        std::thread::scope(|s| {
+            for name in ["report.md", "findings.json", "flows.json.gz"] {
+                let stage = &stage;
+                s.spawn(move || stage.write_with(name, |w| w.write_all(name.as_bytes())).unwrap());
+            }
+        });
+        assert_eq!(fs::read_to_string(out.join("report.md")).unwrap(), "old", "not yet committed");
+        assert_eq!(names(&out), ["report.md"]);
+        drop(stage);
+        assert_eq!(names(root.path()), [".demo.lock", "demo"], "nothing staged is left");
+
+        let stage = Stage::new(&out).unwrap();
+        stage.put("report.md", b"new").unwrap();
+        stage.put("fix.sh", b"fix").unwrap();
+        assert_eq!(stage.commit().unwrap(), [out.join("report.md"), out.join("fix.sh")]);
+        assert_eq!(names(&out), ["fix.sh", "report.md"]);
+        assert_eq!(fs::read_to_string(out.join("report.md")).unwrap(), "new");
+    }
+
+    #[test]
+    fn a_directory_that_is_not_replaced_is_staged_inside_and_left_clean() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("demo");
+        fs::create_dir_all(out.join("archive")).unwrap();
+        let stage = Stage::new(&out).unwrap();
+        stage.put("report.md", b"one").unwrap();
+        assert_eq!(names(&out).len(), 2, "the archive and the hidden stage");
+        drop(stage);
+        assert_eq!(names(&out), ["archive"]);
+        let stage = Stage::new(&out).unwrap();
+        stage.put("report.md", b"two").unwrap();
+        stage.commit().unwrap();
+        assert_eq!(names(&out), ["archive", "report.md"]);
+        assert_eq!(fs::read_to_string(out.join("report.md")).unwrap(), "two");
     }
 
     #[test]

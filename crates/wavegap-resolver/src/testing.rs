@@ -36,9 +36,13 @@ use crate::resolve::Resolver;
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
 
-/// The repository root (this crate is `crates/wavegap-resolver`).
+/// The repository root. Every crate is `crates/<name>`, and cargo runs a test with the
+/// running crate's directory in `CARGO_MANIFEST_DIR`. That is read at run time: a build
+/// reused from a clone elsewhere would carry the other clone's path.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let crate_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), PathBuf::from);
+    Path::new(&crate_dir).join("../..")
 }
 
 pub struct MotoServer {

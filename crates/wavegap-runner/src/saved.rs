@@ -3,7 +3,7 @@
 //! `flows.json.gz`, compact JSON compressed: the aggregates grow with the traffic, and their
 //! repeated keys and addresses compress about twentyfold. [`load`] reads either form.
 
-use std::io::{BufWriter, Read as _, Write as _};
+use std::io::{BufWriter, Read as _, Write};
 use std::path::Path;
 
 use flate2::Compression;
@@ -36,22 +36,28 @@ struct SavedView<'a> {
     data: &'a FlowData,
 }
 
-/// The bytes of the saved-flows file `name` for a run: gzip-compressed compact JSON when the
-/// name ends in `.gz`, else pretty JSON with a final line break (for reading by eye).
+/// The bytes of the saved-flows file `name` for a run (see [`write`]).
 pub fn encode(name: &str, wave: &str, window: TimeWindow, data: &FlowData) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    // Writing into memory cannot fail, and the view has only serialisable values.
+    let _ = write(&mut bytes, name, wave, window, data);
+    bytes
+}
+
+/// Writes the saved-flows file `name` of a run into `out`: gzip-compressed compact JSON when
+/// the name ends in `.gz`, else pretty JSON with a final line break (for reading by eye).
+pub fn write(out: &mut dyn Write, name: &str, wave: &str, window: TimeWindow, data: &FlowData) -> std::io::Result<()> {
     let view = SavedView { version: VERSION, wave, window, data };
-    if std::path::Path::new(name).extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
+    if Path::new(name).extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
         // The fastest level: the text is repetitive enough that more effort gains little.
         // The serialiser writes a few bytes at a time: buffered, the compressor sees blocks.
-        let mut out = BufWriter::with_capacity(1 << 16, GzEncoder::new(Vec::new(), Compression::fast()));
-        // Writing into memory cannot fail, and the view has only serialisable values.
-        let _ = serde_json::to_writer(&mut out, &view);
-        let _ = out.write_all(b"\n");
-        out.into_inner().ok().and_then(|gz| gz.finish().ok()).unwrap_or_default()
+        let mut gz = BufWriter::with_capacity(1 << 16, GzEncoder::new(out, Compression::fast()));
+        serde_json::to_writer(&mut gz, &view)?;
+        gz.write_all(b"\n")?;
+        gz.into_inner().map_err(std::io::IntoInnerError::into_error)?.finish().map(drop)
     } else {
-        let mut text = serde_json::to_vec_pretty(&view).unwrap_or_else(|_| b"{}".to_vec());
-        text.push(b'\n');
-        text
+        serde_json::to_writer_pretty(&mut *out, &view)?;
+        out.write_all(b"\n")
     }
 }
 

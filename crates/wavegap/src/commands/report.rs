@@ -14,7 +14,7 @@ use wavegap_core::findings::Analysis;
 use wavegap_core::flow::{FlowData, TimeWindow};
 use wavegap_core::inventory::{FlowLogDestination, Inventory};
 use wavegap_core::wave::WaveConfig;
-use wavegap_reporter::{Comparison, RenderedFile, Renderer, ReportInput, ReportModel};
+use wavegap_reporter::{Comparison, RenderedFile, Renderer, ReportError, ReportInput, ReportModel, Stage};
 use wavegap_runner::saved;
 
 use crate::commands::fetch::{Gathered, gather};
@@ -46,11 +46,10 @@ pub fn run(s: &settings::Report) -> Result<Success, Failure> {
         ));
     }
     let run = Run { wave, window: q.window, now: q.now, out_dir: &s.out_dir, renderer: &s.renderer };
-    let (analysis, model, files) =
-        write(&run, &mut gathered, s.from_saved.is_none(), s.previous.comparison(), Vec::new())?;
+    let (analysis, model, files) = write(&run, &mut gathered, s.from_saved.is_none(), s.previous.comparison(), &[])?;
     let data = &gathered.data;
 
-    let names: Vec<&str> = files.iter().map(|f| &*f.name).collect();
+    let names: Vec<&str> = files.iter().map(String::as_str).collect();
     let summary = wavegap_reporter::summary(&model, &s.out_dir, &names, 10, s.style);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(crate::terminal::printable(&summary).as_bytes());
@@ -86,15 +85,16 @@ pub struct Run<'a> {
 /// Analyses the flows and writes the report directory as one unit: the reports, findings.json,
 /// the fix scripts, the inventory `snapshot` (when it was resolved live), with `save_flows`
 /// the flows for `--from-saved`, and `extra` files. Returns the analysis, the model and the
-/// files. The flows' aggregates are released once analysed and saved: the report needs only
+/// names of the files written. Each file goes to the staged directory as soon as it is made,
+/// and the flows' aggregates are released once analysed and saved: the report needs only
 /// their number, and a large wave's rendering would otherwise hold them at its peak.
 pub fn write(
     run: &Run<'_>,
     gathered: &mut Gathered,
     save_flows: bool,
     comparison: Comparison<'_>,
-    mut extra: Vec<RenderedFile>,
-) -> Result<(Analysis, ReportModel, Vec<RenderedFile>), Failure> {
+    extra: &[RenderedFile],
+) -> Result<(Analysis, ReportModel, Vec<String>), Failure> {
     let wave = run.wave;
     let Gathered { inventory, snapshot, plan, data } = gathered;
     let log_groups = if wave.source.reads_objects() {
@@ -102,20 +102,32 @@ pub fn write(
     } else {
         plan.log_group_refs().map(|g| g.to_string()).collect()
     };
+    let stage = Stage::new(run.out_dir).or_fail(Kind::Aws)?;
+    let mut names: Vec<String> = wavegap_reporter::file_names().into_iter().map(str::to_owned).collect();
+    for file in extra {
+        stage.put(&file.name, &file.content).or_fail(Kind::Aws)?;
+        names.push(file.name.to_string());
+    }
     if let Some(snapshot) = snapshot {
-        extra.push(RenderedFile::new("inventory.json", snapshot.clone()));
+        stage.put("inventory.json", snapshot.as_bytes()).or_fail(Kind::Aws)?;
+        names.push("inventory.json".to_owned());
     }
 
     // The saved flows are compressed on a second thread while the analysis runs.
     let options = AnalysisOptions::for_run(run.window, run.now.timestamp(), &wave.source, inventory);
     let read: &FlowData = data;
-    let (analysis, flows) = std::thread::scope(|scope| {
-        let flows = save_flows.then(|| scope.spawn(|| saved::encode(saved::FILE, &wave.name, run.window, read)));
+    let (analysis, saved) = std::thread::scope(|scope| {
+        let saved = save_flows.then(|| {
+            scope.spawn(|| {
+                stage.write_with(saved::FILE, |out| saved::write(out, saved::FILE, &wave.name, run.window, read))
+            })
+        });
         let analysis = analyze(wave, inventory, read, &options);
-        (analysis, flows.map(|f| f.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))))
+        (analysis, saved.map(|f| f.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))))
     });
-    if let Some(flows) = flows {
-        extra.push(RenderedFile::new(saved::FILE, flows));
+    if let Some(saved) = saved {
+        saved.or_fail(Kind::Aws)?;
+        names.push(saved::FILE.to_owned());
     }
 
     let aggregates = std::mem::take(&mut data.aggregates).len();
@@ -133,10 +145,12 @@ pub fn write(
         generator: &generator,
         comparison,
     });
-    let mut files = run.renderer.render_all(&model).or_fail(Kind::Config)?;
-    files.extend(extra);
-    wavegap_reporter::write_report(run.out_dir, &files).or_fail(Kind::Aws)?;
-    Ok((analysis, model, files))
+    run.renderer.render_into(&model, &stage).map_err(|e| {
+        let kind = if matches!(e, ReportError::Write { .. }) { Kind::Aws } else { Kind::Config };
+        Failure::new(kind, e)
+    })?;
+    stage.commit().or_fail(Kind::Aws)?;
+    Ok((analysis, model, names))
 }
 
 /// The flow logs a files or S3 wave reads: every S3 flow log of the inventory (the directory

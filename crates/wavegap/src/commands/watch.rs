@@ -10,6 +10,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
+use std::path::Path;
 use std::process::Stdio;
 
 use anyhow::anyhow;
@@ -214,12 +215,13 @@ impl Watcher<'_> {
                 None => Comparison::None,
             };
             // The first cycle's findings stay in the directory, as the file the marks compare with.
-            let extra = self.baseline.iter().map(|(_, text)| RenderedFile::new(START_FILE, text.clone())).collect();
+            let extra: Vec<RenderedFile> =
+                self.baseline.iter().map(|(_, text)| RenderedFile::new(START_FILE, text.clone())).collect();
             let clock = chrono::DateTime::from_timestamp(now, 0).unwrap_or(q.now);
             let run = report::Run { wave: &q.wave, window, now: clock, out_dir: &s.out_dir, renderer: &s.renderer };
-            let (analysis, _model, files) = report::write(&run, &mut gathered, true, comparison, extra)?;
+            let (analysis, _model, _files) = report::write(&run, &mut gathered, true, comparison, &extra)?;
             if self.baseline.is_none() {
-                self.baseline = first_findings(&files);
+                self.baseline = first_findings(&s.out_dir);
             }
             let inventory = &gathered.inventory;
             let view = self.tracker.cycle(&q.wave, inventory, &analysis, now, inventory.aggregation_interval());
@@ -338,7 +340,7 @@ fn gap_line(g: &CoverageGap) -> String {
 }
 
 /// The first cycle's findings.json, read back as the baseline of the later cycles.
-fn first_findings(files: &[RenderedFile]) -> Option<(Baseline, String)> {
-    let text = files.iter().find(|f| f.name == "findings.json")?.text();
-    Some((Baseline::parse(text).ok()?, text.to_owned()))
+fn first_findings(report: &Path) -> Option<(Baseline, String)> {
+    let text = std::fs::read_to_string(report.join("findings.json")).ok()?;
+    Some((Baseline::parse(&text).ok()?, text))
 }
