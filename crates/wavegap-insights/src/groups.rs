@@ -888,20 +888,20 @@ fn arrange(keys: &Keys, cols: &mut [AggCol], plan: &StatsPlan, limit: usize, ord
     if order == Order::Any {
         return (0..keys.len().min(limit)).collect();
     }
-    // By each group's sortable key: the first eight bytes as a number, the rest compared
-    // only where those tie; ties of whole keys (`6` and `06` read as one number) in the
-    // table's order, as a stable sort of the decoded rows has them.
+    // By each group's sortable key: the first sixteen bytes as a number (an address's text
+    // fits), the rest compared only where those tie; ties of whole keys (`6` and `06` read as
+    // one number) in the table's order, as a stable sort of the decoded rows has them.
     let mut sortable = Arena::default();
     let mut form = Vec::new();
-    let mut order: Vec<(u64, usize)> = (0..keys.len())
+    let mut order: Vec<(u128, usize)> = (0..keys.len())
         .map(|g| {
             form.clear();
             sortable_key(keys.get(g), &keys.words, &mut form);
             sortable.push(&form);
-            let mut head = [0; 8];
-            let n = form.len().min(8);
+            let mut head = [0; 16];
+            let n = form.len().min(16);
             head[..n].copy_from_slice(&form[..n]);
-            (u64::from_be_bytes(head), g)
+            (u128::from_be_bytes(head), g)
         })
         .collect();
     order.sort_unstable_by(|a, b| {
