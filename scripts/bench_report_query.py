@@ -11,7 +11,10 @@ round to round; medians of whole-process wall time and peak RSS (/usr/bin/time -
 answer is compared with wavegap's row by row at every scale (the last run's outputs).
 
 Targets (issue 12): report query <= 0.25 x DuckDB and <= 1.5 x wavegap's triage; the scale line
-shows the cost at 1 x, 2 x and 4 x the servers (flat: 4 x within 1.25 x of 1 x).
+shows the cost at 1 x, 2 x and 4 x the servers (flat: 4 x within 1.25 x of 1 x). More servers
+also mean more records that match; the `listed-4x` run holds the matching records at 1 x and
+lists 4 x the servers (the 1 x query with addresses of the benchmarking range 198.18.0.0/15,
+which no record holds, added to its `in` lists): the cost of the lists alone.
 Exits non-zero when an answer differs or a target is missed.
 Usage: bench_report_query.py --wavegap BIN --data DIR [--runs N] [--python PY]
 """
@@ -20,6 +23,7 @@ import csv
 import datetime
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -85,6 +89,18 @@ def plan_query(wavegap, wave):
     return '\n'.join(body)
 
 
+def padded(query, extra):
+    """`query` with the addresses `extra` added to each of its `in [...]` lists."""
+    add = ''.join(f', "{ip}"' for ip in extra)
+    return re.sub(r'(in \[[^\]]*)\]', lambda m: m.group(1) + add + ']', query)
+
+
+def matching(path):
+    """The records a report query's answer counts (its flowRecords column)."""
+    with open(path) as f:
+        return sum(int(r['flowRecords']) for r in csv.DictReader(f))
+
+
 def rows(path, header):
     with open(path) as f:
         r = list(csv.reader(f))
@@ -119,6 +135,8 @@ def main():
                     '--networks', ','.join(networks)]
         if k == 1:
             print(f'report query of a {len(ips)}-server wave (wavegap plan):\n{query}\n', file=sys.stderr)
+            unused = [f'198.18.{i // 250}.{i % 250 + 1}' for i in range(3 * len(ips))]
+            tools['listed-4x'] = [a.wavegap, 'query', padded(query, unused), *tools['report-1x'][3:]]
     tools['duckdb-1x'] = peers[1]
     ips = ','.join(f'"{x}"' for x in servers(a.data, base))
     tools['triage'] = [a.wavegap, 'query', TRIAGE.format(ips=ips), '--files', a.data, '--output', 'csv',
@@ -139,6 +157,9 @@ def main():
                 print('  only wavegap:', ','.join(row))
             for row in [x for x in theirs if x not in set(map(tuple, mine))][:5]:
                 print('  only DuckDB: ', ','.join(row))
+    same = rows(os.path.join(tmp, 'listed-4x.csv'), header=True) == rows(os.path.join(tmp, 'report-1x.csv'), True)
+    differ |= not same
+    print(f'{"MATCH" if same else "DIFFER"} listed-4x: the answer of report-1x')
     med = {t: statistics.median(times[t]) for t in tools}
     mrss = {t: statistics.median(rss[t]) for t in tools}
     print(f'data: {a.data}')
@@ -161,6 +182,9 @@ def main():
     print(f'scale: {scale}')
     ratio = med['report-4x'] / med['report-1x']
     target(f'report query at 4 x / 1 x the servers = {ratio:.2f}  (target <= 1.25)', ratio <= 1.25)
+    matched = ', '.join(f'{k} x {matching(os.path.join(tmp, f"report-{k}x.csv")):,}' for k in SCALES)
+    print(f'  records matching: {matched}; the lists alone (listed-4x: 4 x the servers listed, 1 x matching)'
+          f' = {med["listed-4x"] / med["report-1x"]:.2f} x 1 x')
     if differ or missed:
         sys.exit(1)
 
