@@ -14,9 +14,11 @@ Targets (issue 12): report query <= 0.25 x DuckDB and <= 1.5 x wavegap's triage;
 shows the cost at 1 x, 2 x and 4 x the servers (flat: 4 x within 1.25 x of 1 x). More servers
 also mean more records that match; the `listed-4x` run holds the matching records at 1 x and
 lists 4 x the servers (the 1 x query with addresses of the benchmarking range 198.18.0.0/15,
-which no record holds, added to its `in` lists): the cost of the lists alone.
+which no record holds, added to its `in` lists): the cost of the lists alone. With `--more DIR`
+(the 10 M set) the 1 x query of that set runs in the same rounds, and its time is set against
+the bytes each set holds.
 Exits non-zero when an answer differs or a target is missed.
-Usage: bench_report_query.py --wavegap BIN --data DIR [--runs N] [--python PY]
+Usage: bench_report_query.py --wavegap BIN --data DIR [--more DIR] [--runs N] [--python PY]
 """
 import argparse
 import csv
@@ -95,6 +97,11 @@ def padded(query, extra):
     return re.sub(r'(in \[[^\]]*)\]', lambda m: m.group(1) + add + ']', query)
 
 
+def set_bytes(data):
+    """The bytes of a set's flow-log objects."""
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(data, 'AWSLogs')) for f in fs)
+
+
 def matching(path):
     """The records a report query's answer counts (its flowRecords column)."""
     with open(path) as f:
@@ -113,6 +120,7 @@ def main():
     ap.add_argument('--data', required=True)
     ap.add_argument('--runs', type=int, default=5)
     ap.add_argument('--python', default=sys.executable)
+    ap.add_argument('--more', help='a larger set (the 10 M set) to run the 1 x query over too')
     a = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     tmp = tempfile.mkdtemp(prefix='wavegap-report-bench-')
@@ -137,6 +145,16 @@ def main():
             print(f'report query of a {len(ips)}-server wave (wavegap plan):\n{query}\n', file=sys.stderr)
             unused = [f'198.18.{i // 250}.{i % 250 + 1}' for i in range(3 * len(ips))]
             tools['listed-4x'] = [a.wavegap, 'query', padded(query, unused), *tools['report-1x'][3:]]
+    if a.more:
+        more_tmp = os.path.join(tmp, 'more')
+        os.makedirs(more_tmp)
+        _, more_inventory, more_networks, more_window = bench_set(a.more, more_tmp)
+        ips = servers(a.more, base)
+        wave = os.path.join(more_tmp, 'more-1x.toml')
+        apps = {'bench': [(f'server-{i:03d}', ip) for i, ip in enumerate(ips)]}
+        write_wave(wave, 'more-1x', a.more, more_inventory, apps, more_networks, more_window)
+        tools['more-1x'] = [a.wavegap, 'query', plan_query(a.wavegap, wave), '--files', a.more, '--output', 'csv',
+                            '--limit', '10000000', '-q']
     tools['duckdb-1x'] = peers[1]
     ips = ','.join(f'"{x}"' for x in servers(a.data, base))
     tools['triage'] = [a.wavegap, 'query', TRIAGE.format(ips=ips), '--files', a.data, '--output', 'csv',
@@ -185,6 +203,11 @@ def main():
     matched = ', '.join(f'{k} x {matching(os.path.join(tmp, f"report-{k}x.csv")):,}' for k in SCALES)
     print(f'  records matching: {matched}; the lists alone (listed-4x: 4 x the servers listed, 1 x matching)'
           f' = {med["listed-4x"] / med["report-1x"]:.2f} x 1 x')
+    if a.more:
+        size, more = set_bytes(a.data), set_bytes(a.more)
+        print(f'larger set: the 1 x query over {a.more} ({more:,} gz bytes) {med["more-1x"]:.2f} s, over {a.data} '
+              f'({size:,} gz bytes) {med["report-1x"]:.2f} s: {med["more-1x"] / med["report-1x"]:.2f} x the time for '
+              f'{more / size:.2f} x the bytes')
     if differ or missed:
         sys.exit(1)
 
