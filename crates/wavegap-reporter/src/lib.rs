@@ -37,5 +37,5 @@ pub use group::GroupView;
 pub use model::{
     ActionView, AppView, ChangeGroup, Comparison, Counts, ProposalView, ReportInput, ReportModel, ServerView, build,
 };
-pub use render::{FORMATS, Format, Make, Output, RenderedFile, Renderer, file_names};
+pub use render::{Body, FORMATS, Format, Make, Output, RenderedFile, Renderer, file_names};
 pub use write::{Stage, write_atomically, write_report};

@@ -205,22 +205,17 @@ impl Renderer {
     }
 }
 
+/// What writes one file's bytes.
+pub type Body<'a> = dyn FnMut(&mut dyn io::Write) -> io::Result<()> + 'a;
+
 /// Where rendered files go, each as soon as it is made (from several threads at once).
 pub trait Output: Sync {
     /// Writes the file `name` with what `body` writes into it.
-    fn write(
-        &self,
-        name: &'static str,
-        body: &mut dyn FnMut(&mut dyn io::Write) -> io::Result<()>,
-    ) -> Result<(), ReportError>;
+    fn write(&self, name: &'static str, body: &mut Body<'_>) -> Result<(), ReportError>;
 }
 
 impl Output for Stage {
-    fn write(
-        &self,
-        name: &'static str,
-        body: &mut dyn FnMut(&mut dyn io::Write) -> io::Result<()>,
-    ) -> Result<(), ReportError> {
+    fn write(&self, name: &'static str, body: &mut Body<'_>) -> Result<(), ReportError> {
         self.write_with(name, body)
     }
 }
@@ -230,11 +225,7 @@ impl Output for Stage {
 struct Memory(Mutex<Vec<RenderedFile>>);
 
 impl Output for Memory {
-    fn write(
-        &self,
-        name: &'static str,
-        body: &mut dyn FnMut(&mut dyn io::Write) -> io::Result<()>,
-    ) -> Result<(), ReportError> {
+    fn write(&self, name: &'static str, body: &mut Body<'_>) -> Result<(), ReportError> {
         let mut content = Vec::new();
         body(&mut content).map_err(|source| ReportError::Write { path: name.into(), source })?;
         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(RenderedFile::new(name, content));

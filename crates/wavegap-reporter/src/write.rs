@@ -18,7 +18,7 @@ use crate::render::RenderedFile;
 
 /// Writes `files` into `dir` (created if missing) and returns their paths.
 pub fn write_atomically(dir: &Path, files: &[RenderedFile]) -> Result<Vec<PathBuf>, ReportError> {
-    fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_owned(), source })?;
+    fs::create_dir_all(dir).map_err(write_error(dir))?;
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(files.len());
     let result = (|| {
         for file in files {
@@ -71,7 +71,6 @@ pub struct Stage {
     old: Option<PathBuf>,
     /// The names written, in order.
     names: Mutex<Vec<String>>,
-    committed: bool,
 }
 
 impl Stage {
@@ -97,7 +96,7 @@ impl Stage {
             }
         };
         fs::create_dir(&fresh).map_err(write_error(&fresh))?;
-        Ok(Stage { dir: dir.to_owned(), fresh, lock, old, names: Mutex::default(), committed: false })
+        Ok(Stage { dir: dir.to_owned(), fresh, lock, old, names: Mutex::default() })
     }
 
     /// Writes the file `name` with `content`.
@@ -124,16 +123,9 @@ impl Stage {
         Ok(())
     }
 
-    /// Puts the written files in place and returns their paths, in the order written.
-    pub fn commit(mut self) -> Result<Vec<PathBuf>, ReportError> {
-        self.committed = true;
-        let result = self.place();
-        // Whatever is left staged: nothing, or what an error kept from being placed.
-        let _ = fs::remove_dir_all(&self.fresh);
-        result
-    }
-
-    fn place(&self) -> Result<Vec<PathBuf>, ReportError> {
+    /// Puts the written files in place and returns their paths, in the order written. What
+    /// is left staged (nothing, or what an error kept from being placed) goes with the stage.
+    pub fn commit(self) -> Result<Vec<PathBuf>, ReportError> {
         let names = self.names.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         let paths: Vec<PathBuf> = names.iter().map(|n| self.dir.join(n)).collect();
         let _lock = match &self.lock {
@@ -165,10 +157,10 @@ impl Stage {
 }
 
 impl Drop for Stage {
+    /// Removes the staged directory. After a commit that replaced `dir`, nothing is left at
+    /// its path (it became `dir`).
     fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_dir_all(&self.fresh);
-        }
+        let _ = fs::remove_dir_all(&self.fresh);
     }
 }
 
@@ -208,9 +200,7 @@ fn holds_only_files(dir: &Path) -> bool {
 
 /// Writes `content` to a new file at `path` and flushes it to disk.
 fn write_file(path: &Path, content: &[u8]) -> Result<(), ReportError> {
-    File::create(path)
-        .and_then(|mut f| f.write_all(content).and_then(|()| f.sync_all()))
-        .map_err(|source| ReportError::Write { path: path.to_owned(), source })
+    File::create(path).and_then(|mut f| f.write_all(content).and_then(|()| f.sync_all())).map_err(write_error(path))
 }
 
 /// Links (or copies) into `fresh` the files of `dir` that `fresh` does not replace.
