@@ -26,7 +26,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_query import timed  # noqa: E402
-from bench_report_query import bench_set, plan_query, write_wave  # noqa: E402
+from bench_report_query import bench_set, plan_query, query_cmd, write_wave  # noqa: E402
 
 
 def apps_of(truth, names):
@@ -53,8 +53,7 @@ def main():
         wave = os.path.join(tmp, f'{name}.toml')
         write_wave(wave, name, a.data, inventory, apps, networks, window)
         out = os.path.join(tmp, name)
-        query = [a.wavegap, 'query', plan_query(a.wavegap, wave), '--files', a.data, '--output', 'csv',
-                 '--limit', '10000000', '-q']
+        query = query_cmd(a.wavegap, plan_query(a.wavegap, wave), a.data)
         times, rss, query_times = [], [], []
         for _ in range(a.runs):
             shutil.rmtree(out, ignore_errors=True)

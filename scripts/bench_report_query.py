@@ -91,6 +91,21 @@ def plan_query(wavegap, wave):
     return '\n'.join(body)
 
 
+def query_cmd(wavegap, query, data):
+    """`wavegap query` of `query` over the set `data`, every row as CSV."""
+    return [wavegap, 'query', query, '--files', data, '--output', 'csv', '--limit', '10000000', '-q']
+
+
+def wave_query(wavegap, data, tmp, name, ips):
+    """The report query `wavegap plan` prints for a files wave of the servers `ips` over the set
+    `data` (its inventory and networks from the set's truth, written under `tmp`)."""
+    _, inventory, networks, window = bench_set(data, tmp)
+    wave = os.path.join(tmp, f'{name}.toml')
+    apps = {'bench': [(f'server-{i:03d}', ip) for i, ip in enumerate(ips)]}
+    write_wave(wave, name, data, inventory, apps, networks, window)
+    return plan_query(wavegap, wave)
+
+
 def padded(query, extra):
     """`query` with the addresses `extra` added to each of its `in [...]` lists."""
     add = ''.join(f', "{ip}"' for ip in extra)
@@ -124,37 +139,28 @@ def main():
     a = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     tmp = tempfile.mkdtemp(prefix='wavegap-report-bench-')
-    _, inventory, networks, window = bench_set(a.data, tmp)
+    networks = bench_set(a.data, tmp)[2]
     base = sum(1 for x in open(os.path.join(a.data, 'waves/wave-01.ips')) if x.strip())
     tools = {}
     peers = {}
     for k in SCALES:
         ips = servers(a.data, base * k)
-        wave = os.path.join(tmp, f'report-{k}x.toml')
-        apps = {'bench': [(f'server-{i:03d}', ip) for i, ip in enumerate(ips)]}
-        write_wave(wave, f'report-{k}x', a.data, inventory, apps, networks, window)
+        query = wave_query(a.wavegap, a.data, tmp, f'report-{k}x', ips)
         ips_path = os.path.join(tmp, f'servers-{k}x.txt')
         with open(ips_path, 'w') as f:
             f.write('\n'.join(ips) + '\n')
-        query = plan_query(a.wavegap, wave)
-        tools[f'report-{k}x'] = [a.wavegap, 'query', query, '--files', a.data, '--output', 'csv',
-                                 '--limit', '10000000', '-q']
+        tools[f'report-{k}x'] = query_cmd(a.wavegap, query, a.data)
         peers[k] = [a.python, os.path.join(here, 'duckdb_report_query.py'), a.data, '--servers', ips_path,
                     '--networks', ','.join(networks)]
         if k == 1:
             print(f'report query of a {len(ips)}-server wave (wavegap plan):\n{query}\n', file=sys.stderr)
             unused = [f'198.18.{i // 250}.{i % 250 + 1}' for i in range(3 * len(ips))]
-            tools['listed-4x'] = [a.wavegap, 'query', padded(query, unused), *tools['report-1x'][3:]]
+            tools['listed-4x'] = query_cmd(a.wavegap, padded(query, unused), a.data)
     if a.more:
         more_tmp = os.path.join(tmp, 'more')
         os.makedirs(more_tmp)
-        _, more_inventory, more_networks, more_window = bench_set(a.more, more_tmp)
-        ips = servers(a.more, base)
-        wave = os.path.join(more_tmp, 'more-1x.toml')
-        apps = {'bench': [(f'server-{i:03d}', ip) for i, ip in enumerate(ips)]}
-        write_wave(wave, 'more-1x', a.more, more_inventory, apps, more_networks, more_window)
-        tools['more-1x'] = [a.wavegap, 'query', plan_query(a.wavegap, wave), '--files', a.more, '--output', 'csv',
-                            '--limit', '10000000', '-q']
+        query = wave_query(a.wavegap, a.more, more_tmp, 'more-1x', servers(a.more, base))
+        tools['more-1x'] = query_cmd(a.wavegap, query, a.more)
     tools['duckdb-1x'] = peers[1]
     ips = ','.join(f'"{x}"' for x in servers(a.data, base))
     tools['triage'] = [a.wavegap, 'query', TRIAGE.format(ips=ips), '--files', a.data, '--output', 'csv',
