@@ -390,6 +390,7 @@ impl Executor {
     /// Runs the row stage and returns the result rows.
     pub fn finish(self) -> QueryResult {
         let mut result = QueryResult::new(self.columns());
+        result.reserve(self.rows_at_most().min(self.limit));
         result.statistics = self.finish_each(|values| result.push_row(values));
         result
     }

@@ -845,18 +845,61 @@ pub(crate) fn for_each_group_text(
     order: Order,
     mut each: impl FnMut(&TextRow),
 ) {
-    let mut row = TextRow::default();
-    for_each_group(keys, cols, plan, limit, order, |mut key, values| {
-        row.text.clear();
-        row.cells.clear();
-        while let Some(field) = KeyField::next(&mut key, &keys.words) {
-            row.push(|out| field.write_text(out));
+    if keys.len().min(limit) < PIPELINED_ROWS {
+        let mut row = TextRow::default();
+        for_each_group(keys, cols, plan, limit, order, |key, values| {
+            spell_row(key, values, &keys.words, plan, &mut row);
+            each(&row);
+        });
+        return;
+    }
+    // Many rows: spelled on a second thread, a batch at a time, while this one hands them on;
+    // the batches go back to be filled again, so at most a few are ever held.
+    let (full, filled) = std::sync::mpsc::sync_channel::<(Vec<TextRow>, usize)>(2);
+    let (empty, emptied) = std::sync::mpsc::channel::<Vec<TextRow>>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut batch: Vec<TextRow> = Vec::new();
+            let mut used = 0;
+            for_each_group(keys, cols, plan, limit, order, |key, values| {
+                if used == batch.len() {
+                    batch.push(TextRow::default());
+                }
+                spell_row(key, values, &keys.words, plan, &mut batch[used]);
+                used += 1;
+                if used == ROW_BATCH {
+                    let next = emptied.try_recv().unwrap_or_default();
+                    // A send fails only when the rows' taker has stopped (it panicked).
+                    let _ = full.send((std::mem::replace(&mut batch, next), used));
+                    used = 0;
+                }
+            });
+            if used > 0 {
+                let _ = full.send((batch, used));
+            }
+        });
+        for (batch, used) in filled {
+            batch[..used].iter().for_each(&mut each);
+            let _ = empty.send(batch);
         }
-        for item in &plan.items {
-            row.push(|out| eval(item, &mut AggEnv { values }).write_text(out));
-        }
-        each(&row);
     });
+}
+
+/// Results from which [`for_each_group_text`] spells the rows on a second thread.
+const PIPELINED_ROWS: usize = 1 << 15;
+/// Rows spelled before they are handed on together.
+const ROW_BATCH: usize = 1024;
+
+/// Spells one group's row: its key's values, then the stats items over its aggregates.
+fn spell_row<'k>(mut key: &'k [u8], values: &[Val<'static>], words: &'k Words, plan: &StatsPlan, row: &mut TextRow) {
+    row.text.clear();
+    row.cells.clear();
+    while let Some(field) = KeyField::next(&mut key, words) {
+        row.push(|out| field.write_text(out));
+    }
+    for item in &plan.items {
+        row.push(|out| eval(item, &mut AggEnv { values }).write_text(out));
+    }
 }
 
 /// The first `limit` groups in `order`, one at a time: each one's encoded key (empty for a
@@ -877,6 +920,50 @@ fn for_each_group<'k>(
     }
 }
 
+/// Groups from which [`arrange`] sorts the keys in two halves on two threads.
+const PARALLEL_SORT: usize = 1 << 15;
+
+/// Some groups' sortable keys (see [`KeyField::write_sortable`]), and the groups in key order:
+/// each with its first sixteen bytes as a number, in front, to compare most pairs by.
+struct SortedRun {
+    first: usize,
+    forms: Arena,
+    order: Vec<(u128, usize)>,
+}
+
+impl SortedRun {
+    fn new(keys: &Keys, groups: std::ops::Range<usize>) -> Self {
+        let mut forms = Arena::default();
+        let mut form = Vec::new();
+        let first = groups.start;
+        let mut order: Vec<(u128, usize)> = groups
+            .map(|g| {
+                form.clear();
+                sortable_key(keys.get(g), &keys.words, &mut form);
+                forms.push(&form);
+                let mut head = [0; 16];
+                let n = form.len().min(16);
+                head[..n].copy_from_slice(&form[..n]);
+                (u128::from_be_bytes(head), g)
+            })
+            .collect();
+        let run = |g: usize| forms.get(g - first);
+        order.sort_unstable_by(|a, b| by_form(a, b, run));
+        SortedRun { first, forms, order }
+    }
+
+    /// The sortable key of group `g` (one of this run's).
+    fn form(&self, g: usize) -> &[u8] {
+        self.forms.get(g - self.first)
+    }
+}
+
+/// The order of two groups by their sortable keys (`form`), then by group number.
+#[inline]
+fn by_form<'f>(a: &(u128, usize), b: &(u128, usize), form: impl Fn(usize) -> &'f [u8]) -> Ordering {
+    a.0.cmp(&b.0).then_with(|| form(a.1).cmp(form(b.1))).then(a.1.cmp(&b.1))
+}
+
 /// The groups of the first `limit` rows in `order`, with the aggregate columns arranged to
 /// match (row `i`'s aggregates at `i`). `stats count(*)` with no `by` over no records still
 /// answers one row of zeros: the group made here.
@@ -890,24 +977,33 @@ fn arrange(keys: &Keys, cols: &mut [AggCol], plan: &StatsPlan, limit: usize, ord
     }
     // By each group's sortable key: the first sixteen bytes as a number (an address's text
     // fits), the rest compared only where those tie; ties of whole keys (`6` and `06` read as
-    // one number) in the table's order, as a stable sort of the decoded rows has them.
-    let mut sortable = Arena::default();
-    let mut form = Vec::new();
-    let mut order: Vec<(u128, usize)> = (0..keys.len())
-        .map(|g| {
-            form.clear();
-            sortable_key(keys.get(g), &keys.words, &mut form);
-            sortable.push(&form);
-            let mut head = [0; 16];
-            let n = form.len().min(16);
-            head[..n].copy_from_slice(&form[..n]);
-            (u128::from_be_bytes(head), g)
-        })
-        .collect();
-    order.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0).then_with(|| sortable.get(a.1).cmp(sortable.get(b.1))).then(a.1.cmp(&b.1))
+    // one number) in the table's order, as a stable sort of the decoded rows has them. Many
+    // groups are sorted in two halves side by side, then merged: the same total order.
+    let n = keys.len();
+    let mid = if n >= PARALLEL_SORT { n / 2 } else { n };
+    let (left, right) = std::thread::scope(|scope| {
+        let right = (mid < n).then(|| scope.spawn(|| SortedRun::new(keys, mid..n)));
+        (SortedRun::new(keys, 0..mid), right.map(|r| r.join().expect("sorting keys does not panic")))
     });
-    let order: Vec<usize> = order.into_iter().take(limit).map(|(_, g)| g).collect();
+    let order: Vec<usize> = match &right {
+        None => left.order.iter().take(limit).map(|&(_, g)| g).collect(),
+        Some(right) => {
+            let form = |g: usize| if g < mid { left.form(g) } else { right.form(g) };
+            let mut order = Vec::with_capacity(n.min(limit));
+            let (mut lower, mut upper) = (left.order.iter().peekable(), right.order.iter().peekable());
+            while order.len() < limit {
+                let next = match (lower.peek(), upper.peek()) {
+                    (Some(l), Some(u)) if by_form(l, u, form) == Ordering::Greater => upper.next(),
+                    (Some(_), _) => lower.next(),
+                    (None, _) => upper.next(),
+                };
+                let Some(&(_, g)) = next else { break };
+                order.push(g);
+            }
+            order
+        }
+    };
+    drop((left, right));
     for col in cols.iter_mut() {
         col.gather(&order);
     }
@@ -917,6 +1013,69 @@ fn arrange(keys: &Keys, cols: &mut [AggCol], plan: &StatsPlan, limit: usize, ord
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A result of more groups than [`PARALLEL_SORT`] and [`PIPELINED_ROWS`], so its keys are
+    /// sorted in two halves and its rows spelled on a second thread: the rows are every group
+    /// once, in the order of a stable sort of the decoded keys, each with its own aggregates;
+    /// and with a limit, the first rows of that order. The keys tie in their first sixteen
+    /// bytes (long texts with one prefix) and in whole (`6` and `06` read as one number).
+    #[test]
+    fn many_groups_come_in_key_order_with_their_aggregates() {
+        use wavegap_core::flowlog::FlowFormat;
+        let n = (PARALLEL_SORT.max(PIPELINED_ROWS) * 3) / 2;
+        let key = |i: usize| {
+            let j = i / 5;
+            let x = match i % 5 {
+                0 => j.to_string(),
+                1 => format!("0{j}"),
+                2 => format!("10.{}.{}.{}", j % 256, j / 256 % 256, j % 7),
+                3 => format!("eni-00000000000000000000{j:06}"),
+                _ => format!("-{j}.5"),
+            };
+            (x, (i % 3).to_string())
+        };
+        let format = FlowFormat::default_v2();
+        let lines: Vec<String> = (0..n)
+            .chain((0..n).rev())
+            .map(|i| {
+                let (x, y) = key(i);
+                format!("2 123 {x} 10.0.0.1 10.0.0.2 {y} 443 6 1 {} 1 2 ACCEPT OK", i % 1000)
+            })
+            .collect();
+        let events = || {
+            lines.iter().map(|message| crate::Event {
+                message,
+                timestamp: 0,
+                ingestion_time: 0,
+                log_stream: None,
+                log: "123:flows",
+                format: &format,
+            })
+        };
+        let query = crate::Query::parse("stats count(*) as n, sum(bytes) as b by interfaceId, srcPort").unwrap();
+        // First seen in `i` order, so a stable sort keeps tied keys in that order.
+        let mut want: Vec<usize> = (0..n).collect();
+        want.sort_by(|&a, &b| {
+            let row = |i| {
+                let (x, y) = key(i);
+                vec![Val::Str(x.into()), Val::Str(y.into())]
+            };
+            crate::exec::cmp_all(&row(a), &row(b))
+        });
+        for limit in [n, n - PARALLEL_SORT / 4] {
+            let mut exec = query.executor().with_limit(limit);
+            exec.push_all(events());
+            let result = exec.finish();
+            assert_eq!(result.len(), limit);
+            for (r, &i) in want[..limit].iter().enumerate() {
+                let (x, y) = key(i);
+                let got =
+                    [result.get(r, "interfaceId"), result.get(r, "srcPort"), result.get(r, "n"), result.get(r, "b")];
+                let sum = (2 * (i % 1000)).to_string();
+                assert_eq!(got, [Some(x.as_str()), Some(y.as_str()), Some("2"), Some(sum.as_str())], "row {r}");
+            }
+        }
+    }
 
     fn roundtrip(v: &Val<'_>) -> Val<'static> {
         let mut key = Vec::new();

@@ -52,6 +52,13 @@ impl QueryResult {
         self.rows += 1;
     }
 
+    /// Makes room for `rows` more rows, so a large result is not copied as it grows.
+    pub fn reserve(&mut self, rows: usize) {
+        let cells = rows.saturating_mul(self.columns.len());
+        self.ends.reserve(cells);
+        self.present.reserve(cells);
+    }
+
     /// Every column a row may have, in order.
     pub fn columns(&self) -> &[String] {
         &self.columns
