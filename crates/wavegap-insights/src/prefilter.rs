@@ -165,35 +165,53 @@ impl LineTests {
     }
 
     /// The front columns' tests on a line whose columns are one space apart; `None` when
-    /// they are not (a run of spaces, or one at the start).
+    /// they are not (a run of spaces, or one at the start). One pass over the line, eight
+    /// bytes at a time: each word's spaces are taken from one mask.
     #[inline]
     fn front_by_spaces(&self, line: &str) -> Option<bool> {
+        const SPACES: u64 = 0x2020_2020_2020_2020;
         let b = line.as_bytes();
-        let mut start = 0;
-        let mut col = 0;
-        for (want, test) in &self.front {
-            while col < *want {
-                let Some(space) = next_space(b, start) else { return Some(false) };
-                if space == start {
-                    return None;
+        let mut wanted = self.front.iter();
+        let Some(mut next) = wanted.next() else { return Some(false) };
+        // Column `col` starts at `start`; a space at `at` ends it. `Some` answer once known:
+        // a test passed, none is left, or (`Some(None)`) the columns are not one space apart.
+        let (mut col, mut start) = (0, 0);
+        let mut end_column = |at: usize| -> Option<Option<bool>> {
+            if at == start {
+                return Some(None);
+            }
+            if col == next.0 {
+                if next.1.passes(&line[start..at]) {
+                    return Some(Some(true));
                 }
-                start = space + 1;
-                col += 1;
+                match wanted.next() {
+                    Some(n) => next = n,
+                    None => return Some(Some(false)),
+                }
             }
-            let end = next_space(b, start).unwrap_or(b.len());
-            if end == start {
-                return None;
-            }
-            if test.passes(&line[start..end]) {
-                return Some(true);
-            }
-            start = end + 1;
             col += 1;
-            if start > b.len() {
-                return Some(false);
+            start = at + 1;
+            None
+        };
+        let mut from = 0;
+        while let Some(word) = b.get(from..from + 8) {
+            let mut spaces = zero_bytes(u64::from_le_bytes(word.try_into().expect("eight bytes")) ^ SPACES);
+            while spaces != 0 {
+                let at = from + (spaces.trailing_zeros() / 8) as usize;
+                if let Some(answer) = end_column(at) {
+                    return answer;
+                }
+                spaces &= spaces - 1;
+            }
+            from += 8;
+        }
+        for at in (from..b.len()).filter(|&i| b[i] == b' ') {
+            if let Some(answer) = end_column(at) {
+                return answer;
             }
         }
-        Some(false)
+        // The line's last column; a test of a column past it fails.
+        end_column(b.len()).unwrap_or(Some(false))
     }
 
     fn front_by_whitespace(&self, line: &str) -> bool {
@@ -516,6 +534,45 @@ mod tests {
             assert!(tests.passes(line, !line.contains('\x0c')), "{line:?}");
         }
         assert!(prefilter(FILTERS[8]).is_none());
+    }
+
+    /// Finding columns a word at a time answers as reading them the careful way, for lines of
+    /// every shape: columns of 0 to 11 bytes, one or two spaces apart, a space at either end,
+    /// a tested column at the end of the line or past it.
+    #[test]
+    fn columns_found_by_spaces_are_the_columns_found_by_whitespace() {
+        let texts = ["", "a", "ab", "abcdefgh", "abcdefghijk", "ab cd"];
+        let mut lines = Vec::new();
+        for n in 0..600usize {
+            let columns = 1 + n % 7;
+            let mut line = String::from(if n % 11 == 0 { " " } else { "" });
+            for c in 0..columns {
+                if c > 0 {
+                    line.push_str(if (n / 7 + c) % 13 == 0 { "  " } else { " " });
+                }
+                line.push_str(["x", "ab", "abcdefgh", "abcdefghijk", "a", "yyyy"][(n / 3 + c * c) % 6]);
+            }
+            if n % 17 == 0 {
+                line.push(' ');
+            }
+            lines.push(line);
+        }
+        for wanted in [vec![0], vec![1], vec![2, 4], vec![0, 3, 6], vec![5], vec![7]] {
+            for text in texts {
+                let mut test = ColumnTest::default();
+                test.add(&Need::Is(0, text.as_bytes().to_vec()));
+                let front = wanted.iter().map(|&c| (c, ColumnTest { is: test.is.clone(), ..ColumnTest::default() }));
+                let tests = LineTests { front: front.collect(), last: None, line: Vec::new() };
+                for line in &lines {
+                    let careful = tests.front_by_whitespace(line);
+                    let regular = !line.starts_with(' ') && !line.ends_with(' ') && !line.contains("  ");
+                    match tests.front_by_spaces(line) {
+                        Some(fast) => assert_eq!(fast, careful, "{wanted:?} {text:?} {line:?}"),
+                        None => assert!(!regular, "{wanted:?} {line:?} is one space apart"),
+                    }
+                }
+            }
+        }
     }
 
     #[test]
