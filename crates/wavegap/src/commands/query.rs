@@ -6,8 +6,8 @@ use anyhow::Context as _;
 use serde::{Serialize, Serializer};
 use wavegap_core::flow::TimeWindow;
 use wavegap_core::flowlog::FlowFormat;
-use wavegap_insights::{Query, QueryResult, ResultRow};
-use wavegap_runner::local::{LocalError, LocalOptions, run_query};
+use wavegap_insights::{Executor, Query, QueryResult, ResultRow, Statistics};
+use wavegap_runner::local::{LocalError, LocalOptions, run_query_with};
 
 use crate::cli::{OutputFormat, QueryArgs};
 use crate::exit::{Failure, Kind, OrFail, Success};
@@ -26,29 +26,37 @@ pub fn run(args: &QueryArgs, stdout_terminal: bool) -> Result<Success, Failure> 
             .with_context(|| format!("invalid --log-format `{text}`"))
             .or_fail(Kind::Config)?;
     }
-    let output = run_query(&args.files, &query, window, &options).map_err(|e| match e {
+    let format = args.output.unwrap_or(if stdout_terminal { OutputFormat::Table } else { OutputFormat::Csv });
+    let mut stdout = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    // CSV rows are written as the query makes them; a table and JSON are made from the whole
+    // result. Either way nothing is written unless every file could be read.
+    let output = run_query_with(&args.files, &query, window, &options, |exec| match format {
+        OutputFormat::Csv => csv(exec, &mut stdout),
+        OutputFormat::Table | OutputFormat::Json => {
+            let result = exec.finish();
+            let written = if format == OutputFormat::Table {
+                stdout.write_all(table(&result).as_bytes())
+            } else {
+                json(&result, &mut stdout)
+            };
+            (result.len(), result.statistics, written)
+        }
+    })
+    .map_err(|e| match e {
         LocalError::Strict { .. }
         | LocalError::NotFound { .. }
         | LocalError::Io { .. }
         | LocalError::NoFiles { .. } => Failure::new(Kind::Aws, e),
     })?;
-    let format = args.output.unwrap_or(if stdout_terminal { OutputFormat::Table } else { OutputFormat::Csv });
-    let mut stdout = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
-    let written = match format {
-        OutputFormat::Table => stdout.write_all(table(&output.result).as_bytes()),
-        OutputFormat::Csv => csv(&output.result, &mut stdout),
-        OutputFormat::Json => json(&output.result, &mut stdout),
-    };
+    let (rows, s, written) = output.result;
     match written.and_then(|()| stdout.flush()) {
         Ok(()) => {}
         // `wavegap query … | head` is fine.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => return Err(Failure::new(Kind::Aws, anyhow::Error::new(e).context("cannot write the results"))),
     }
-    let s = output.result.statistics;
     eprintln!(
-        "{} rows; records scanned {}, matched {}; {} bytes scanned; {} files read, {} skipped by time",
-        output.result.len(),
+        "{rows} rows; records scanned {}, matched {}; {} bytes scanned; {} files read, {} skipped by time",
         s.records_scanned,
         s.records_matched,
         s.bytes_scanned,
@@ -96,15 +104,18 @@ fn table(result: &QueryResult) -> String {
     format!("{table}\n")
 }
 
-/// A header line, then a line per row (`\n` line ends); a field with a comma, quote or line
-/// break is quoted as RFC 4180 does it; a missing value is an empty field.
-fn csv(result: &QueryResult, out: &mut impl Write) -> std::io::Result<()> {
-    fn line<'a>(out: &mut impl Write, fields: impl Iterator<Item = &'a str>) -> std::io::Result<()> {
+/// A header line, then a line per row as the query makes it (`\n` line ends); a field with a
+/// comma, quote or line break is quoted as RFC 4180 does it; a missing value is an empty field.
+/// The rows written, the query's statistics and whether every write succeeded (after the first
+/// failure the remaining rows are only counted).
+fn csv(exec: Executor, out: &mut impl Write) -> (usize, Statistics, std::io::Result<()>) {
+    fn line<S: AsRef<str>>(out: &mut impl Write, fields: impl Iterator<Item = S>) -> std::io::Result<()> {
         for (i, f) in fields.enumerate() {
+            let f = f.as_ref();
             if i > 0 {
                 out.write_all(b",")?;
             }
-            if f.contains([',', '"', '\n', '\r']) {
+            if f.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
                 write!(out, "\"{}\"", f.replace('"', "\"\""))?;
             } else {
                 out.write_all(f.as_bytes())?;
@@ -112,11 +123,15 @@ fn csv(result: &QueryResult, out: &mut impl Write) -> std::io::Result<()> {
         }
         out.write_all(b"\n")
     }
-    line(out, result.columns().iter().map(String::as_str))?;
-    for row in result.rows() {
-        line(out, row.values().map(Option::unwrap_or_default))?;
-    }
-    Ok(())
+    let mut written = line(out, exec.columns().iter());
+    let mut rows = 0;
+    let statistics = exec.finish_each(|values| {
+        rows += 1;
+        if written.is_ok() {
+            written = line(out, values.map(Option::unwrap_or_default));
+        }
+    });
+    (rows, statistics, written)
 }
 
 /// The shape of `GetQueryResults`: rows of `{field, value}` and the statistics, written as the
