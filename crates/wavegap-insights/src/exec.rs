@@ -12,7 +12,7 @@ use crate::bind::{Stage, bind_stage};
 use crate::eval::{Env, Parsed, RecordEnv, Resolved, RowEnv, eval, test};
 use crate::groups::{Groups, Order, Row, encode_key, for_each_group_text, group_rows};
 use crate::plan::{Mode, Plan, RowCmd};
-use crate::prefilter::{Prefilter, next_space};
+use crate::prefilter::Prefilter;
 use crate::value::{Val, sort_cmp};
 use crate::{Event, FlowLines, QueryResult, Statistics};
 
@@ -319,7 +319,7 @@ impl Executor {
                     record(line, line_no, None, &mut spare, true);
                 }
             };
-        for pos in Separators::new(bytes) {
+        for pos in <Separators>::new(bytes) {
             if bytes[pos] == b' ' {
                 if pos == field_start {
                     clean = false;
@@ -525,7 +525,7 @@ fn bind(bounds: &mut Vec<BoundFormat>, last: &mut usize, plan: &Plan, format: &F
 /// The high bit of every byte of `w` that is zero, and no other bit (exact, unlike the
 /// shorter test that can flag a byte after a zero one).
 #[inline]
-pub(crate) fn zero_bytes(w: u64) -> u64 {
+fn zero_bytes(w: u64) -> u64 {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let low7 = !HIGH;
     !(((w & low7).wrapping_add(low7)) | w | low7)
@@ -548,8 +548,9 @@ pub(crate) fn resolve_names(plan: &Plan, format: &FlowFormat) -> Vec<Resolved> {
 
 /// The positions of spaces and newlines in a chunk, found eight bytes at a time in a word
 /// (SWAR). A flow-log line has a separator every seven bytes or so, too often for a vector
-/// search to pay its start-up per match; here a match costs a few instructions.
-struct Separators<'b> {
+/// search to pay its start-up per match; here a match costs a few instructions. With `LINES`
+/// false, the spaces only: those of one line.
+pub(crate) struct Separators<'b, const LINES: bool = true> {
     words: std::slice::ChunksExact<'b, u8>,
     /// Offset of the word `mask` came from.
     base: usize,
@@ -561,11 +562,14 @@ struct Separators<'b> {
     tail: &'b [u8],
 }
 
-impl<'b> Separators<'b> {
+/// The positions of the spaces in a line (see [`Separators`]).
+pub(crate) type Spaces<'b> = Separators<'b, false>;
+
+impl<'b, const LINES: bool> Separators<'b, LINES> {
     const ONES: u64 = 0x0101_0101_0101_0101;
 
     #[inline]
-    fn new(bytes: &'b [u8]) -> Self {
+    pub(crate) fn new(bytes: &'b [u8]) -> Self {
         let words = bytes.chunks_exact(8);
         let tail = words.remainder();
         Separators { words, base: 0, next: 0, mask: 0, tail }
@@ -574,11 +578,12 @@ impl<'b> Separators<'b> {
     #[inline]
     fn separators(word: &[u8]) -> u64 {
         let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        zero_bytes(w ^ (Self::ONES * u64::from(b' '))) | zero_bytes(w ^ (Self::ONES * u64::from(b'\n')))
+        let spaces = zero_bytes(w ^ (Self::ONES * u64::from(b' ')));
+        if LINES { spaces | zero_bytes(w ^ (Self::ONES * u64::from(b'\n'))) } else { spaces }
     }
 }
 
-impl Iterator for Separators<'_> {
+impl<const LINES: bool> Iterator for Separators<'_, LINES> {
     type Item = usize;
 
     #[inline]
@@ -599,7 +604,7 @@ impl Iterator for Separators<'_> {
             let at = self.next;
             self.tail = rest;
             self.next += 1;
-            if b == b' ' || b == b'\n' {
+            if b == b' ' || (LINES && b == b'\n') {
                 return Some(at);
             }
         }
@@ -627,18 +632,18 @@ pub(crate) fn split_fields<'a>(line: &'a str, out: &mut Vec<&'a str>) {
     }
 }
 
-/// [`split_fields`] of a line whose only whitespace is spaces, eight bytes at a time.
+/// [`split_fields`] of a line whose only whitespace is spaces, its spaces found eight bytes at
+/// a time.
 fn split_spaces<'a>(line: &'a str, out: &mut Vec<&'a str>) {
     out.clear();
-    let b = line.as_bytes();
     let mut start = 0;
-    while let Some(space) = next_space(b, start) {
-        if space > start {
-            out.push(&line[start..space]);
+    for at in Spaces::new(line.as_bytes()) {
+        if at > start {
+            out.push(&line[start..at]);
         }
-        start = space + 1;
+        start = at + 1;
     }
-    if start < b.len() {
+    if start < line.len() {
         out.push(&line[start..]);
     }
 }
@@ -744,7 +749,18 @@ fn owned_row(row: Row<'_>) -> Row<'static> {
 mod tests {
     #[test]
     fn lines_of_spaces_split_as_lines_of_any_whitespace() {
-        for line in [
+        let shapes = (0..400usize).map(|n| {
+            let mut line = String::from(["", " ", "  "][n % 3]);
+            for c in 0..n % 9 {
+                line.push_str(["x", "abcdefg", "abcdefgh", "abcdefghi", "ab"][(n / 9 + c) % 5]);
+                line.push_str(if (n + c) % 7 == 0 { "   " } else { " " });
+            }
+            if n % 2 == 0 {
+                line.pop();
+            }
+            line
+        });
+        let lines = [
             "",
             " ",
             "a",
@@ -754,7 +770,9 @@ mod tests {
             "2 123 eni-1 10.0.0.5 10.0.0.8 40001 443",
             "a  b   c",
             "abcdefghij klmnopqrstu",
-        ] {
+        ];
+        for line in lines.into_iter().map(String::from).chain(shapes) {
+            let line = line.as_str();
             let (mut want, mut got) = (Vec::new(), Vec::new());
             super::split_fields(line, &mut want);
             super::split_spaces(line, &mut got);
@@ -770,7 +788,7 @@ mod tests {
             for end in (start..text.len()).step_by(13) {
                 let bytes = &text[start..end];
                 let want: Vec<usize> = memchr::memchr2_iter(b' ', b'\n', bytes).collect();
-                assert_eq!(super::Separators::new(bytes).collect::<Vec<_>>(), want, "{start}..{end}");
+                assert_eq!(<super::Separators>::new(bytes).collect::<Vec<_>>(), want, "{start}..{end}");
             }
         }
     }

@@ -23,7 +23,7 @@ use memchr::memmem::Finder;
 use crate::ast::{BinOp, Func};
 use crate::bind::Stage;
 use crate::eval::Resolved;
-use crate::exec::zero_bytes;
+use crate::exec::Spaces;
 use crate::plan::{CExpr, FieldRef, SlotDef};
 use crate::typed::{Net, SubnetKind, Texts};
 
@@ -165,11 +165,9 @@ impl LineTests {
     }
 
     /// The front columns' tests on a line whose columns are one space apart; `None` when
-    /// they are not (a run of spaces, or one at the start). One pass over the line, eight
-    /// bytes at a time: each word's spaces are taken from one mask.
+    /// they are not (a run of spaces, or one at the start). One pass over the line's spaces.
     #[inline]
     fn front_by_spaces(&self, line: &str) -> Option<bool> {
-        const SPACES: u64 = 0x2020_2020_2020_2020;
         let b = line.as_bytes();
         let mut wanted = self.front.iter();
         let Some(mut next) = wanted.next() else { return Some(false) };
@@ -193,19 +191,7 @@ impl LineTests {
             start = at + 1;
             None
         };
-        let mut from = 0;
-        while let Some(word) = b.get(from..from + 8) {
-            let mut spaces = zero_bytes(u64::from_le_bytes(word.try_into().expect("eight bytes")) ^ SPACES);
-            while spaces != 0 {
-                let at = from + (spaces.trailing_zeros() / 8) as usize;
-                if let Some(answer) = end_column(at) {
-                    return answer;
-                }
-                spaces &= spaces - 1;
-            }
-            from += 8;
-        }
-        for at in (from..b.len()).filter(|&i| b[i] == b' ') {
+        for at in Spaces::new(b) {
             if let Some(answer) = end_column(at) {
                 return answer;
             }
@@ -246,21 +232,6 @@ impl LineTests {
         }
         false
     }
-}
-
-/// The offset of the first space at or after `from`, eight bytes at a time.
-#[inline]
-pub(crate) fn next_space(b: &[u8], mut from: usize) -> Option<usize> {
-    const SPACES: u64 = 0x2020_2020_2020_2020;
-    while let Some(word) = b.get(from..from + 8) {
-        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        let found = zero_bytes(w ^ SPACES);
-        if found != 0 {
-            return Some(from + (found.trailing_zeros() / 8) as usize);
-        }
-        from += 8;
-    }
-    b.get(from..)?.iter().position(|&c| c == b' ').map(|i| from + i)
 }
 
 struct Ctx<'a> {
