@@ -530,43 +530,6 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
         && unfixable.without_flow_logs.is_empty()
         && unfixable.unknown_inventory.is_empty();
 
-    let mut apps = Vec::with_capacity(wave.apps.len());
-    let accepted = AcceptedByEnd::new(&analysis.accepted);
-    for app in &wave.apps {
-        let in_app = |end: &FlowEnd| end.in_wave && end.app.as_deref() == Some(app.name.as_str());
-        let rejected: Vec<&RejectedFinding> =
-            analysis.rejected.iter().filter(|f| in_app(&f.client) || in_app(&f.server)).collect();
-        let unanswered: Vec<&UnansweredFinding> =
-            analysis.unanswered.iter().filter(|f| in_app(&f.client) || in_app(&f.server)).collect();
-        let app_servers: BTreeSet<&str> = app.servers.iter().map(|s| s.name.as_str()).collect();
-        let not_seen = analysis
-            .not_seen
-            .iter()
-            .filter(|f| app_servers.contains(f.src.as_str()) || app_servers.contains(f.dst.as_str()))
-            .count();
-        let mut app_proposals: Vec<String> = rejected.iter().flat_map(|f| f.proposals.iter().cloned()).collect();
-        app_proposals.sort();
-        app_proposals.dedup();
-        let views: Vec<ServerView> =
-            app.servers.iter().filter_map(|s| server_by_ip.get(&s.ip.to_string()).map(|v| (*v).clone())).collect();
-        // Single connection attempts are strays, not the app's dependencies: not drawn.
-        let drawn: Vec<&RejectedFinding> = rejected.iter().copied().filter(|f| f.held_back.is_none()).collect();
-        let diagram = app_diagram(&places, &accepted, &app.name, &app.servers, &drawn, &unanswered);
-        apps.push(AppView {
-            name: app.name.clone(),
-            anchor: format!("app-{}", format::slug(&app.name)),
-            description: app.description.clone(),
-            without_flow_logs: views.iter().filter(|s| !s.covered).cloned().collect(),
-            rejects_invisible: views.iter().filter(|s| s.logs_no_reject).map(|s| s.name.clone()).collect(),
-            servers: views,
-            rejected: rejected.len(),
-            unanswered: unanswered.iter().filter(|f| f.is_open()).count(),
-            not_seen,
-            proposals: app_proposals,
-            diagram,
-        });
-    }
-
     let summary = &analysis.summary;
     let without_flow_logs = servers.iter().filter(|s| !s.covered).count();
     let mut log_groups = input.log_groups.to_vec();
@@ -653,10 +616,20 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
             .collect(),
     };
     let since_view = since_view(input, since, inventory);
-    let rows = finding_rows(&places, analysis, since, since_view.as_ref());
-    let suites = suites(wave, analysis, flows, &counts, since, since_view.as_ref());
+    // The findings' rows, test suites and document on a second thread while the apps are
+    // drawn: each reads the analysis only.
+    let ((rows, suites, document), apps) = std::thread::scope(|scope| {
+        let tables = scope.spawn(|| {
+            (
+                finding_rows(&places, analysis, since, since_view.as_ref()),
+                suites(wave, analysis, flows, &counts, since, since_view.as_ref()),
+                FindingsDocument::new(input, &servers, &log_groups, since),
+            )
+        });
+        let apps = app_views(wave, analysis, &places, &server_by_ip);
+        (tables.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), apps)
+    });
     let window = analysis.window;
-    let document = FindingsDocument::new(input, &servers, &log_groups, since);
     ReportModel {
         generated_at: input.generated_at.to_owned(),
         generator: input.generator.to_owned(),
@@ -686,6 +659,52 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
         suites,
         document,
     }
+}
+
+/// Each app's view: its servers, its findings' counts and proposals, and its diagram.
+fn app_views(
+    wave: &WaveConfig,
+    analysis: &Analysis,
+    places: &Places<'_>,
+    server_by_ip: &BTreeMap<String, &ServerView>,
+) -> Vec<AppView> {
+    let mut apps = Vec::with_capacity(wave.apps.len());
+    let accepted = AcceptedByEnd::new(&analysis.accepted);
+    for app in &wave.apps {
+        let in_app = |end: &FlowEnd| end.in_wave && end.app.as_deref() == Some(app.name.as_str());
+        let rejected: Vec<&RejectedFinding> =
+            analysis.rejected.iter().filter(|f| in_app(&f.client) || in_app(&f.server)).collect();
+        let unanswered: Vec<&UnansweredFinding> =
+            analysis.unanswered.iter().filter(|f| in_app(&f.client) || in_app(&f.server)).collect();
+        let app_servers: BTreeSet<&str> = app.servers.iter().map(|s| s.name.as_str()).collect();
+        let not_seen = analysis
+            .not_seen
+            .iter()
+            .filter(|f| app_servers.contains(f.src.as_str()) || app_servers.contains(f.dst.as_str()))
+            .count();
+        let mut app_proposals: Vec<String> = rejected.iter().flat_map(|f| f.proposals.iter().cloned()).collect();
+        app_proposals.sort();
+        app_proposals.dedup();
+        let views: Vec<ServerView> =
+            app.servers.iter().filter_map(|s| server_by_ip.get(&s.ip.to_string()).map(|v| (*v).clone())).collect();
+        // Single connection attempts are strays, not the app's dependencies: not drawn.
+        let drawn: Vec<&RejectedFinding> = rejected.iter().copied().filter(|f| f.held_back.is_none()).collect();
+        let diagram = app_diagram(places, &accepted, &app.name, &app.servers, &drawn, &unanswered);
+        apps.push(AppView {
+            name: app.name.clone(),
+            anchor: format!("app-{}", format::slug(&app.name)),
+            description: app.description.clone(),
+            without_flow_logs: views.iter().filter(|s| !s.covered).cloned().collect(),
+            rejects_invisible: views.iter().filter(|s| s.logs_no_reject).map(|s| s.name.clone()).collect(),
+            servers: views,
+            rejected: rejected.len(),
+            unanswered: unanswered.iter().filter(|f| f.is_open()).count(),
+            not_seen,
+            proposals: app_proposals,
+            diagram,
+        });
+    }
+    apps
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
