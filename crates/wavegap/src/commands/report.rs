@@ -55,18 +55,24 @@ pub fn run(s: &settings::Report) -> Result<Success, Failure> {
     let _ = stdout.write_all(crate::terminal::printable(&summary).as_bytes());
     let _ = stdout.flush();
 
-    if !data.complete() && s.fail_on_gaps {
+    let complete = data.complete();
+    let findings_present = s.fail_on.iter().any(|&kind| analysis.open(kind) > 0);
+    let (gaps, damaged) = (data.gaps.len(), data.damaged.len());
+    // The process ends next: its memory goes back at once, without freeing the report's
+    // many small allocations one by one.
+    std::mem::forget((analysis, model, gathered));
+    if !complete && s.fail_on_gaps {
         return Err(Failure::new(
             Kind::Incomplete,
             anyhow!(
                 "{} log group window(s) could not be queried and {} object(s) could not be read whole: the report is incomplete\nhint: re-run later, or see the coverage section of {}",
-                data.gaps.len(),
-                data.damaged.len(),
+                gaps,
+                damaged,
                 s.out_dir.join("report.md").display()
             ),
         ));
     }
-    if s.fail_on.iter().any(|&kind| analysis.open(kind) > 0) {
+    if findings_present {
         return Ok(Success::FindingsPresent);
     }
     Ok(Success::Ok)
