@@ -278,6 +278,11 @@ pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 
+/// Whether [`csv_field`] leaves `s` as it is.
+pub fn csv_plain(s: &str) -> bool {
+    !s.starts_with(['=', '+', '-', '@']) && !s.chars().any(|c| c.is_control() || c == ',' || c == '"')
+}
+
 /// A single-quoted POSIX shell word.
 pub fn shell_quote(s: &str) -> String {
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(&b)) {
@@ -344,6 +349,34 @@ mod tests {
 
     fn check(f: fn(&str) -> String, input: &str, expected: &str) {
         assert_eq!(f(input), expected, "{input:?}");
+    }
+
+    /// `csv_plain` says exactly which fields `csv_field` leaves as they are.
+    #[test]
+    fn plain_csv_fields_are_the_unchanged_ones() {
+        for s in [
+            "",
+            "web01",
+            "10.0.0.5",
+            "tcp/443",
+            "a b",
+            "a,b",
+            "say \"hi\"",
+            "=1+1",
+            "+1",
+            "-1",
+            "@x",
+            "x=1",
+            "a\nb",
+            "tab\there",
+            "\u{7f}",
+            "é",
+            "x-y",
+            "2024-05-06 00:00:00",
+            "a;b",
+        ] {
+            assert_eq!(csv_plain(s), csv_field(s) == s, "{s:?}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use minijinja::value::ArgType;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 
 use crate::error::ReportError;
@@ -152,7 +153,11 @@ impl Renderer {
         env.add_filter("comment", |s: &str| format::one_line(s));
         env.add_filter("hcl", |s: &str| format::hcl_string(s));
         env.add_filter("slug", |s: &str| format::slug(s));
-        env.add_filter("csv", |s: &str| format::csv_field(s));
+        // Most fields need no quoting: those come back as the very value, not a new string.
+        env.add_filter("csv", |v: Value| -> Result<Value, minijinja::Error> {
+            let s = <&str as ArgType>::from_value(Some(&v))?;
+            Ok(if format::csv_plain(s) { v.clone() } else { Value::from(format::csv_field(s)) })
+        });
         env.add_filter("xml", |s: &str| format::xml(s));
         env.add_filter("count", format::count);
         for (name, source) in sources {
