@@ -983,7 +983,7 @@ fn arrange(keys: &Keys, cols: &mut [AggCol], plan: &StatsPlan, limit: usize, ord
     let mid = if n >= PARALLEL_SORT { n / 2 } else { n };
     let (left, right) = std::thread::scope(|scope| {
         let right = (mid < n).then(|| scope.spawn(|| SortedRun::new(keys, mid..n)));
-        (SortedRun::new(keys, 0..mid), right.map(|r| r.join().expect("sorting keys does not panic")))
+        (SortedRun::new(keys, 0..mid), right.map(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p))))
     });
     let order: Vec<usize> = match &right {
         None => left.order.iter().take(limit).map(|&(_, g)| g).collect(),
@@ -1032,7 +1032,8 @@ mod tests {
                 3 => format!("eni-00000000000000000000{j:06}"),
                 _ => format!("-{j}.5"),
             };
-            (x, (i % 3).to_string())
+            // Of one `j`, so `6` and `06` tie in whole keys as well.
+            (x, (j % 3).to_string())
         };
         let format = FlowFormat::default_v2();
         let lines: Vec<String> = (0..n)
