@@ -17,7 +17,7 @@ use wavegap_core::findings::{
 use wavegap_core::flow::{CoverageGap, FlowData, ScanStats};
 use wavegap_core::flowlog::Action;
 use wavegap_core::inventory::{Inventory, NaclEntry, Os, SgRule};
-use wavegap_core::wave::{Source, WaveConfig};
+use wavegap_core::wave::{App, Source, WaveConfig};
 
 use crate::baseline::{Baseline, Since, Status, Was};
 use crate::diagram::{self, Diagram, Edge, EdgeStatus};
@@ -618,6 +618,7 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
     let since_view = since_view(input, since, inventory);
     // The findings' rows, test suites and document on a second thread while the apps are
     // drawn: each reads the analysis only.
+    let accepted = AcceptedByEnd::new(&analysis.accepted);
     let ((rows, suites, document), apps) = std::thread::scope(|scope| {
         let tables = scope.spawn(|| {
             (
@@ -626,7 +627,12 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
                 FindingsDocument::new(input, &servers, &log_groups, since),
             )
         });
-        let apps = app_views(wave, analysis, &places, &server_by_ip);
+        // The apps in two halves, the second on a third thread: a large wave's diagrams take
+        // longer than the tables.
+        let (first, second) = wave.apps.split_at(wave.apps.len() / 2);
+        let later = scope.spawn(|| app_views(second, analysis, &places, &accepted, &server_by_ip));
+        let mut apps = app_views(first, analysis, &places, &accepted, &server_by_ip);
+        apps.extend(later.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
         (tables.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), apps)
     });
     let window = analysis.window;
@@ -663,14 +669,14 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
 
 /// Each app's view: its servers, its findings' counts and proposals, and its diagram.
 fn app_views(
-    wave: &WaveConfig,
+    wave_apps: &[App],
     analysis: &Analysis,
     places: &Places<'_>,
+    accepted: &AcceptedByEnd<'_>,
     server_by_ip: &BTreeMap<String, &ServerView>,
 ) -> Vec<AppView> {
-    let mut apps = Vec::with_capacity(wave.apps.len());
-    let accepted = AcceptedByEnd::new(&analysis.accepted);
-    for app in &wave.apps {
+    let mut apps = Vec::with_capacity(wave_apps.len());
+    for app in wave_apps {
         let in_app = |end: &FlowEnd| end.in_wave && end.app.as_deref() == Some(app.name.as_str());
         let rejected: Vec<&RejectedFinding> =
             analysis.rejected.iter().filter(|f| in_app(&f.client) || in_app(&f.server)).collect();
@@ -689,7 +695,7 @@ fn app_views(
             app.servers.iter().filter_map(|s| server_by_ip.get(&s.ip.to_string()).map(|v| (*v).clone())).collect();
         // Single connection attempts are strays, not the app's dependencies: not drawn.
         let drawn: Vec<&RejectedFinding> = rejected.iter().copied().filter(|f| f.held_back.is_none()).collect();
-        let diagram = app_diagram(places, &accepted, &app.name, &app.servers, &drawn, &unanswered);
+        let diagram = app_diagram(places, accepted, &app.name, &app.servers, &drawn, &unanswered);
         apps.push(AppView {
             name: app.name.clone(),
             anchor: format!("app-{}", format::slug(&app.name)),
