@@ -1,5 +1,6 @@
 //! Turning values into the words and escapes the reports use.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use wavegap_core::findings::{LikelyCause, Suppression};
@@ -272,15 +273,11 @@ pub fn inline_code(s: &str) -> String {
 
 /// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break; a leading
 /// `=`, `+`, `-` or `@` is prefixed with `'` so no spreadsheet reads the data as a formula.
-pub fn csv_field(s: &str) -> String {
-    let s = one_line(s);
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s };
-    if s.contains([',', '"']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
-}
-
-/// Whether [`csv_field`] leaves `s` as it is.
-pub fn csv_plain(s: &str) -> bool {
-    !s.starts_with(['=', '+', '-', '@']) && !s.chars().any(|c| c.is_control() || c == ',' || c == '"')
+/// Borrowed when the field needs none of that, as most do.
+pub fn csv_field(s: &str) -> Cow<'_, str> {
+    let s = if s.chars().any(char::is_control) { Cow::Owned(one_line(s)) } else { Cow::Borrowed(s) };
+    let s = if s.starts_with(['=', '+', '-', '@']) { Cow::Owned(format!("'{s}")) } else { s };
+    if s.contains([',', '"']) { Cow::Owned(format!("\"{}\"", s.replace('"', "\"\""))) } else { s }
 }
 
 /// A single-quoted POSIX shell word.
@@ -351,7 +348,7 @@ mod tests {
         assert_eq!(f(input), expected, "{input:?}");
     }
 
-    /// `csv_plain` says exactly which fields `csv_field` leaves as they are.
+    /// `csv_field` makes a new string exactly for the fields it changes.
     #[test]
     fn plain_csv_fields_are_the_unchanged_ones() {
         for s in [
@@ -375,7 +372,8 @@ mod tests {
             "2024-05-06 00:00:00",
             "a;b",
         ] {
-            assert_eq!(csv_plain(s), csv_field(s) == s, "{s:?}");
+            let field = csv_field(s);
+            assert_eq!(matches!(field, Cow::Borrowed(_)), field == s, "{s:?}");
         }
     }
 
@@ -395,9 +393,9 @@ mod tests {
         check(fence, "plain", "```");
         check(inline_code, "sg-1", "`sg-1`");
         check(inline_code, "a`b", "`` a`b ``");
-        check(csv_field, "plain", "plain");
-        check(csv_field, "a, \"b\"", "\"a, \"\"b\"\"\"");
-        check(csv_field, "=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0");
+        check(|s| csv_field(s).into_owned(), "plain", "plain");
+        check(|s| csv_field(s).into_owned(), "a, \"b\"", "\"a, \"\"b\"\"\"");
+        check(|s| csv_field(s).into_owned(), "=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0");
     }
 
     #[test]

@@ -156,7 +156,10 @@ impl Renderer {
         // Most fields need no quoting: those come back as the very value, not a new string.
         env.add_filter("csv", |v: Value| -> Result<Value, minijinja::Error> {
             let s = <&str as ArgType>::from_value(Some(&v))?;
-            Ok(if format::csv_plain(s) { v.clone() } else { Value::from(format::csv_field(s)) })
+            Ok(match format::csv_field(s) {
+                Cow::Borrowed(_) => v.clone(),
+                Cow::Owned(quoted) => Value::from(quoted),
+            })
         });
         env.add_filter("xml", |s: &str| format::xml(s));
         env.add_filter("count", format::count);
