@@ -29,18 +29,18 @@ pub fn run(args: &QueryArgs, stdout_terminal: bool) -> Result<Success, Failure> 
     let format = args.output.unwrap_or(if stdout_terminal { OutputFormat::Table } else { OutputFormat::Csv });
     let mut stdout = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
     // CSV rows are written as the query makes them; a table and JSON are made from the whole
-    // result. Either way nothing is written unless every file could be read.
-    let output = run_query_with(&args.files, &query, window, &options, |exec| match format {
-        OutputFormat::Csv => csv(exec, &mut stdout),
-        OutputFormat::Table | OutputFormat::Json => {
-            let result = exec.finish();
-            let written = if format == OutputFormat::Table {
-                stdout.write_all(table(&result).as_bytes())
-            } else {
-                json(&result, &mut stdout)
-            };
-            (result.len(), result.statistics, written)
+    // result. Either way nothing is written when the query fails (damaged files are reported
+    // and the rest is read, unless `--strict`).
+    let output = run_query_with(&args.files, &query, window, &options, |exec| {
+        if format == OutputFormat::Csv {
+            return csv(exec, &mut stdout);
         }
+        let result = exec.finish();
+        let written = match format {
+            OutputFormat::Table => stdout.write_all(table(&result).as_bytes()),
+            _ => json(&result, &mut stdout),
+        };
+        (result.len(), result.statistics, written)
     })
     .map_err(|e| match e {
         LocalError::Strict { .. }
