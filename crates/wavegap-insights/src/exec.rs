@@ -789,6 +789,8 @@ mod tests {
                 let bytes = &text[start..end];
                 let want: Vec<usize> = memchr::memchr2_iter(b' ', b'\n', bytes).collect();
                 assert_eq!(<super::Separators>::new(bytes).collect::<Vec<_>>(), want, "{start}..{end}");
+                let spaces: Vec<usize> = memchr::memchr_iter(b' ', bytes).collect();
+                assert_eq!(super::Spaces::new(bytes).collect::<Vec<_>>(), spaces, "spaces {start}..{end}");
             }
         }
     }

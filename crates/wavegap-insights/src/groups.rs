@@ -933,23 +933,22 @@ struct SortedRun {
 
 impl SortedRun {
     fn new(keys: &Keys, groups: std::ops::Range<usize>) -> Self {
-        let mut forms = Arena::default();
+        let mut run = SortedRun { first: groups.start, forms: Arena::default(), order: Vec::new() };
         let mut form = Vec::new();
-        let first = groups.start;
         let mut order: Vec<(u128, usize)> = groups
             .map(|g| {
                 form.clear();
                 sortable_key(keys.get(g), &keys.words, &mut form);
-                forms.push(&form);
+                run.forms.push(&form);
                 let mut head = [0; 16];
                 let n = form.len().min(16);
                 head[..n].copy_from_slice(&form[..n]);
                 (u128::from_be_bytes(head), g)
             })
             .collect();
-        let run = |g: usize| forms.get(g - first);
-        order.sort_unstable_by(|a, b| by_form(a, b, run));
-        SortedRun { first, forms, order }
+        order.sort_unstable_by(|a, b| by_form(a, b, |g| run.form(g)));
+        run.order = order;
+        run
     }
 
     /// The sortable key of group `g` (one of this run's).
