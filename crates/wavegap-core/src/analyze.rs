@@ -572,9 +572,34 @@ fn rejected_findings(
     ctx: &Context<'_>,
     rejected: &BTreeMap<(Conv, Leg), Vec<Oriented<'_>>>,
 ) -> (Vec<RejectedFinding>, Vec<PathEvaluation>) {
-    let mut findings = Vec::with_capacity(rejected.len());
-    let mut evaluations = Vec::with_capacity(rejected.len());
-    for ((conv, leg), aggs) in rejected {
+    // Each conversation's finding is made on its own: many are made in two halves, side by
+    // side, and joined in order.
+    let legs: Vec<_> = rejected.iter().collect();
+    if legs.len() < PARALLEL_FINDINGS {
+        return rejected_part(ctx, &legs);
+    }
+    let (first, second) = legs.split_at(legs.len() / 2);
+    std::thread::scope(|scope| {
+        let later = scope.spawn(|| rejected_part(ctx, second));
+        let (mut findings, mut evaluations) = rejected_part(ctx, first);
+        let (more, more_evaluations) = later.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        findings.extend(more);
+        evaluations.extend(more_evaluations);
+        (findings, evaluations)
+    })
+}
+
+/// Rejected conversation legs above which their findings are made on two threads.
+const PARALLEL_FINDINGS: usize = 512;
+
+/// The findings and path evaluations of `legs`, in their order.
+fn rejected_part(
+    ctx: &Context<'_>,
+    legs: &[(&(Conv, Leg), &Vec<Oriented<'_>>)],
+) -> (Vec<RejectedFinding>, Vec<PathEvaluation>) {
+    let mut findings = Vec::with_capacity(legs.len());
+    let mut evaluations = Vec::with_capacity(legs.len());
+    for &((conv, leg), aggs) in legs {
         let (evidence, direction_from, direction_split) = evidence(aggs);
         let ev = ctx.eval.evaluate(&ctx.spec(*conv));
         let (attribution, culprits, explanation) = attribute(&ev, *leg, &evidence.enis);

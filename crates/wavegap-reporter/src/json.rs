@@ -321,8 +321,13 @@ impl FindingsDocument {
 
     /// Writes the document as pretty JSON with a final newline.
     pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, self)?;
-        out.write_all(b"\n")
+        use std::io::Write as _;
+        // The serialiser writes a few bytes at a time: a buffer of its own type keeps those
+        // writes from each going through `out`'s dynamic dispatch.
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")?;
+        out.flush()
     }
 }
 

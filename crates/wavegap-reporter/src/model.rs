@@ -616,24 +616,24 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
             .collect(),
     };
     let since_view = since_view(input, since, inventory);
-    // The findings' rows, test suites and document on a second thread while the apps are
-    // drawn: each reads the analysis only.
+    // The findings' rows, the document with the test suites, and the second half of the
+    // apps each on a thread of its own while the first half of the apps is drawn: each reads
+    // the analysis only, and which takes longest depends on the wave (its findings or its
+    // diagrams).
     let accepted = AcceptedByEnd::new(&analysis.accepted);
-    let ((rows, suites, document), apps) = std::thread::scope(|scope| {
-        let tables = scope.spawn(|| {
+    let (rows, (suites, document), apps) = std::thread::scope(|scope| {
+        let rows = scope.spawn(|| finding_rows(&places, analysis, since, since_view.as_ref()));
+        let document = scope.spawn(|| {
             (
-                finding_rows(&places, analysis, since, since_view.as_ref()),
                 suites(wave, analysis, flows, &counts, since, since_view.as_ref()),
                 FindingsDocument::new(input, &servers, &log_groups, since),
             )
         });
-        // The apps in two halves, the second on a third thread: a large wave's diagrams take
-        // longer than the tables.
         let (first, second) = wave.apps.split_at(wave.apps.len() / 2);
         let later = scope.spawn(|| app_views(second, analysis, &places, &accepted, &server_by_ip));
         let mut apps = app_views(first, analysis, &places, &accepted, &server_by_ip);
-        apps.extend(later.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-        (tables.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), apps)
+        apps.extend(joined(later));
+        (joined(rows), joined(document), apps)
     });
     let window = analysis.window;
     ReportModel {
@@ -665,6 +665,11 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
         suites,
         document,
     }
+}
+
+/// What a scoped thread returned, or its panic carried on.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Each app's view: its servers, its findings' counts and proposals, and its diagram.

@@ -28,6 +28,9 @@ use wavegap_core::inventory::PortRange;
 use crate::plan::ServerPart;
 use crate::plan::columns as c;
 
+/// Rows above which the merged aggregates are sorted in two halves on two threads.
+const PARALLEL_SORT: usize = 16_384;
+
 /// An aggregate's key, its log group and ENI as numbers of [`Names`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
@@ -415,7 +418,7 @@ impl Aggregator {
         let mut flows = self.flows.rows;
         // By log group and ENI name, then the rest of the key.
         let rank = names.ranks();
-        flows.sort_unstable_by_key(|(k, _)| {
+        let order = |(k, _): &(Key, Acc)| {
             (
                 rank[k.log_group as usize],
                 rank[k.interface_id as usize],
@@ -426,7 +429,19 @@ impl Aggregator {
                 k.action,
                 k.direction,
             )
-        });
+        };
+        // Many rows are cut at the median and the halves sorted side by side; the keys are
+        // distinct, so the order is the one sort's.
+        if flows.len() < PARALLEL_SORT {
+            flows.sort_unstable_by_key(order);
+        } else {
+            let middle = flows.len() / 2;
+            let (low, _, high) = flows.select_nth_unstable_by_key(middle, order);
+            std::thread::scope(|scope| {
+                scope.spawn(|| low.sort_unstable_by_key(order));
+                high.sort_unstable_by_key(order);
+            });
+        }
         let aggregates = flows.into_iter().map(|(key, acc)| acc.finished(key, &names)).collect();
         let mut gaps = self.gaps;
         gaps.sort_by(|a, b| (&a.account, &a.log_groups, a.window).cmp(&(&b.account, &b.log_groups, b.window)));
@@ -706,6 +721,34 @@ mod tests {
             assert_eq!(d.stats.queries, 1);
             assert!((d.stats.estimated_cost - 0.01).abs() < 1e-12);
         });
+    }
+
+    #[test]
+    fn many_rows_come_out_in_key_order() {
+        // More rows than one thread sorts, added in a scrambled order, with log group and ENI
+        // names first seen out of their order.
+        let mut agg = Aggregator::new();
+        let count = PARALLEL_SORT * 2 + 7;
+        for i in (0..count).map(|i| (i * 7919) % count) {
+            let (src, dst) = (format!("10.{}.0.{}", i % 5, i % 251), format!("10.9.{}.{}", i / 251 % 256, i % 3));
+            let (log, eni, port) =
+                (format!("111122223333:/flows/{}", 9 - i % 4), format!("eni-{}", 6 - i % 7), (i % 3).to_string());
+            let value = |name: &str, v: &'static str| match name {
+                "srcAddr" => src.as_str(),
+                "dstAddr" => dst.as_str(),
+                "@log" => log.as_str(),
+                "interfaceId" => eni.as_str(),
+                "lowPort" => port.as_str(),
+                _ => v,
+            };
+            agg.add_row(None, REQUEST.iter().map(|&(k, v)| (k, value(k, v)))).unwrap();
+        }
+        let data = agg.finish(0.0);
+        let order = |a: &FlowAggregate| {
+            (a.log_group.clone(), a.interface_id.clone(), a.src, a.dst, a.protocol, a.port, a.action, a.direction)
+        };
+        assert_eq!(data.aggregates.len(), count);
+        assert!(data.aggregates.windows(2).all(|w| order(&w[0]) < order(&w[1])), "aggregates out of key order");
     }
 
     #[test]

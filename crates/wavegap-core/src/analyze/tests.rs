@@ -767,3 +767,31 @@ fn servers_whose_flow_logs_began_after_the_window_are_a_caveat() {
         ["app01 (eni-app): its flow logs were created 60 s after the window ends: there are no records of it"]
     );
 }
+
+#[test]
+fn many_rejected_legs_make_the_findings_they_make_one_by_one() {
+    // More legs than one thread takes, from clients the rules treat differently.
+    let inv = db_without_app_rule();
+    let wave = wave();
+    let aggs: Vec<FlowAggregate> = (0..PARALLEL_FINDINGS * 2 + 3)
+        .map(|i| {
+            let client = if i % 3 == 0 {
+                format!("10.0.{}.{}", 1 + i / 250, i % 250)
+            } else {
+                format!("192.168.{}.{}", i / 250, i % 250)
+            };
+            let (server, eni) = if i % 2 == 0 { ("10.0.20.8", "eni-db") } else { ("10.0.0.7", "eni-app") };
+            agg(&client, server, 6, [1433, 8080, 22][i % 3], RQ, REJ, eni)
+        })
+        .collect();
+    let ctx = Context::new(&wave, &inv);
+    let oriented = oriented(&ctx, &aggs);
+    let sorted = Sorted::new(&ctx, &oriented);
+    assert!(sorted.rejected.len() > PARALLEL_FINDINGS);
+    let (findings, evaluations) = rejected_findings(&ctx, &sorted.rejected);
+    let (one_by_one, one_by_one_evaluations) = rejected_part(&ctx, &sorted.rejected.iter().collect::<Vec<_>>());
+    assert_eq!(serde_json::to_string(&findings).unwrap(), serde_json::to_string(&one_by_one).unwrap());
+    assert_eq!(evaluations, one_by_one_evaluations);
+    let culprits: BTreeSet<_> = findings.iter().flat_map(|f| f.culprits.iter().map(|c| (c.hop, &c.resource))).collect();
+    assert!(culprits.len() > 1, "the legs differ in what rejected them: {culprits:?}");
+}
