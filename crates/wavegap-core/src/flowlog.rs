@@ -348,7 +348,11 @@ const MILLIS_THRESHOLD: u64 = 1 << 31;
 
 /// Parses a `start`/`end` value to Unix seconds, accepting milliseconds above 2^31.
 pub fn parse_epoch_seconds(s: &str) -> Option<i64> {
-    let v: u64 = s.parse().ok()?;
+    epoch_seconds(s.parse().ok()?)
+}
+
+/// A `start`/`end` number as Unix seconds: milliseconds above 2^31.
+pub fn epoch_seconds(v: u64) -> Option<i64> {
     let secs = if v > MILLIS_THRESHOLD { v / 1000 } else { v };
     i64::try_from(secs).ok()
 }

@@ -22,7 +22,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 use wavegap_insights::{Executor, Statistics};
 
 use wavegap_core::flow::{AccountScan, CoverageGap, DamagedInput, FlowAggregate, FlowData, S3Requests, ScanStats};
-use wavegap_core::flowlog::{Action, FlowDirection, parse_epoch_seconds};
+use wavegap_core::flowlog::{Action, FlowDirection, epoch_seconds};
 use wavegap_core::inventory::PortRange;
 
 use crate::plan::ServerPart;
@@ -651,7 +651,7 @@ fn small<T: TryFrom<u64>>(value: Option<&str>, field: &'static str) -> Result<Op
 
 fn time(value: Option<&str>, field: &'static str) -> Result<Option<i64>, RowError> {
     let Some(n) = number(value, field)? else { return Ok(None) };
-    parse_epoch_seconds(&n.to_string()).map(Some).ok_or(RowError { field, value: value.unwrap_or_default().to_owned() })
+    epoch_seconds(n).map(Some).ok_or(RowError { field, value: value.unwrap_or_default().to_owned() })
 }
 
 #[cfg(test)]
