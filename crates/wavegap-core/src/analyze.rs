@@ -511,7 +511,9 @@ impl<'d> Sorted<'d> {
                 Action::Accept => {}
             }
         }
-        sorted.candidates.requests.sort_by_key(|(a, o)| o.conv(a));
+        // By conversation, then in the aggregates' order: they lie in one slice, so their
+        // addresses give it, and the sort needs no scratch space to keep it.
+        sorted.candidates.requests.sort_unstable_by_key(|&(a, o)| (o.conv(a), std::ptr::from_ref(a).addr()));
         sorted
     }
 }
