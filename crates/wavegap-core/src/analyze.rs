@@ -584,7 +584,7 @@ fn rejected_findings(
     std::thread::scope(|scope| {
         let later = scope.spawn(|| rejected_part(ctx, second));
         let (mut findings, mut evaluations) = rejected_part(ctx, first);
-        let (more, more_evaluations) = later.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let (more, more_evaluations) = crate::threads::joined(later);
         findings.extend(more);
         evaluations.extend(more_evaluations);
         (findings, evaluations)

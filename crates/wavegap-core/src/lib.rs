@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod propose;
 pub mod resolution;
 pub mod scope;
+pub mod threads;
 pub mod wave;
 
 /// An error and its causes on one line, `outer: inner: innermost`, each cause's own words

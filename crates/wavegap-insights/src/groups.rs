@@ -982,7 +982,7 @@ fn arrange(keys: &Keys, cols: &mut [AggCol], plan: &StatsPlan, limit: usize, ord
     let mid = if n >= PARALLEL_SORT { n / 2 } else { n };
     let (left, right) = std::thread::scope(|scope| {
         let right = (mid < n).then(|| scope.spawn(|| SortedRun::new(keys, mid..n)));
-        (SortedRun::new(keys, 0..mid), right.map(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p))))
+        (SortedRun::new(keys, 0..mid), right.map(wavegap_core::threads::joined))
     });
     let order: Vec<usize> = match &right {
         None => left.order.iter().take(limit).map(|&(_, g)| g).collect(),

@@ -17,6 +17,7 @@ use wavegap_core::findings::{
 use wavegap_core::flow::{CoverageGap, FlowData, ScanStats};
 use wavegap_core::flowlog::Action;
 use wavegap_core::inventory::{Inventory, NaclEntry, Os, SgRule};
+use wavegap_core::threads::joined;
 use wavegap_core::wave::{App, Source, WaveConfig};
 
 use crate::baseline::{Baseline, Since, Status, Was};
@@ -665,11 +666,6 @@ pub fn build(input: &ReportInput<'_>) -> ReportModel {
         suites,
         document,
     }
-}
-
-/// What a scoped thread returned, or its panic carried on.
-fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Each app's view: its servers, its findings' counts and proposals, and its diagram.

@@ -181,7 +181,7 @@ impl Renderer {
                     scope.spawn(move || self.render_one(format, model, &ctx, out))
                 })
                 .collect();
-            handles.into_iter().try_for_each(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            handles.into_iter().try_for_each(wavegap_core::threads::joined)
         })
     }
 

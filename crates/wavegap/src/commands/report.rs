@@ -129,7 +129,7 @@ pub fn write(
             })
         });
         let analysis = analyze(wave, inventory, read, &options);
-        (analysis, saved.map(|f| f.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))))
+        (analysis, saved.map(wavegap_core::threads::joined))
     });
     if let Some(saved) = saved {
         saved.or_fail(Kind::Aws)?;
