@@ -511,9 +511,9 @@ impl<'d> Sorted<'d> {
                 Action::Accept => {}
             }
         }
-        // By conversation, then in the aggregates' order: they lie in one slice, so their
-        // addresses give it, and the sort needs no scratch space to keep it.
-        sorted.candidates.requests.sort_unstable_by_key(|&(a, o)| (o.conv(a), std::ptr::from_ref(a).addr()));
+        // By conversation only: a conversation's evidence is sums, bounds and sets, the same
+        // in any order of its aggregates, so the sort need not be stable (nor need scratch).
+        sorted.candidates.requests.sort_unstable_by_key(|(a, o)| o.conv(a));
         sorted
     }
 }

@@ -530,13 +530,29 @@ fn ephemeral_range_follows_the_os() {
 
 #[test]
 fn output_is_sorted_and_serialises_identically() {
+    // An unanswered request recorded by three aggregates (two ENIs, one with flags, another
+    // log group) besides the rejected ones: its evidence must not depend on their order.
+    let mut syn = agg("10.0.0.7", "192.168.50.20", 6, 1433, RQ, ACC, "eni-app");
+    syn.tcp_flags = Some(2);
+    syn.first_seen -= 30;
+    let mut other_log = agg("10.0.0.7", "192.168.50.20", 6, 1433, RQ, ACC, "eni-web");
+    other_log.log_group = "/aws/vpc/other".into();
+    other_log.first_seen += 10;
+    other_log.last_seen += 30;
     let aggs = vec![
         agg("10.0.0.7", "10.0.20.8", 6, 1433, RQ, REJ, "eni-db"),
+        agg("10.0.0.7", "192.168.50.20", 6, 1433, RQ, ACC, "eni-db"),
+        syn,
         agg("10.0.0.6", "10.0.20.8", 6, 1433, RQ, REJ, "eni-db"),
+        other_log,
     ];
     let mut rev = aggs.clone();
     rev.reverse();
-    let a = serde_json::to_string(&run(&db_without_app_rule(), &wave(), aggs)).unwrap();
+    let forward = run(&db_without_app_rule(), &wave(), aggs);
+    let evidence = &forward.unanswered[0].evidence;
+    assert_eq!((evidence.records, evidence.enis.len(), evidence.log_groups.len()), (9, 3, 2));
+    assert_eq!((evidence.first_seen, evidence.last_seen), (WINDOW.start + 30, WINDOW.start + 150));
+    let a = serde_json::to_string(&forward).unwrap();
     let b = serde_json::to_string(&run(&db_without_app_rule(), &wave(), rev)).unwrap();
     assert_eq!(a, b);
 }
