@@ -267,34 +267,20 @@ impl<'c, 'a> Orienter<'c, 'a> {
     /// One source port and one destination port: every other kind of evidence, in order.
     fn port_pair(&self, a: &FlowAggregate, e: Ends, x: u16, y: u16) -> Option<(Leg, DirectionFrom)> {
         let port_evidence = |leg: Option<Leg>| leg.map(|l| (l, DirectionFrom::PortEvidence));
+        // A REJECT is the drop at the end whose interface recorded it (flow-direction says
+        // which, else the ENI is one of the ends): the reading the inventory drops there
+        // outweighs how many partners each port has, which a client port reused towards two
+        // services of one host can tip.
         if a.action == Action::Reject
-            && let Some(dir) = a.direction
+            && let Some((local, from)) = self.reject_local(a)
+            && let Some(leg) = self.reject_side(a, x, y, local)
         {
-            let local = match dir {
-                FlowDirection::Ingress => a.dst,
-                FlowDirection::Egress => a.src,
-            };
-            if let Some(leg) = self.reject_side(a, x, y, local) {
-                return Some((leg, DirectionFrom::FlowDirection));
-            }
+            return Some((leg, from));
         }
         let partners = |end, port| self.partners.get(&(end, port, a.protocol)).map_or(0, Partners::count);
         let (server_y, server_x) = (partners(e.dst, y), partners(e.src, x));
         if let Some(leg) = either(server_y > server_x, server_x > server_y) {
             return Some((leg, DirectionFrom::PortEvidence));
-        }
-        if a.action == Action::Reject && a.direction.is_none() {
-            let eni_of = |ip| self.ctx.eval.eni(ip).is_some_and(|e| *e.id == *a.interface_id);
-            let local = if eni_of(a.dst) {
-                Some(a.dst)
-            } else if eni_of(a.src) {
-                Some(a.src)
-            } else {
-                None
-            };
-            if let Some(leg) = local.and_then(|l| self.reject_side(a, x, y, l)) {
-                return Some((leg, DirectionFrom::PortEvidence));
-            }
         }
         let expected = |client, server, port| self.expected(client, server, a.protocol, port);
         if let Some(r) = port_evidence(either(expected(a.src, a.dst, y), expected(a.dst, a.src, x))) {
@@ -308,6 +294,20 @@ impl<'c, 'a> Orienter<'c, 'a> {
             return Some(r);
         }
         port_evidence(self.by_ephemeral_range(a, x, y))
+    }
+
+    /// The end where a REJECT was taken, and what says so: flow-direction, else the end
+    /// whose ENI recorded it.
+    fn reject_local(&self, a: &FlowAggregate) -> Option<(IpAddr, DirectionFrom)> {
+        if let Some(dir) = a.direction {
+            let local = match dir {
+                FlowDirection::Ingress => a.dst,
+                FlowDirection::Egress => a.src,
+            };
+            return Some((local, DirectionFrom::FlowDirection));
+        }
+        let recorded = |ip| self.ctx.eval.eni(ip).is_some_and(|e| *e.id == *a.interface_id);
+        [a.dst, a.src].into_iter().find(|&ip| recorded(ip)).map(|ip| (ip, DirectionFrom::PortEvidence))
     }
 
     /// The OS ephemeral ranges of the ends whose OS is known: a client's port is in its range.
@@ -504,6 +504,27 @@ mod tests {
         // A guessed accepted request is never reported unanswered.
         let a = run(&world(), &w, vec![pair(APP, 50002, "192.168.50.20", 50001, Action::Accept, "eni-app")]);
         assert!(a.unanswered.is_empty(), "{:#?}", a.unanswered);
+    }
+
+    #[test]
+    fn a_client_port_reused_towards_two_services_of_one_host_is_the_client_of_both() {
+        // app01 (Linux) reaches db01 on 5432 and 8443 from one port, 40500, below both the
+        // range's top and 49733; v2, no flags. db01's ENI records both REJECTs, and its group
+        // opens neither port. 40500 has two partners and each service one: the count alone
+        // would read 40500 as db01's service.
+        let aggs = vec![
+            pair(APP, 40500, DB, 5432, Action::Reject, "eni-db"),
+            pair(APP, 40500, DB, 8443, Action::Reject, "eni-db"),
+        ];
+        let a = run(&named_instance(), &wave(), aggs);
+        assert_eq!(
+            ids(&a),
+            [
+                ("rejected/tcp/5432/10.0.0.7/10.0.20.8/request", DirectionFrom::PortEvidence, false),
+                ("rejected/tcp/8443/10.0.0.7/10.0.20.8/request", DirectionFrom::PortEvidence, false),
+            ]
+        );
+        assert!(a.rejected.iter().all(|f| f.attribution == Attribution::Confirmed));
     }
 
     #[test]
