@@ -38,8 +38,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use flate2::read::MultiGzDecoder;
 use wavegap_core::flow::TimeWindow;
@@ -270,36 +270,39 @@ pub(crate) fn run_objects<R>(
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
         .clamp(1, files.len().max(1));
     let next = AtomicUsize::new(0);
-    let partials: Mutex<Vec<(Executor, Report)>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                let mut exec = new_executor(query, options);
-                let mut report = Report::default();
-                let mut buf = Vec::with_capacity(CHUNK + (256 << 10));
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((file, kind)) = files.get(i) else { break };
-                    let mut ctx = FileCtx {
-                        path: file,
-                        store,
-                        exec: &mut exec,
-                        report: &mut report,
-                        buf: &mut buf,
-                        window,
-                        options,
-                    };
-                    match kind {
-                        FileKind::S3(name) => ctx.read_s3(name.as_ref()),
-                        FileKind::Parquet(name) => ctx.read_parquet(name.as_ref()),
-                        FileKind::CloudWatchExport => ctx.read_export(),
+    // Each reader returns its partial state; a reader's panic is carried on with its payload.
+    let partials: Vec<(Executor, Report)> = std::thread::scope(|scope| {
+        let readers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut exec = new_executor(query, options);
+                    let mut report = Report::default();
+                    let mut buf = Vec::with_capacity(CHUNK + (256 << 10));
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((file, kind)) = files.get(i) else { break };
+                        let mut ctx = FileCtx {
+                            path: file,
+                            store,
+                            exec: &mut exec,
+                            report: &mut report,
+                            buf: &mut buf,
+                            window,
+                            options,
+                        };
+                        match kind {
+                            FileKind::S3(name) => ctx.read_s3(name.as_ref()),
+                            FileKind::Parquet(name) => ctx.read_parquet(name.as_ref()),
+                            FileKind::CloudWatchExport => ctx.read_export(),
+                        }
                     }
-                }
-                partials.lock().expect("no reader panicked").push((exec, report));
-            });
-        }
+                    (exec, report)
+                })
+            })
+            .collect();
+        readers.into_iter().map(wavegap_core::threads::joined).collect()
     });
-    let mut partials = partials.into_inner().expect("no reader panicked").into_iter();
+    let mut partials = partials.into_iter();
     let (mut exec, mut report) = partials.next().unwrap_or_else(|| (new_executor(query, options), Report::default()));
     for (e, r) in partials {
         exec.merge(e);
