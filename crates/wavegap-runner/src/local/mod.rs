@@ -248,6 +248,31 @@ pub fn run_query_with<R>(
     run_objects(&Disk, files, query, window, options, finish)
 }
 
+/// One reader's share of `files`: it takes the next unread one (`next`) until none is left,
+/// and returns its partial state.
+fn read_files(
+    files: &[(PathBuf, FileKind)],
+    next: &AtomicUsize,
+    store: &dyn Store,
+    query: &Query,
+    window: Option<TimeWindow>,
+    options: &LocalOptions,
+) -> (Executor, Report) {
+    let mut exec = new_executor(query, options);
+    let mut report = Report::default();
+    let mut buf = Vec::with_capacity(CHUNK + (256 << 10));
+    while let Some((file, kind)) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+        let mut ctx =
+            FileCtx { path: file, store, exec: &mut exec, report: &mut report, buf: &mut buf, window, options };
+        match kind {
+            FileKind::S3(name) => ctx.read_s3(name.as_ref()),
+            FileKind::Parquet(name) => ctx.read_parquet(name.as_ref()),
+            FileKind::CloudWatchExport => ctx.read_export(),
+        }
+    }
+    (exec, report)
+}
+
 /// Runs `query` over `objects` opened from `store`, on `options.threads` reader threads;
 /// those read before are left out, and those whose names put them outside `window` skipped.
 /// `finish` makes the result from the merged state.
@@ -272,34 +297,8 @@ pub(crate) fn run_objects<R>(
     let next = AtomicUsize::new(0);
     // Each reader returns its partial state; a reader's panic is carried on with its payload.
     let partials: Vec<(Executor, Report)> = std::thread::scope(|scope| {
-        let readers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut exec = new_executor(query, options);
-                    let mut report = Report::default();
-                    let mut buf = Vec::with_capacity(CHUNK + (256 << 10));
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((file, kind)) = files.get(i) else { break };
-                        let mut ctx = FileCtx {
-                            path: file,
-                            store,
-                            exec: &mut exec,
-                            report: &mut report,
-                            buf: &mut buf,
-                            window,
-                            options,
-                        };
-                        match kind {
-                            FileKind::S3(name) => ctx.read_s3(name.as_ref()),
-                            FileKind::Parquet(name) => ctx.read_parquet(name.as_ref()),
-                            FileKind::CloudWatchExport => ctx.read_export(),
-                        }
-                    }
-                    (exec, report)
-                })
-            })
-            .collect();
+        let readers: Vec<_> =
+            (0..threads).map(|_| scope.spawn(|| read_files(&files, &next, store, query, window, options))).collect();
         readers.into_iter().map(wavegap_core::threads::joined).collect()
     });
     let mut partials = partials.into_iter();
