@@ -133,9 +133,7 @@ pub struct LocalOutput<R = QueryResult> {
     pub bad_lines: u64,
     /// The files that lost records, in path order, each with its count and first problem.
     pub damaged: Vec<Damage>,
-    pub files_read: usize,
-    /// The `files_read` files, in the listing's order: the rest were skipped by name or read
-    /// before.
+    /// The files read, in the listing's order: the rest were skipped by name or read before.
     pub read: Vec<PathBuf>,
     /// Files whose name puts them outside the window, unopened.
     pub skipped: Vec<PathBuf>,
@@ -321,7 +319,6 @@ pub(crate) fn run_objects<R>(
         problem_count: report.count,
         bad_lines: report.bad_lines,
         damaged,
-        files_read: files.len(),
         read: files.into_iter().map(|(file, _)| file).collect(),
         skipped: skipped.into_iter().map(|(file, _)| file).collect(),
     })

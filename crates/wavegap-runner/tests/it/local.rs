@@ -99,7 +99,7 @@ fn reads_s3_layouts_and_formats_per_file() {
         "srcAddr=10.0.0.7 dstAddr=10.0.0.8 dstPort=1433 @log=123456789012:fl-1 @logStream=eni-a records=3\n\
          srcAddr=10.250.1.10 dstAddr=10.0.0.7 dstPort=64022 @log=210987654321:fl-2 @logStream=eni-c records=1"
     );
-    assert_eq!(out.files_read, 3);
+    assert_eq!(out.read.len(), 3);
     assert_eq!(out.problem_count, 0);
     assert_eq!(out.result.statistics.records_scanned, 5);
     assert_eq!(out.result.statistics.records_matched, 4);

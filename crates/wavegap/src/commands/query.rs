@@ -60,7 +60,7 @@ pub fn run(args: &QueryArgs, stdout_terminal: bool) -> Result<Success, Failure> 
         s.records_scanned,
         s.records_matched,
         s.bytes_scanned,
-        output.files_read,
+        output.read.len(),
         output.skipped.len()
     );
     for p in output.problems.iter().take(SHOWN_PROBLEMS) {
