@@ -17,8 +17,12 @@ lists 4 x the servers (the 1 x query with addresses of the benchmarking range 19
 which no record holds, added to its `in` lists): the cost of the lists alone. With `--more DIR`
 (the 10 M set) the 1 x query of that set runs in the same rounds, and its time is set against
 the bytes each set holds.
+With `--floor BIN` (bench/floor: the same aggregation written by hand for these files, with no
+query language and no checks) that program runs at 1 x and 4 x in the same rounds and its
+answers are compared too: the lower bound of the time any reader of the same gzip text takes
+here, printed next to the targets.
 Exits non-zero when an answer differs or a target is missed.
-Usage: bench_report_query.py --wavegap BIN --data DIR [--more DIR] [--runs N] [--python PY]
+Usage: bench_report_query.py --wavegap BIN --data DIR [--more DIR] [--floor BIN] [--runs N] [--python PY]
 """
 import argparse
 import csv
@@ -136,6 +140,7 @@ def main():
     ap.add_argument('--runs', type=int, default=5)
     ap.add_argument('--python', default=sys.executable)
     ap.add_argument('--more', help='a larger set (the 10 M set) to run the 1 x query over too')
+    ap.add_argument('--floor', help='the hand-written aggregation (bench/floor) to run as the lower bound')
     a = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     tmp = tempfile.mkdtemp(prefix='wavegap-report-bench-')
@@ -152,6 +157,8 @@ def main():
         tools[f'report-{k}x'] = query_cmd(a.wavegap, query, a.data)
         peers[k] = [a.python, os.path.join(here, 'duckdb_report_query.py'), a.data, '--servers', ips_path,
                     '--networks', ','.join(networks)]
+        if a.floor and k in (1, 4):
+            tools[f'floor-{k}x'] = [a.floor, a.data, '--servers', ips_path, '--networks', ','.join(networks)]
         if k == 1:
             print(f'report query of a {len(ips)}-server wave (wavegap plan):\n{query}\n', file=sys.stderr)
             unused = [f'198.18.{i // 250}.{i % 250 + 1}' for i in range(3 * len(ips))]
@@ -181,6 +188,10 @@ def main():
                 print('  only wavegap:', ','.join(row))
             for row in [x for x in theirs if x not in set(map(tuple, mine))][:5]:
                 print('  only DuckDB: ', ','.join(row))
+        if f'floor-{k}x' in tools:
+            same = rows(os.path.join(tmp, f'floor-{k}x.csv'), header=False) == mine
+            differ |= not same
+            print(f'{"MATCH" if same else "DIFFER"} floor-{k}x: the answer of report-{k}x')
     same = rows(os.path.join(tmp, 'listed-4x.csv'), header=True) == rows(os.path.join(tmp, 'report-1x.csv'), True)
     differ |= not same
     print(f'{"MATCH" if same else "DIFFER"} listed-4x: the answer of report-1x')
@@ -209,6 +220,10 @@ def main():
     matched = ', '.join(f'{k} x {matching(os.path.join(tmp, f"report-{k}x.csv")):,}' for k in SCALES)
     print(f'  records matching: {matched}; the lists alone (listed-4x: 4 x the servers listed, 1 x matching)'
           f' = {med["listed-4x"] / med["report-1x"]:.2f} x 1 x')
+    if a.floor:
+        print(f'hand-written floor: {med["floor-1x"] / med["triage"]:.2f} x the triage at 1 x; the report query '
+              f'{med["report-1x"] / med["floor-1x"]:.2f} x the floor at 1 x, {med["report-4x"] / med["floor-4x"]:.2f} x '
+              f'at 4 x; the floor at 4 x / 1 x the servers = {med["floor-4x"] / med["floor-1x"]:.2f}')
     if a.more:
         size, more = set_bytes(a.data), set_bytes(a.more)
         print(f'larger set: the 1 x query over {a.more} ({more:,} gz bytes) {med["more-1x"]:.2f} s, over {a.data} '
