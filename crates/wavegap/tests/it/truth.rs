@@ -1,6 +1,7 @@
-//! `wavegap report` on hand-made flow logs (`tests/fixtures/truth/`, each record explained in
-//! its README): clients below the service port, a secondary and an IPv6 address, a SYN-only
-//! flow to a high port, a garbage line and a gzip object cut mid-line.
+//! `wavegap report` on hand-made flow logs (`tests/fixtures/truth/` and `nacl/`, each record
+//! explained in its README): clients below the service port, a secondary and an IPv6 address,
+//! a SYN-only flow to a high port, a garbage line and a gzip object cut mid-line; network ACL
+//! return paths, an ICMP answer and a subnet no ACL sits inside.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -105,4 +106,72 @@ fn hand_made_flows_give_the_right_findings_and_damage_is_in_the_report() {
     // The gaps count for --fail-on-findings: exit 4, incomplete data.
     let out = wavegap(dir.path(), &["report", "truth.toml", "--out", out_dir.to_str().unwrap(), "--fail-on-findings"]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+}
+
+#[test]
+fn network_acls_are_told_from_security_groups_without_tcp_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = repo_root().join("tests/fixtures");
+    std::fs::copy(fixtures.join("nacl.toml"), dir.path().join("nacl.toml")).unwrap();
+    copy_dir(&fixtures.join("nacl"), &dir.path().join("nacl"));
+    let out_dir = dir.path().join("out");
+    let out = wavegap(dir.path(), &["report", "nacl.toml", "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("findings.json")).unwrap()).unwrap();
+    let rejected: Vec<(&str, &str, Vec<&str>)> = json["findings"]["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let culprits = f["culprits"].as_array().unwrap();
+            assert_eq!(culprits.len(), 1, "{f}");
+            let fixes = f["proposals"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+            (f["id"].as_str().unwrap(), culprits[0]["hop"].as_str().unwrap(), fixes)
+        })
+        .collect();
+    let proposal = |id: &str| {
+        let p = json["proposals"].as_array().unwrap().iter().find(|p| p["id"] == id).unwrap();
+        p["change"].clone()
+    };
+    // Each finding's proposals by finding id; the P numbers are the report's own.
+    let by_fix: std::collections::BTreeMap<&str, Vec<&str>> =
+        rejected.iter().map(|(id, _, f)| (*id, f.clone())).collect();
+    assert_eq!(
+        rejected.iter().map(|(id, hop, _)| (*id, *hop)).collect::<Vec<_>>(),
+        [
+            // Answers: a stateful security group never drops them, the subnet's ACL does.
+            ("rejected/icmp/0/10.20.1.10/10.20.2.20/response", "return-destination-nacl-outbound"),
+            ("rejected/tcp/1433/10.20.1.10/10.20.2.20/response", "return-destination-nacl-outbound"),
+            // Inside one subnet no ACL applies: the security group.
+            ("rejected/tcp/22/10.20.1.11/10.20.1.10/request", "destination-sg-ingress"),
+            // The security group allows tcp/8080; acl-db inbound does not.
+            ("rejected/tcp/8080/10.20.1.10/10.20.2.20/request", "destination-nacl-inbound"),
+        ]
+    );
+    // The return rule opens the Linux client's ephemeral range to app01 alone, and the tcp/8080
+    // request needs it too (acl-db's outbound allows only 49152-65535).
+    let answer = &by_fix["rejected/tcp/1433/10.20.1.10/10.20.2.20/response"];
+    assert_eq!(answer.len(), 1);
+    let ret = proposal(answer[0]);
+    assert_eq!(ret["kind"], "nacl_entry", "{ret}");
+    assert_eq!(ret["acl_id"], "acl-db", "{ret}");
+    let ret_text = ret.to_string();
+    for part in [r#""egress":true"#, r#""from":32768"#, r#""to":61000"#, "10.20.1.10/32"] {
+        assert!(ret_text.contains(part), "{part} in {ret_text}");
+    }
+    let web = &by_fix["rejected/tcp/8080/10.20.1.10/10.20.2.20/request"];
+    assert_eq!(web.len(), 2, "{web:?}");
+    assert!(web.contains(&answer[0]), "{web:?}");
+    let inbound = proposal(web.iter().find(|p| **p != answer[0]).unwrap());
+    let inbound_text = inbound.to_string();
+    for part in [r#""egress":false"#, r#""from":8080"#, r#""to":8080"#, "10.20.1.10/32", "acl-db"] {
+        assert!(inbound_text.contains(part), "{part} in {inbound_text}");
+    }
+    let icmp = proposal(by_fix["rejected/icmp/0/10.20.1.10/10.20.2.20/response"][0]).to_string();
+    assert!(icmp.contains("acl-db") && icmp.contains(r#""egress":true"#), "{icmp}");
+    let ssh = proposal(by_fix["rejected/tcp/22/10.20.1.11/10.20.1.10/request"][0]);
+    assert_eq!(ssh["kind"], "sg_rule", "{ssh}");
+    assert_eq!(ssh["group_id"], "sg-app", "{ssh}");
+    assert_eq!(ssh["egress"], false, "{ssh}");
 }
