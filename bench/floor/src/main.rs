@@ -94,13 +94,7 @@ struct Agg {
     ports: [Option<u64>; 4],
 }
 
-fn sum(a: Option<u64>, b: Option<u64>) -> Option<u64> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x + y),
-        (x, y) => x.or(y),
-    }
-}
-
+/// `f` of the two values, or whichever of them is there.
 fn pick(a: Option<u64>, b: Option<u64>, f: fn(u64, u64) -> u64) -> Option<u64> {
     match (a, b) {
         (Some(x), Some(y)) => Some(f(x, y)),
@@ -111,8 +105,8 @@ fn pick(a: Option<u64>, b: Option<u64>, f: fn(u64, u64) -> u64) -> Option<u64> {
 impl Agg {
     fn add(&mut self, o: &Agg) {
         self.records += o.records;
-        self.packets = sum(self.packets, o.packets);
-        self.bytes = sum(self.bytes, o.bytes);
+        self.packets = pick(self.packets, o.packets, u64::wrapping_add);
+        self.bytes = pick(self.bytes, o.bytes, u64::wrapping_add);
         self.first = pick(self.first, o.first, u64::min);
         self.last = pick(self.last, o.last, u64::max);
         for (i, (a, b)) in self.ports.iter_mut().zip(o.ports).enumerate() {

@@ -4,9 +4,27 @@
 //! return paths, an ICMP answer and a subnet no ACL sits inside.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::{copy_dir, repo_root, stderr, stdout, wavegap};
+
+/// A scratch directory holding the fixture wave `name.toml` and its directory `name/`.
+fn fixture(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = repo_root().join("tests/fixtures");
+    std::fs::copy(fixtures.join(format!("{name}.toml")), dir.path().join(format!("{name}.toml"))).unwrap();
+    copy_dir(&fixtures.join(name), &dir.path().join(name));
+    dir
+}
+
+/// `wavegap report name.toml` in `dir`, into `dir/out`: that directory and its findings.json.
+fn report(dir: &Path, name: &str) -> (PathBuf, serde_json::Value) {
+    let out_dir = dir.join("out");
+    let out = wavegap(dir, &["report", &format!("{name}.toml"), "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let json = serde_json::from_str(&std::fs::read_to_string(out_dir.join("findings.json")).unwrap()).unwrap();
+    (out_dir, json)
+}
 
 /// Three records, gzipped, cut in the middle of the third.
 fn cut_object(path: &Path) {
@@ -29,16 +47,9 @@ fn cut_object(path: &Path) {
 
 #[test]
 fn hand_made_flows_give_the_right_findings_and_damage_is_in_the_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let fixtures = repo_root().join("tests/fixtures");
-    std::fs::copy(fixtures.join("truth.toml"), dir.path().join("truth.toml")).unwrap();
-    copy_dir(&fixtures.join("truth"), &dir.path().join("truth"));
+    let dir = fixture("truth");
     cut_object(&dir.path().join("truth/flowlogs/cut.log.gz"));
-    let out_dir = dir.path().join("out");
-    let out = wavegap(dir.path(), &["report", "truth.toml", "--out", out_dir.to_str().unwrap()]);
-    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("findings.json")).unwrap()).unwrap();
+    let (out_dir, json) = report(dir.path(), "truth");
     let rejected: Vec<(&str, &str, &str, &str)> = json["findings"]["rejected"]
         .as_array()
         .unwrap()
@@ -110,15 +121,8 @@ fn hand_made_flows_give_the_right_findings_and_damage_is_in_the_report() {
 
 #[test]
 fn network_acls_are_told_from_security_groups_without_tcp_flags() {
-    let dir = tempfile::tempdir().unwrap();
-    let fixtures = repo_root().join("tests/fixtures");
-    std::fs::copy(fixtures.join("nacl.toml"), dir.path().join("nacl.toml")).unwrap();
-    copy_dir(&fixtures.join("nacl"), &dir.path().join("nacl"));
-    let out_dir = dir.path().join("out");
-    let out = wavegap(dir.path(), &["report", "nacl.toml", "--out", out_dir.to_str().unwrap()]);
-    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("findings.json")).unwrap()).unwrap();
+    let dir = fixture("nacl");
+    let (_, json) = report(dir.path(), "nacl");
     let rejected: Vec<(&str, &str, Vec<&str>)> = json["findings"]["rejected"]
         .as_array()
         .unwrap()
